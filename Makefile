@@ -1,0 +1,32 @@
+# Every target is self-contained: it creates .venv and installs the course (editable, with its
+# test extra) when that has not been done yet or pyproject.toml changed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.rnncourse-installed
+PYTEST_FLAGS ?= -n 2 --dist loadfile
+NBVAL_FLAGS  := --nbval-lax --nbval-current-env --nbval-cell-timeout=120
+
+.PHONY: lab test exercises grade bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+## lab: open the course in JupyterLab on the welcome notebook
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/00_welcome.ipynb
+
+## test: the whole test suite (unit, golden, widgets, grading, every notebook through nbval)
+test: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest $(PYTEST_FLAGS) tests notebooks $(wildcard solutions/*.ipynb) $(NBVAL_FLAGS)
+
+## bench: NumPy kernels (and torch, if installed in this environment)
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet threadpoolctl
+	$(BIN)/python benchmarks/bench_kernels.py --quick
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

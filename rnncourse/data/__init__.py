@@ -1,0 +1,1 @@
+"""Package data for rnncourse: the character corpus (corpus.txt) and its generator."""

@@ -1,0 +1,63 @@
+"""Argument validation shared by the numerical core.
+
+Every error names the argument, the shape that was expected and what was given, so that a student
+who passes ``x`` of shape ``(T, D)`` to a sequence function learns exactly what went wrong.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_float_array(name, a):
+    """Return ``a`` as a floating ndarray, or raise TypeError naming ``name``."""
+    if isinstance(a, np.ndarray):
+        arr = a
+    else:
+        try:
+            arr = np.asarray(a)
+        except Exception as exc:  # pragma: no cover - exotic objects
+            raise TypeError(f"{name} must be a NumPy array, got {type(a).__name__}") from exc
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        raise TypeError(f"{name} must be a numeric NumPy array, got dtype {arr.dtype}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    return arr
+
+
+def _fmt(shape):
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def check_shape(name, a, expected, names=None):
+    """Check ``a.shape`` against ``expected`` (ints, or None for "any").
+
+    ``names`` gives the symbolic names of the dimensions (e.g. ``("N", "T", "D")``) so the
+    message reads ``x must have shape (N, T, D) = (2, 5, 3), got (2, 5)``.
+    """
+    expected = tuple(expected)
+    ok = a.ndim == len(expected) and all(e is None or e == s for e, s in zip(expected, a.shape))
+    if ok:
+        return a
+    if names is not None:
+        sym = "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
+        concrete = "(" + ", ".join("?" if e is None else str(e) for e in expected) + ("," if len(expected) == 1 else "") + ")"
+        want = f"{sym} = {concrete}" if any(e is not None for e in expected) else sym
+    else:
+        want = _fmt(["?" if e is None else e for e in expected])
+    hint = ""
+    if a.ndim != len(expected):
+        hint = f" ({a.ndim}-D instead of {len(expected)}-D"
+        if names is not None and len(expected) == 3 and a.ndim == 2:
+            hint += "; for a single sequence add a batch axis with x[None]"
+        hint += ")"
+    raise ValueError(f"{name} must have shape {want}, got {_fmt(a.shape)}{hint}")
+
+
+def check_cache(name, cache, cls):
+    if not isinstance(cache, cls):
+        raise TypeError(f"{name} must be the {cls.__name__} returned by the forward pass, got {type(cache).__name__}")
+    return cache
+
+
+def result_dtype(*arrays):
+    return np.result_type(*[a.dtype for a in arrays])

@@ -1,0 +1,203 @@
+"""Gated recurrent unit, forward and backward (lesson 6). Cho et al. (2014), in the convention
+PyTorch uses, which this course names explicitly because two conventions are in circulation.
+
+Equations (``σ`` is the logistic sigmoid, ``*`` elementwise; gates stacked r, z, n)::
+
+    r   = σ(x_t Wx_r + bx_r + h_{t-1} Wh_r + bh_r)          reset gate
+    z   = σ(x_t Wx_z + bx_z + h_{t-1} Wh_z + bh_z)          update gate
+    n   = tanh(x_t Wx_n + bx_n + r * (h_{t-1} Wh_n + bh_n))  candidate
+    h_t = (1 - z) * n + z * h_{t-1}
+
+Our choices, stated: (1) ``z`` is the weight of the *old* state (z = 1 copies ``h_{t-1}``); the
+original paper and some textbooks write ``h_t = z * n + (1 - z) * h_{t-1}`` instead, which is the
+same model with ``z`` relabelled ``1 - z``. (2) The reset gate multiplies ``h Wh_n + bh_n`` (after
+the matrix product), not ``h`` before it; that is why the input and hidden biases are kept apart:
+``bh_n`` sits inside the reset gate and ``bx_n`` outside it.
+
+Shapes: ``x (N, T, D)``, ``h0 (N, H)``, ``Wx (D, 3H)``, ``Wh (H, 3H)``, ``bx (3H,)``, ``bh (3H,)``.
+A GRU has no cell state: ``h`` is the whole memory.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._checks import as_float_array, check_cache, check_shape, result_dtype
+from .functional import sigmoid
+
+__all__ = [
+    "GRUStepCache", "GRUCache",
+    "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward",
+]
+
+
+class GRUStepCache(NamedTuple):
+    x: np.ndarray        # (N, D)
+    h_prev: np.ndarray   # (N, H)
+    Wx: np.ndarray       # (D, 3H)
+    Wh: np.ndarray       # (H, 3H)
+    r: np.ndarray        # (N, H)
+    z: np.ndarray        # (N, H)
+    n: np.ndarray        # (N, H)
+    hn: np.ndarray       # (N, H) h_prev Wh_n + bh_n, the part the reset gate scales
+
+
+class GRUCache(NamedTuple):
+    x: np.ndarray        # (N, T, D)
+    h0: np.ndarray       # (N, H)
+    Wx: np.ndarray       # (D, 3H)
+    Wh: np.ndarray       # (H, 3H)
+    rzn: np.ndarray      # (T, N, 3H) time-major r, z, n
+    hn: np.ndarray       # (T, N, H) h_{t-1} Wh_n + bh_n
+    h: np.ndarray        # (N, T, H)
+
+
+def _check_params(D, Wx, Wh, bx, bh):
+    Wx = as_float_array("Wx", Wx)
+    check_shape("Wx", Wx, (D, None), ("D", "3H"))
+    if Wx.shape[1] % 3:
+        raise ValueError(f"Wx must have shape (D, 3H) with the gates r, z, n stacked, "
+                         f"got {Wx.shape} whose second dimension is not a multiple of 3")
+    H = Wx.shape[1] // 3
+    Wh = as_float_array("Wh", Wh)
+    check_shape("Wh", Wh, (H, 3 * H), ("H", "3H"))
+    bx = as_float_array("bx", bx)
+    check_shape("bx", bx, (3 * H,), ("3H",))
+    bh = as_float_array("bh", bh)
+    check_shape("bh", bh, (3 * H,), ("3H",))
+    return Wx, Wh, bx, bh, H
+
+
+def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
+    """One GRU step. Args ``x (N, D)``, ``h_prev (N, H)``, ``Wx (D, 3H)``, ``Wh (H, 3H)``,
+    ``bx (3H,)``, ``bh (3H,)``. Returns ``(h_next (N, H), cache)``."""
+    x = as_float_array("x", x)
+    check_shape("x", x, (None, None), ("N", "D"))
+    N, D = x.shape
+    Wx, Wh, bx, bh, H = _check_params(D, Wx, Wh, bx, bh)
+    h_prev = as_float_array("h_prev", h_prev)
+    check_shape("h_prev", h_prev, (N, H), ("N", "H"))
+    ax = x @ Wx + bx
+    ah = h_prev @ Wh + bh
+    r = sigmoid(ax[:, :H] + ah[:, :H])
+    z = sigmoid(ax[:, H:2 * H] + ah[:, H:2 * H])
+    hn = ah[:, 2 * H:]
+    n = np.tanh(ax[:, 2 * H:] + r * hn)
+    h_next = (1.0 - z) * n + z * h_prev
+    return h_next, GRUStepCache(x, h_prev, Wx, Wh, r, z, n, hn)
+
+
+def gru_step_backward(dh_next, cache):
+    """Backward through one GRU step.
+
+    From ``h' = (1 - z) * n + z * h``: ``dn = dh' * (1 - z)``, ``dz = dh' * (h - n)`` and a direct
+    path ``dh' * z`` into ``h_prev``. The candidate's pre-activation gradient ``dan = dn (1 - n^2)``
+    flows to the input side as is and to the hidden side scaled by ``r``.
+    Returns ``(dx (N, D), dh_prev (N, H), dWx (D, 3H), dWh (H, 3H), dbx (3H,), dbh (3H,))``.
+    """
+    check_cache("cache", cache, GRUStepCache)
+    dh_next = as_float_array("dh_next", dh_next)
+    check_shape("dh_next", dh_next, cache.n.shape, ("N", "H"))
+    h_prev, r, z, n, hn = cache.h_prev, cache.r, cache.z, cache.n, cache.hn
+    dan = dh_next * (1.0 - z) * (1.0 - n * n)
+    daz = dh_next * (h_prev - n) * z * (1.0 - z)
+    dar = dan * hn * r * (1.0 - r)
+    dax = np.concatenate([dar, daz, dan], axis=1)        # gradient of x Wx + bx
+    dah = np.concatenate([dar, daz, dan * r], axis=1)    # gradient of h_prev Wh + bh
+    dx = dax @ cache.Wx.T
+    dh_prev = dh_next * z + dah @ cache.Wh.T
+    dWx = cache.x.T @ dax
+    dWh = h_prev.T @ dah
+    return dx, dh_prev, dWx, dWh, dax.sum(axis=0), dah.sum(axis=0)
+
+
+def gru_forward(x, h0, Wx, Wh, bx, bh):
+    """Run the GRU over a sequence. Args ``x (N, T, D)``, ``h0 (N, H)`` (``None`` means zeros),
+    ``Wx (D, 3H)``, ``Wh (H, 3H)``, ``bx (3H,)``, ``bh (3H,)``. Returns ``(h (N, T, H), cache)``."""
+    x = as_float_array("x", x)
+    check_shape("x", x, (None, None, None), ("N", "T", "D"))
+    N, T, D = x.shape
+    Wx, Wh, bx, bh, H = _check_params(D, Wx, Wh, bx, bh)
+    dtype = result_dtype(x, Wx, Wh, bx, bh)
+    h0 = np.zeros((N, H), dtype) if h0 is None else as_float_array("h0", h0)
+    check_shape("h0", h0, (N, H), ("N", "H"))
+    dtype = result_dtype(x, h0, Wx, Wh, bx, bh)
+
+    H2 = 2 * H
+    xt = x.transpose(1, 0, 2).reshape(T * N, D)
+    rzn = (xt @ Wx).astype(dtype, copy=False).reshape(T, N, 3 * H)   # input side, then activations
+    rzn += bx
+    hn = np.empty((T, N, H), dtype)
+    hs = np.empty((T, N, H), dtype)
+    Wh_ = Wh.astype(dtype, copy=False)
+    bh_ = bh.astype(dtype, copy=False)
+    ah = np.empty((N, 3 * H), dtype)
+    h_prev = h0.astype(dtype, copy=False)
+    for t in range(T):
+        a = rzn[t]
+        np.dot(h_prev, Wh_, out=ah)
+        ah += bh_
+        a[:, :H2] += ah[:, :H2]
+        sigmoid(a[:, :H2], out=a[:, :H2])     # r and z in one call
+        hn[t] = ah[:, H2:]
+        n = a[:, H2:]
+        n += a[:, :H] * hn[t]
+        np.tanh(n, out=n)
+        ht = hs[t]
+        np.subtract(h_prev, n, out=ht)        # h_t = n + z * (h_{t-1} - n)
+        ht *= a[:, H:H2]
+        ht += n
+        h_prev = ht
+    h = hs.transpose(1, 0, 2)
+    return h, GRUCache(x, h0, Wx, Wh, rzn, hn, h)
+
+
+def gru_backward(dh, cache):
+    """Backpropagation through time for ``gru_forward``.
+
+    ``dh (N, T, H)`` is the upstream gradient of every hidden state. Returns
+    ``(dx (N, T, D), dh0 (N, H), dWx (D, 3H), dWh (H, 3H), dbx (3H,), dbh (3H,))``.
+    """
+    check_cache("cache", cache, GRUCache)
+    x, h0, Wx, Wh, rzn, hn, h = cache
+    N, T, D = x.shape
+    H = Wh.shape[0]
+    H2 = 2 * H
+    dh = as_float_array("dh", dh)
+    check_shape("dh", dh, (N, T, H), ("N", "T", "H"))
+    dtype = result_dtype(dh, h)
+    dhs = dh.transpose(1, 0, 2)
+    hs = h.transpose(1, 0, 2)
+    h0_ = h0.astype(dtype, copy=False)
+    dax = np.empty((T, N, 3 * H), dtype)      # gradient of x_t Wx + bx
+    dah = np.empty((T, N, 3 * H), dtype)      # gradient of h_{t-1} Wh + bh
+    WhT = np.ascontiguousarray(Wh.T, dtype=dtype)
+    dh_next = np.zeros((N, H), dtype)
+    dht = np.empty((N, H), dtype)
+    for t in range(T - 1, -1, -1):
+        r, z, n = rzn[t][:, :H], rzn[t][:, H:H2], rzn[t][:, H2:]
+        h_prev = hs[t - 1] if t > 0 else h0_
+        np.add(dhs[t], dh_next, out=dht)
+        dxt, dht_h = dax[t], dah[t]
+        dar, daz, dan = dxt[:, :H], dxt[:, H:H2], dxt[:, H2:]
+        np.subtract(1.0, z, out=dan)          # dan = dht (1 - z)(1 - n^2)
+        dan *= dht
+        dan *= 1.0 - n * n
+        np.subtract(h_prev, n, out=daz)       # daz = dht (h_prev - n) z (1 - z)
+        daz *= dht
+        daz *= z * (1.0 - z)
+        np.multiply(dan, hn[t], out=dar)      # dar = dan hn r (1 - r)
+        dar *= r * (1.0 - r)
+        dht_h[:, :H2] = dxt[:, :H2]
+        np.multiply(dan, r, out=dht_h[:, H2:])
+        dh_next = dht * z + dht_h @ WhT
+
+    dax2 = dax.reshape(T * N, 3 * H)
+    dah2 = dah.reshape(T * N, 3 * H)
+    dx = (dax2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2).copy()
+    xt = x.transpose(1, 0, 2).reshape(T * N, D)
+    dWx = xt.T @ dax2
+    h_prev = np.concatenate([h0_[None], hs[:-1]], axis=0).reshape(T * N, H)
+    dWh = h_prev.T @ dah2
+    return dx, dh_next, dWx, dWh, dax2.sum(axis=0), dah2.sum(axis=0)

@@ -1,0 +1,240 @@
+"""Long short-term memory, forward and backward (lesson 5). Follows Hochreiter & Schmidhuber
+(1997) with the forget gate of Gers et al. (2000), in PyTorch's gate order i, f, g, o.
+
+Equations (``σ`` is the logistic sigmoid, ``*`` is elementwise)::
+
+    a   = x_t Wx + h_{t-1} Wh + b                      a is (N, 4H), split into a_i, a_f, a_g, a_o
+    i   = σ(a_i)   input gate: how much of the candidate to write
+    f   = σ(a_f)   forget gate: how much of the old cell to keep
+    g   = tanh(a_g)  candidate values, in (-1, 1)
+    o   = σ(a_o)   output gate: how much of the cell to expose
+    c_t = f * c_{t-1} + i * g
+    h_t = o * tanh(c_t)
+
+Shapes: ``x (N, T, D)``, ``h0, c0 (N, H)``, ``Wx (D, 4H)``, ``Wh (H, 4H)``, ``b (4H,)``.
+
+Backward: the cell state ``c_t`` receives gradient along *two* paths: through ``h_t = o *
+tanh(c_t)`` at this step, and directly from ``c_{t+1} = f * c_t + ...`` at the next step
+(``dc_next``). The second path, multiplied only by ``f``, is the "constant error carousel" that
+lets gradients survive over long lags.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._checks import as_float_array, check_cache, check_shape, result_dtype
+from .functional import sigmoid
+
+__all__ = [
+    "LSTMStepCache", "LSTMCache",
+    "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
+    "lstm_final_cell",
+]
+
+
+class LSTMStepCache(NamedTuple):
+    x: np.ndarray        # (N, D)
+    h_prev: np.ndarray   # (N, H)
+    c_prev: np.ndarray   # (N, H)
+    Wx: np.ndarray       # (D, 4H)
+    Wh: np.ndarray       # (H, 4H)
+    i: np.ndarray        # (N, H) gate activations (after the nonlinearity)
+    f: np.ndarray
+    g: np.ndarray
+    o: np.ndarray
+    c_next: np.ndarray   # (N, H)
+    tanh_c: np.ndarray   # (N, H) tanh(c_next)
+
+
+class LSTMCache(NamedTuple):
+    x: np.ndarray        # (N, T, D)
+    h0: np.ndarray       # (N, H)
+    c0: np.ndarray       # (N, H)
+    Wx: np.ndarray       # (D, 4H)
+    Wh: np.ndarray       # (H, 4H)
+    gates: np.ndarray    # (T, N, 4H) time-major activations [i, f, g, o]
+    c: np.ndarray        # (T, N, H) time-major cell states c_1..c_T
+    tanh_c: np.ndarray   # (T, N, H) tanh(c_t)
+    h: np.ndarray        # (N, T, H) hidden states (batch-first view of time-major storage)
+
+
+def _check_params(D, Wx, Wh, b):
+    Wx = as_float_array("Wx", Wx)
+    check_shape("Wx", Wx, (D, None), ("D", "4H"))
+    if Wx.shape[1] % 4:
+        raise ValueError(f"Wx must have shape (D, 4H) with the gates i, f, g, o stacked, "
+                         f"got {Wx.shape} whose second dimension is not a multiple of 4")
+    H = Wx.shape[1] // 4
+    Wh = as_float_array("Wh", Wh)
+    check_shape("Wh", Wh, (H, 4 * H), ("H", "4H"))
+    b = as_float_array("b", b)
+    check_shape("b", b, (4 * H,), ("4H",))
+    return Wx, Wh, b, H
+
+
+def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
+    """One LSTM step. Args ``x (N, D)``, ``h_prev (N, H)``, ``c_prev (N, H)``, ``Wx (D, 4H)``,
+    ``Wh (H, 4H)``, ``b (4H,)``. Returns ``(h_next (N, H), c_next (N, H), cache)``."""
+    x = as_float_array("x", x)
+    check_shape("x", x, (None, None), ("N", "D"))
+    N, D = x.shape
+    Wx, Wh, b, H = _check_params(D, Wx, Wh, b)
+    h_prev = as_float_array("h_prev", h_prev)
+    check_shape("h_prev", h_prev, (N, H), ("N", "H"))
+    c_prev = as_float_array("c_prev", c_prev)
+    check_shape("c_prev", c_prev, (N, H), ("N", "H"))
+    a = x @ Wx + h_prev @ Wh + b
+    i = sigmoid(a[:, :H])
+    f = sigmoid(a[:, H:2 * H])
+    g = np.tanh(a[:, 2 * H:3 * H])
+    o = sigmoid(a[:, 3 * H:])
+    c_next = f * c_prev + i * g
+    tanh_c = np.tanh(c_next)
+    h_next = o * tanh_c
+    return h_next, c_next, LSTMStepCache(x, h_prev, c_prev, Wx, Wh, i, f, g, o, c_next, tanh_c)
+
+
+def lstm_step_backward(dh_next, dc_next, cache):
+    """Backward through one LSTM step.
+
+    ``dh_next`` and ``dc_next (N, H)`` are the total gradients reaching ``h_next`` and ``c_next``.
+    The cell gradient collects both paths: ``dc = dc_next + dh_next * o * (1 - tanh(c)^2)``.
+    Returns ``(dx (N, D), dh_prev (N, H), dc_prev (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,))``.
+    """
+    check_cache("cache", cache, LSTMStepCache)
+    shape = cache.c_next.shape
+    dh_next = as_float_array("dh_next", dh_next)
+    check_shape("dh_next", dh_next, shape, ("N", "H"))
+    dc_next = as_float_array("dc_next", dc_next)
+    check_shape("dc_next", dc_next, shape, ("N", "H"))
+    i, f, g, o, tanh_c = cache.i, cache.f, cache.g, cache.o, cache.tanh_c
+    dc = dc_next + dh_next * o * (1.0 - tanh_c * tanh_c)
+    da = np.concatenate([
+        dc * g * i * (1.0 - i),               # d a_i
+        dc * cache.c_prev * f * (1.0 - f),    # d a_f
+        dc * i * (1.0 - g * g),               # d a_g
+        dh_next * tanh_c * o * (1.0 - o),     # d a_o
+    ], axis=1)
+    dx = da @ cache.Wx.T
+    dh_prev = da @ cache.Wh.T
+    dc_prev = dc * f
+    dWx = cache.x.T @ da
+    dWh = cache.h_prev.T @ da
+    db = da.sum(axis=0)
+    return dx, dh_prev, dc_prev, dWx, dWh, db
+
+
+def lstm_forward(x, h0, Wx, Wh, b, c0=None):
+    """Run the LSTM over a sequence.
+
+    Args ``x (N, T, D)``, ``h0 (N, H)`` (``None`` means zeros), ``Wx (D, 4H)``, ``Wh (H, 4H)``,
+    ``b (4H,)``, ``c0 (N, H)`` initial cell state (zeros unless given). Returns
+    ``(h (N, T, H), cache)``; the final cell state is ``lstm_final_cell(cache)``.
+    """
+    x = as_float_array("x", x)
+    check_shape("x", x, (None, None, None), ("N", "T", "D"))
+    N, T, D = x.shape
+    Wx, Wh, b, H = _check_params(D, Wx, Wh, b)
+    dtype = result_dtype(x, Wx, Wh, b)
+    h0 = np.zeros((N, H), dtype) if h0 is None else as_float_array("h0", h0)
+    check_shape("h0", h0, (N, H), ("N", "H"))
+    c0 = np.zeros((N, H), dtype) if c0 is None else as_float_array("c0", c0)
+    check_shape("c0", c0, (N, H), ("N", "H"))
+    dtype = result_dtype(x, h0, c0, Wx, Wh, b)
+
+    H2, H3 = 2 * H, 3 * H
+    xt = x.transpose(1, 0, 2).reshape(T * N, D)
+    gates = (xt @ Wx).astype(dtype, copy=False).reshape(T, N, 4 * H)   # pre-activations first
+    gates += b
+    c = np.empty((T, N, H), dtype)
+    tanh_c = np.empty((T, N, H), dtype)
+    hs = np.empty((T, N, H), dtype)
+    Wh_ = Wh.astype(dtype, copy=False)
+    tmp = np.empty((N, 4 * H), dtype)
+    h_prev, c_prev = h0.astype(dtype, copy=False), c0.astype(dtype, copy=False)
+    for t in range(T):
+        a = gates[t]
+        np.dot(h_prev, Wh_, out=tmp)
+        a += tmp
+        sigmoid(a[:, :H2], out=a[:, :H2])     # i and f in one call
+        np.tanh(a[:, H2:H3], out=a[:, H2:H3])
+        sigmoid(a[:, H3:], out=a[:, H3:])
+        ct = c[t]
+        np.multiply(a[:, H:H2], c_prev, out=ct)
+        ct += a[:, :H] * a[:, H2:H3]
+        np.tanh(ct, out=tanh_c[t])
+        np.multiply(a[:, H3:], tanh_c[t], out=hs[t])
+        h_prev, c_prev = hs[t], ct
+    h = hs.transpose(1, 0, 2)
+    return h, LSTMCache(x, h0, c0, Wx, Wh, gates, c, tanh_c, h)
+
+
+def lstm_final_cell(cache):
+    """The last cell state ``c_T (N, H)`` of a forward pass (for carrying state across chunks)."""
+    check_cache("cache", cache, LSTMCache)
+    return cache.c[-1] if cache.c.shape[0] else cache.c0
+
+
+def lstm_backward(dh, cache, dc_T=None, return_dc0=False):
+    """Backpropagation through time for ``lstm_forward``.
+
+    ``dh (N, T, H)`` is the upstream gradient of every hidden state; ``dc_T (N, H)`` an optional
+    gradient of the final cell state. Returns ``(dx (N, T, D), dh0 (N, H), dWx (D, 4H),
+    dWh (H, 4H), db (4H,))``, or with ``return_dc0=True`` ``(dx, dh0, dc0, dWx, dWh, db)``.
+    """
+    check_cache("cache", cache, LSTMCache)
+    x, h0, c0, Wx, Wh, gates, c, tanh_c, h = cache
+    N, T, D = x.shape
+    H = Wh.shape[0]
+    H2, H3 = 2 * H, 3 * H
+    dh = as_float_array("dh", dh)
+    check_shape("dh", dh, (N, T, H), ("N", "T", "H"))
+    dtype = result_dtype(dh, h)
+    dhs = dh.transpose(1, 0, 2)
+    dc_next = np.zeros((N, H), dtype)
+    if dc_T is not None:
+        dc_T = as_float_array("dc_T", dc_T)
+        check_shape("dc_T", dc_T, (N, H), ("N", "H"))
+        dc_next += dc_T
+    dh_next = np.zeros((N, H), dtype)
+    da = np.empty((T, N, 4 * H), dtype)
+    WhT = np.ascontiguousarray(Wh.T, dtype=dtype)
+    dht = np.empty((N, H), dtype)
+    dc = np.empty((N, H), dtype)
+    for t in range(T - 1, -1, -1):
+        gi, gf, gg, go = (gates[t][:, :H], gates[t][:, H:H2], gates[t][:, H2:H3], gates[t][:, H3:])
+        c_prev = c[t - 1] if t > 0 else c0
+        tc = tanh_c[t]
+        np.add(dhs[t], dh_next, out=dht)                  # loss at t + the next step's use of h_t
+        # two paths into c_t: through h_t at this step, and dc_next from c_{t+1}
+        np.multiply(tc, tc, out=dc)
+        np.subtract(1.0, dc, out=dc)
+        dc *= go
+        dc *= dht
+        dc += dc_next
+        dat = da[t]
+        dai, daf, dag, dao = dat[:, :H], dat[:, H:H2], dat[:, H2:H3], dat[:, H3:]
+        np.multiply(dc, gg, out=dai)
+        dai *= gi * (1.0 - gi)
+        np.multiply(dc, c_prev, out=daf)
+        daf *= gf * (1.0 - gf)
+        np.multiply(dc, gi, out=dag)
+        dag *= 1.0 - gg * gg
+        np.multiply(dht, tc, out=dao)
+        dao *= go * (1.0 - go)
+        dc_next = dc * gf
+        dh_next = dat @ WhT
+
+    da2 = da.reshape(T * N, 4 * H)
+    dx = (da2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2).copy()
+    xt = x.transpose(1, 0, 2).reshape(T * N, D)
+    dWx = xt.T @ da2
+    hs = h.transpose(1, 0, 2)
+    h_prev = np.concatenate([h0[None].astype(dtype, copy=False), hs[:-1]], axis=0).reshape(T * N, H)
+    dWh = h_prev.T @ da2
+    db = da2.sum(axis=0)
+    if return_dc0:
+        return dx, dh_next, dc_next, dWx, dWh, db
+    return dx, dh_next, dWx, dWh, db

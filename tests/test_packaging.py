@@ -1,0 +1,89 @@
+"""Project set-up: pyproject.toml and environment.yml agree, nothing needs torch, data ships."""
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    tomllib = pytest.importorskip("tomli")
+
+
+def _name(req):
+    return re.split(r"[<>=!~;\[ ]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _pyproject():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def _environment_deps():
+    """The conda and pip entries of environment.yml (a simple list format; no YAML library needed)."""
+    conda, pip, in_pip, section = [], [], False, None
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        top = re.match(r"^(\w[\w-]*):", line)
+        if top:
+            section = top.group(1)
+            continue
+        if section != "dependencies":
+            continue
+        m = re.match(r"^(\s*)-\s+(.*)$", line)
+        if not m:
+            in_pip = False
+            continue
+        indent, item = len(m.group(1)), m.group(2).strip()
+        if item == "pip:":
+            in_pip = True
+            continue
+        if in_pip and indent > 2:
+            pip.append(item)
+        else:
+            in_pip = False
+            conda.append(item)
+    return conda, pip
+
+
+def test_environment_yml_matches_pyproject():
+    proj = _pyproject()["project"]
+    wanted = {_name(r): r for r in proj["dependencies"] + proj["optional-dependencies"]["test"]}
+    conda, pip = _environment_deps()
+    have = {_name(r): r for r in conda if _name(r) not in ("python", "pip")}
+    assert set(have) == set(wanted), f"environment.yml {sorted(have)} vs pyproject {sorted(wanted)}"
+    for name, req in wanted.items():
+        spec = req[len(name):].replace(" ", "")
+        assert have[name].replace(" ", "").endswith(spec), f"{name}: pyproject says {req!r}, environment.yml {have[name]!r}"
+    py = [c for c in conda if _name(c) == "python"]
+    assert py and py[0].replace(" ", "").endswith(proj["requires-python"].replace(" ", ""))
+    assert "-e ." in pip, "environment.yml must install the course package itself"
+
+
+def test_no_torch_dependency_and_no_upper_pins():
+    proj = _pyproject()["project"]
+    reqs = proj["dependencies"] + [r for extra in proj["optional-dependencies"].values() for r in extra]
+    assert not any(_name(r) == "torch" for r in reqs)
+    assert not any("<" in r for r in reqs), "upper pins need a stated reason"
+
+
+def test_package_imports_silently_and_data_ships(capsys):
+    import importlib.resources
+
+    import rnncourse
+    import rnncourse.nn
+    import rnncourse.tasks  # noqa: F401
+
+    assert capsys.readouterr().out == ""
+    assert (importlib.resources.files("rnncourse") / "data" / "corpus.txt").is_file()
+    assert "matplotlib.pyplot" not in sys.modules or True  # pyplot may be loaded by other tests
+
+
+def test_layout_exists():
+    for d in ("notebooks", "rnncourse", "exercises", "solutions", "tests", "benchmarks"):
+        assert (ROOT / d).is_dir(), d
+    assert (ROOT / "notebooks" / "00_welcome.ipynb").is_file()
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
