@@ -225,3 +225,22 @@ def test_to_torch_round_trip(path):
     assert set(back) == set(p)
     for k in p:
         assert_close(k + " (round trip)", back[k], p[k], atol=0.0)
+
+
+@pytest.mark.parametrize("path", GOLDEN_FILES, ids=os.path.basename)
+def test_grads_from_torch(path):
+    """grads_from_torch of torch's gradients equals the gradients our backward returns."""
+    cell = _cell_of(path)
+    g = _load(path)
+    got = rnn_nn.grads_from_torch(cell, g["dweight_ih"], g["dweight_hh"],
+                                  g["dbias_ih"], g["dbias_hh"])
+    expected = {"Wx": g["dweight_ih"].T, "Wh": g["dweight_hh"].T}
+    if cell == "gru":
+        expected.update(bx=g["dbias_ih"], bh=g["dbias_hh"])
+    else:
+        # b = bias_ih + bias_hh, so torch's two bias gradients are both our db
+        assert_close("dbias_ih vs dbias_hh", g["dbias_ih"], g["dbias_hh"], atol=1e-12)
+        expected["b"] = g["dbias_ih"]
+    assert set(got) == set(expected), (sorted(got), sorted(expected))
+    for k in expected:
+        assert_close("d" + k, got[k], expected[k], atol=0.0)

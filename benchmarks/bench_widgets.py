@@ -1,0 +1,94 @@
+"""Widget latency: kernel-side time from a control change to the new PNG in the Image widget.
+
+For every explorer at its default settings, set one control programmatically ``--n`` times
+(cycling through a few values, as a learner dragging a slider would) and time each assignment.
+The observer runs synchronously, so the time of ``control.value = v`` covers the whole update:
+compute, artist updates, drawing, PNG encoding and handing the bytes to the ``Image`` widget.
+Prints p50 / p95 / max in milliseconds per explorer and control; exits 1 if any p95 exceeds
+``--budget`` ms (100 by default).
+
+    MPLBACKEND=Agg .venv/bin/python benchmarks/bench_widgets.py [--n 60] [--budget 100]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+
+def build_all():
+    from rnncourse import diagnostics as dg, tasks
+    from rnncourse.nn import SequenceModel
+    from rnncourse.viz import widgets as W
+
+    task = tasks.sine(T=30)
+    hist, snaps = dg.train_with_snapshots(SequenceModel.for_task("rnn", task, 16, rng=0), task,
+                                          steps=200, every=20, rng=0)
+    return {
+        "hidden_state (L1)": (W.hidden_state_explorer(), ["radius", "input_scale", "t", "pattern"]),
+        "training (L0, L2)": (W.training_explorer(hist, snaps, task), ["snapshot", "example"]),
+        "bptt (L3)": (W.bptt_explorer(), ["k", "radius", "loss_at"]),
+        "jacobian (L4)": (W.jacobian_explorer(), ["radius", "input_scale", "init"]),
+        "clipping (L4)": (W.clipping_explorer(), ["angle", "length", "threshold"]),
+    }
+
+
+def slider_walk(w, n):
+    """``n`` values a learner dragging ``w`` would produce: every value of the control in order,
+    then back, and so on (the first pass visits values no cache has seen)."""
+    if hasattr(w, "options"):
+        opts = [o[1] if isinstance(o, tuple) else o for o in w.options]
+    else:
+        opts = list(np.round(np.arange(w.min, w.max + w.step / 2, w.step), 6))
+        opts = [type(w.value)(v) for v in opts]
+    start = opts.index(w.value) if w.value in opts else 0
+    path = opts[start + 1:] + opts[::-1] + opts[1:]
+    while len(path) < n:
+        path += path
+    return path[:n]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=60, help="updates per control (default 60)")
+    ap.add_argument("--budget", type=float, default=100.0, help="p95 budget in ms (default 100)")
+    args = ap.parse_args(argv)
+    explorers = build_all()
+    rows = []
+    for name, (ex, sweeps) in explorers.items():
+        all_ms = []
+        for control in sweeps:
+            w = ex.controls[control]
+            default = w.value
+            ms = []
+            for v in slider_walk(w, args.n):
+                if v == w.value:                       # an unchanged value fires no callback
+                    continue
+                before = len(ex.timings)
+                t0 = time.perf_counter()
+                w.value = v
+                ms.append(1e3 * (time.perf_counter() - t0))
+                assert len(ex.timings) == before + 1 and ex.image.value == ex.png, "no redraw happened"
+            w.value = default
+            all_ms += ms
+            rows.append((name, control, ms))
+        rows.append((name, "all controls", all_ms))
+    print(f"{'explorer':<20} {'control':<14} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    worst = 0.0
+    for name, control, ms in rows:
+        p50, p95 = np.percentile(ms, [50, 95])
+        worst = max(worst, p95)
+        print(f"{name:<20} {control:<14} {len(ms):>4} {p50:>8.1f} {p95:>8.1f} {max(ms):>8.1f}")
+    print(f"worst p95: {worst:.1f} ms (budget {args.budget:.0f} ms)")
+    return 0 if worst <= args.budget else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
