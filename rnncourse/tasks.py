@@ -13,11 +13,13 @@ returns a :class:`Batch` ``(x, y, mask)``:
   ``(N, T, K)`` float64 targets when ``task.loss == "mse"``;
 * ``mask``: ``(N, T)`` float64 of zeros and ones; only steps with a one count.
 
-Losses are meant to be averaged over the masked steps (and, for "mse", over
-the K output dimensions too); cross-entropies are in nats.  ``chance_loss`` and
-``chance_accuracy`` describe the best model that ignores its input entirely
-(the best *constant* prediction), so a learning curve that stays at
-``chance_loss`` means nothing was learned.
+``chance_loss`` is a *per scored step* average (for "mse" also averaged over
+the K output dimensions, without a factor 1/2); cross-entropies are in nats.
+``chance_loss`` and ``chance_accuracy`` describe the best model that ignores its
+input entirely (the best *constant* prediction). The training loss of
+``rnncourse.nn`` is on another scale (summed over the scored steps, averaged over
+the batch, 1/2 squared error for "mse"): compare a learning curve with
+``task.chance_sequence_loss()``, which converts, not with ``chance_loss``.
 
 Everything here is pure and seeded: the same ``rng`` state gives the same
 batch.  Only numpy and the standard library are used; nothing is downloaded.
@@ -108,6 +110,20 @@ class Task:
     chance_accuracy: float | None
     symbols: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+    def chance_sequence_loss(self, n: int = 512, seed: int = 0) -> float:
+        """``chance_loss`` on the scale of ``rnncourse.nn``'s training loss.
+
+        That loss sums over the scored steps of a sequence and averages over the
+        batch, with ``1/2 * squared error`` for "mse"; so this returns
+        ``chance_loss * (mean scored steps per sequence) * (K / 2 for mse)``,
+        the mean number of scored steps measured on ``n`` sequences drawn with
+        ``seed`` (exact for tasks whose mask does not depend on the draw).
+        """
+        mask = self.sample(n, np.random.default_rng(seed)).mask
+        steps = float(mask.sum(axis=1).mean())
+        scale = 0.5 * self.output_dim if self.loss == "mse" else 1.0
+        return self.chance_loss * steps * scale
 
 
 def _make_task(**kw: Any) -> Task:

@@ -109,3 +109,18 @@ def test_train_validates_arguments():
             nn.train(model, task, **kw)
     with pytest.raises(ValueError, match="hidden_dim"):
         nn.SequenceModel.create("rnn", 1, 0, 2)
+
+
+def test_chance_sequence_loss_is_on_the_training_loss_scale():
+    """An untrained model's first loss is near the task's chance level once both use one scale."""
+    for task, cell in ((tasks.parity(T=8), "rnn"), (tasks.adding(T=20), "gru"), (tasks.copy_memory(length=3, delay=4), "lstm")):
+        model = nn.SequenceModel.for_task(cell, task, 8, rng=0)
+        chance = task.chance_sequence_loss()
+        batch = task.sample(512, np.random.default_rng(1))
+        # zero weights in the readout: a constant guess, uniform (softmax) or the mean target (mse)
+        by = 0 * model.params["by"]
+        if task.loss == "mse":
+            by = by + (batch.y * batch.mask[..., None]).sum((0, 1)) / batch.mask.sum()
+        flat = model.with_params({**model.params, "Wy": 0 * model.params["Wy"], "by": by})
+        loss = nn.evaluate(flat, batch)["loss"]
+        assert chance * 0.9 <= loss <= chance * 1.6, (task.name, loss, chance)
