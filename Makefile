@@ -27,10 +27,22 @@ lab: $(STAMP)
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest $(PYTEST_FLAGS) tests notebooks $(wildcard solutions/*.ipynb) $(NBVAL_FLAGS)
 
+## exercises: regenerate exercises/ from solutions/ (never overwrites a notebook a student changed)
+exercises: $(STAMP)
+	$(BIN)/rnncourse exercises
+
+## grade: grade every notebook under $(SUBMISSIONS) into $(GRADES)/grades.csv + feedback/
+SUBMISSIONS ?= submissions
+GRADES ?= grades
+grade: $(STAMP)
+	$(BIN)/rnncourse grade $(SUBMISSIONS) --out $(GRADES) --jobs 2
+
 ## bench: NumPy kernels (and torch, if installed in this environment)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet threadpoolctl
 	$(BIN)/python benchmarks/bench_kernels.py --quick
+	MPLBACKEND=Agg $(BIN)/python benchmarks/bench_widgets.py
+	$(BIN)/python benchmarks/bench_grader.py --copies 20
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

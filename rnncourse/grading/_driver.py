@@ -1,0 +1,165 @@
+"""Calling a function under test and turning what it returns into plain arrays.
+
+This module is the only grading code that runs inside a student's kernel during summative
+grading. The grader does not import it there: it sends this file's *source* to the kernel and
+executes it in a private namespace, so a submission that patches ``rnncourse.grading`` cannot
+change it. It only loads input arrays, calls the student's function and saves what came back;
+every comparison happens later, in the grader's own process. ``check`` uses the same functions
+in-process, so formative and summative feedback see identical calls.
+
+Argument specs (``args``), one per positional argument:
+  ``("array", name)``          the array ``inputs[name]``
+  ``("float", name)``          ``float(inputs[name])`` (a 0-d array on disk)
+  ``("int", name)``            ``int(inputs[name])``
+  ``("dict", prefix)``         ``{key: inputs[prefix + key]}`` for every input starting with prefix
+  ``("cache", Class, prefix)`` ``rnncourse.nn.Class(**fields)`` built from ``inputs[prefix + field]``
+
+Return specs (``returns``): a list of slots when the function returns a tuple, each slot a name
+(an array output), ``None`` (ignored, e.g. the student's own cache), ``("dict", prefix)`` or
+``("model", prefix)`` (a SequenceModel: its ``params`` dict plus ``prefix + "cell"``). A single
+slot spec that is not a list means the function returns one value.
+"""
+import os
+import traceback
+
+import numpy as np
+
+MAX_ERROR_CHARS = 2000
+
+
+def build_args(args, inputs):
+    out = []
+    for spec in args:
+        kind = spec[0]
+        if kind == "array":
+            out.append(inputs[spec[1]])
+        elif kind == "float":
+            out.append(float(inputs[spec[1]]))
+        elif kind == "int":
+            out.append(int(inputs[spec[1]]))
+        elif kind == "dict":
+            p = spec[1]
+            out.append({k[len(p):]: v for k, v in inputs.items() if k.startswith(p)})
+        elif kind == "cache":
+            import rnncourse.nn as nn
+            cls, p = getattr(nn, spec[1]), spec[2]
+            out.append(cls(**{f: inputs[p + f] for f in cls._fields}))
+        else:
+            raise ValueError(f"unknown argument kind {kind!r}")
+    return out
+
+
+def _as_array(name, value):
+    if isinstance(value, (float, int, np.floating, np.integer, np.ndarray, str, np.str_)):
+        arr = np.asarray(value)
+        if arr.dtype == object:
+            raise TypeError(f"{name} must be an array of numbers, got an object array")
+        return arr
+    raise TypeError(f"{name} must be a NumPy array or a number, got {type(value).__name__}")
+
+
+def _flatten_slot(slot, value, out):
+    if slot is None:
+        return
+    if isinstance(slot, str):
+        out[slot] = _as_array(slot, value)
+    elif slot[0] == "dict":
+        if not isinstance(value, dict):
+            raise TypeError(f"expected a dict of arrays, got {type(value).__name__}")
+        for k, v in value.items():
+            out[slot[1] + str(k)] = _as_array(str(k), v)
+    elif slot[0] == "model":
+        params = getattr(value, "params", None)
+        if not isinstance(params, dict):
+            raise TypeError(f"expected a SequenceModel (with .params), got {type(value).__name__}")
+        out[slot[1] + "cell"] = np.asarray(str(getattr(value, "cell", "")))
+        for k, v in params.items():
+            out[slot[1] + "params." + str(k)] = _as_array(str(k), v)
+
+
+def flatten(returns, value):
+    """What the function returned, as ``{name: ndarray}``; raises TypeError on a wrong structure."""
+    out = {}
+    if isinstance(returns, list):
+        if not isinstance(value, tuple) or len(value) != len(returns):
+            got = f"a tuple of {len(value)}" if isinstance(value, tuple) else type(value).__name__
+            raise TypeError(f"must return a tuple of {len(returns)} values, got {got}")
+        for slot, v in zip(returns, value):
+            _flatten_slot(slot, v, out)
+    else:
+        _flatten_slot(returns, value, out)
+    return out
+
+
+def call(func, args, returns, inputs):
+    """Call ``func`` on fresh copies of ``inputs``.
+
+    Returns ``(outputs, after, error)``: the flattened outputs, the argument arrays as they are
+    after the call (to detect in-place changes), and an error string (``None`` if it ran).
+    """
+    mine = {k: np.array(v, copy=True) for k, v in inputs.items()}
+    try:
+        if func is None:
+            raise NameError("the function is not defined (was its cell run? was it renamed?)")
+        if not callable(func):
+            raise TypeError(f"expected a function, got {type(func).__name__}")
+        value = func(*build_args(args, mine))
+        if value is None:
+            raise TypeError("returned None (is a `return` missing?)")
+        outputs = flatten(returns, value)
+        error = None
+    except BaseException as exc:  # the student's code may raise anything, even SystemExit
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        outputs = {}
+        error = _format_error(exc)
+    return outputs, mine, error
+
+
+def _format_error(exc):
+    if isinstance(exc, NotImplementedError):
+        return "NotImplementedError: not implemented yet"
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = ""
+    for frame in reversed(tb):
+        if "_driver" not in frame.filename:
+            where = f" (line: {frame.line})" if frame.line else ""
+            break
+    return f"{type(exc).__name__}: {exc}{where}"[:MAX_ERROR_CHARS]
+
+
+def load_dir(path):
+    return {f[:-4]: np.load(os.path.join(path, f), allow_pickle=False)
+            for f in sorted(os.listdir(path)) if f.endswith(".npy")}
+
+
+def save_dir(path, arrays):
+    os.makedirs(path, exist_ok=True)
+    for k, v in arrays.items():
+        np.save(os.path.join(path, k + ".npy"), v, allow_pickle=False)
+
+
+def run_task_dir(func, args, returns, task_dir):
+    """Grader entry point in the kernel: for every probe folder ``task_dir/<probe>/in``, call
+    ``func`` and write ``out/``, ``after/`` and ``error.txt``."""
+    try:
+        where = f"{getattr(func, '__module__', None)}:{getattr(func, '__qualname__', None)}"
+        with open(os.path.join(task_dir, "func.txt"), "w") as fh:
+            fh.write(where[:500])
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+    for probe in sorted(p for p in os.listdir(task_dir) if os.path.isdir(os.path.join(task_dir, p))):
+        pdir = os.path.join(task_dir, probe)
+        inputs = load_dir(os.path.join(pdir, "in"))
+        outputs, after, error = call(func, args, returns, inputs)
+        try:
+            save_dir(os.path.join(pdir, "out"), outputs)
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            error = error or _format_error(exc)
+        save_dir(os.path.join(pdir, "after"), after)
+        if error is not None:
+            with open(os.path.join(pdir, "error.txt"), "w") as fh:
+                fh.write(error)

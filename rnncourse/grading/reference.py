@@ -1,0 +1,86 @@
+"""Reference answers for the exercise tasks that have no counterpart in ``rnncourse.nn``.
+
+* ``jacobian_norms`` (exercise 4): how strongly ``h_T`` depends on every earlier ``h_k``.
+* ``temperature_softmax`` and ``sample_with_temperature`` (exercise 7): sampling text.
+* ``long_range_task`` and ``train_long_range`` (exercise 7): the long-lag task a gated model must
+  learn, and one way to learn it.
+
+These are the grader's references: the exercise notebooks ask students to write functions with
+exactly these signatures.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from rnncourse.nn import SequenceModel, softmax, train
+
+__all__ = ["jacobian_norms", "temperature_softmax", "sample_with_temperature",
+           "long_range_task", "LONG_RANGE_TARGET", "train_long_range"]
+
+
+def jacobian_norms(h, Wh):
+    """Spectral norms ``||dh_T / dh_k||_2`` for ``k = 0..T`` of a vanilla RNN.
+
+    Args: ``h (T, H)``, the hidden states ``h_1..h_T`` of *one* sequence from
+    ``h_t = tanh(x_t Wx + h_{t-1} Wh + b)`` (``h[t - 1]`` is ``h_t``); ``Wh (H, H)``.
+
+    With the row-vector convention of the course, ``dh_t / dh_{t-1} = diag(1 - h_t^2) Wh^T``
+    (entry ``[i, j] = d h_t[i] / d h_{t-1}[j]``), so
+    ``dh_T / dh_k = J_T J_{T-1} ... J_{k+1}`` and ``dh_T / dh_T = I``.
+    Returns ``norms (T + 1,)`` where ``norms[k] = ||dh_T / dh_k||_2`` (largest singular value):
+    entry 0 belongs to the initial state, the last entry is 1. Same convention as
+    ``rnncourse.diagnostics.jacobian_norms``, which lesson 4 uses.
+    """
+    h = np.asarray(h, dtype=np.float64)
+    Wh = np.asarray(Wh, dtype=np.float64)
+    T, H = h.shape
+    norms = np.ones(T + 1)
+    J = np.eye(H)                        # dh_T / dh_T
+    for k in range(T - 1, -1, -1):       # extend to dh_T / dh_k; h[k] is h_{k+1}
+        J = J @ ((1.0 - h[k] ** 2)[:, None] * Wh.T)   # times dh_{k+1} / dh_k
+        norms[k] = np.linalg.norm(J, 2)
+    return norms
+
+
+def temperature_softmax(scores, temperature):
+    """``p = softmax(scores / temperature)`` over the last axis; ``scores (N, V)`` -> ``p (N, V)``.
+    ``temperature = 0`` means greedy: a one-hot of the arg max (the limit as T -> 0)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if temperature == 0:
+        p = np.zeros_like(scores)
+        np.put_along_axis(p, scores.argmax(axis=-1)[..., None], 1.0, axis=-1)
+        return p
+    return softmax(scores / temperature, axis=-1)
+
+
+def sample_with_temperature(scores, temperature, u):
+    """Draw one class per row by inverse-CDF sampling from ``temperature_softmax(scores, T)``.
+
+    ``scores (N, V)``, ``u (N,)`` uniform numbers in [0, 1) supplied by the caller (so a sample is
+    a pure function of its inputs). The sampled id of row ``n`` is the first ``j`` with
+    ``cumsum(p[n])[j] > u[n]``. Returns ``ids (N,)`` int64.
+    """
+    p = temperature_softmax(scores, temperature)
+    cdf = np.cumsum(p, axis=-1)
+    u = np.asarray(u, dtype=np.float64)
+    ids = (cdf <= u[:, None]).sum(axis=-1)
+    return np.minimum(ids, p.shape[-1] - 1).astype(np.int64)
+
+
+#: accuracy a model must reach on ``long_range_task()`` (masked recall steps, fresh data)
+LONG_RANGE_TARGET = 0.9
+
+
+def long_range_task():
+    """The copy task of exercise 7: remember 3 symbols (of 4) across 20 blank steps (T = 27)."""
+    from rnncourse.tasks import copy_memory
+    return copy_memory(n_symbols=4, length=3, delay=20)
+
+
+def train_long_range(seed):
+    """Train a GRU on ``long_range_task()`` and return the trained ``SequenceModel``."""
+    task = long_range_task()
+    model = SequenceModel.for_task("gru", task, 32, rng=seed)
+    return train(model, task, steps=500, batch_size=32, lr=0.02, clip=1.0, rng=seed + 1).model

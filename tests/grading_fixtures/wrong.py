@@ -1,0 +1,86 @@
+"""Deliberately wrong solutions, one per classic bug.
+
+Each entry: the task, the replacement source of its solution cell (a complete, self-contained
+function), and a phrase the diagnosis must contain.
+"""
+WRONG = {
+    "missing_dh_next": ("ex3.rnn_backward", '''
+def rnn_backward(dh, cache):
+    x, h0, Wx, Wh, h = cache.x, cache.h0, cache.Wx, cache.Wh, cache.h
+    N, T, D = x.shape
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
+    dh_prev = np.zeros_like(h0)
+    for t in reversed(range(T)):
+        h_prev = h0 if t == 0 else h[:, t - 1]
+        da = dh[:, t] * (1 - h[:, t] ** 2)          # BUG: + dh_next forgotten
+        dx[:, t] = da @ Wx.T
+        dh_prev = da @ Wh.T
+        dWx += x[:, t].T @ da
+        dWh += h_prev.T @ da
+        db += da.sum(axis=0)
+    return dx, dh_prev, dWx, dWh, db
+''', "+ dh_next"),
+    "lstm_missed_cell_path": ("ex5.lstm_step_backward", '''
+def lstm_step_backward(dh_next, dc_next, cache):
+    i, f, g, o, tanh_c = cache.i, cache.f, cache.g, cache.o, cache.tanh_c
+    dc = dh_next * o * (1.0 - tanh_c ** 2)          # BUG: + dc_next missing
+    da = np.concatenate([dc * g * i * (1 - i), dc * cache.c_prev * f * (1 - f),
+                         dc * i * (1 - g ** 2), dh_next * tanh_c * o * (1 - o)], axis=1)
+    return (da @ cache.Wx.T, da @ cache.Wh.T, dc * f, cache.x.T @ da, cache.h_prev.T @ da, da.sum(axis=0))
+''', "dc_next"),
+    "gru_z_swapped": ("ex6.gru_step_forward", '''
+def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
+    H = h_prev.shape[1]
+    ax, ah = x @ Wx + bx, h_prev @ Wh + bh
+    r = sigmoid(ax[:, :H] + ah[:, :H])
+    z = sigmoid(ax[:, H:2 * H] + ah[:, H:2 * H])
+    hn = ah[:, 2 * H:]
+    n = np.tanh(ax[:, 2 * H:] + r * hn)
+    h_next = z * n + (1 - z) * h_prev                # BUG: z and 1 - z swapped
+    return h_next, GRUStepCache(x, h_prev, Wx, Wh, r, z, n, hn)
+''', "swap z"),
+    "tanh_derivative_of_preactivation": ("ex3.rnn_step_backward", '''
+def rnn_step_backward(dh_next, cache):
+    da = dh_next * (1.0 - np.tanh(cache.h_next) ** 2)   # BUG: tanh applied to the output again
+    return (da @ cache.Wx.T, da @ cache.Wh.T, cache.x.T @ da, cache.h_prev.T @ da, da.sum(axis=0))
+''', "1 - h_next**2"),
+    "bias_not_summed": ("ex3.rnn_step_backward", '''
+def rnn_step_backward(dh_next, cache):
+    da = dh_next * (1.0 - cache.h_next ** 2)
+    return (da @ cache.Wx.T, da @ cache.Wh.T, cache.x.T @ da, cache.h_prev.T @ da, da)   # BUG: db not summed
+''', "summed over the batch"),
+    "transposed_weights": ("ex3.rnn_step_backward", '''
+def rnn_step_backward(dh_next, cache):
+    da = dh_next * (1.0 - cache.h_next ** 2)
+    return (da @ cache.Wx.T, da @ cache.Wh.T, cache.x.T @ da, da.T @ cache.h_prev, da.sum(axis=0))  # BUG: dWh.T
+''', "transpose"),
+    "inplace_dh": ("ex3.rnn_backward", '''
+def rnn_backward(dh, cache):
+    x, h0, Wx, Wh, h = cache.x, cache.h0, cache.Wx, cache.Wh, cache.h
+    N, T, D = x.shape
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(T)):
+        h_prev = h0 if t == 0 else h[:, t - 1]
+        dh[:, t] += dh_next                          # BUG: writes into the caller's dh
+        da = dh[:, t] * (1 - h[:, t] ** 2)
+        dx[:, t] = da @ Wx.T
+        dh_next = da @ Wh.T
+        dWx += x[:, t].T @ da
+        dWh += h_prev.T @ da
+        db += da.sum(axis=0)
+    return dx, dh_next, dWx, dWh, db
+''', "in place"),
+    "hardcoded_clip_threshold": ("ex4.clip_by_global_norm", '''
+def clip_by_global_norm(grads, max_norm):
+    norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+    scale = min(1.0, 1.0 / norm)                     # BUG: threshold hard-coded to 1
+    return {k: g * scale for k, g in grads.items()}, norm
+''', "hard-coded"),
+    "hardcoded_clip_value": ("ex4.clip_by_value", '''
+def clip_by_value(grads, clip_value):
+    return {k: np.clip(g, -0.5, 0.5) for k, g in grads.items()}    # BUG: hard-coded
+''', "hard-coded"),
+}

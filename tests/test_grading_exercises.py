@@ -1,0 +1,77 @@
+"""exercises/ is generated from solutions/ and committed: it must be in sync, carry the right
+metadata, and the generator must never overwrite a notebook someone edited."""
+import json
+from pathlib import Path
+
+import nbformat
+
+from rnncourse.grading.assignments import generate, make_exercise, out_of_sync, strip_solution_source
+from rnncourse.grading.probes import TASKS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_committed_exercises_match_a_fresh_generation(tmp_path):
+    generate(ROOT / "solutions", tmp_path, log=lambda m: None)
+    fresh = sorted(p.name for p in tmp_path.glob("*.ipynb"))
+    committed = sorted(p.name for p in (ROOT / "exercises").glob("ex*.ipynb"))
+    assert fresh == committed
+    for name in fresh:
+        assert (tmp_path / name).read_text() == (ROOT / "exercises" / name).read_text(), \
+            f"exercises/{name} is out of date: run `make exercises`"
+    assert out_of_sync(ROOT / "solutions", ROOT / "exercises") == []
+
+
+def test_every_task_has_one_tagged_solution_cell_with_points():
+    seen = {}
+    for p in sorted((ROOT / "solutions").glob("ex*.ipynb")):
+        nb = nbformat.read(p, as_version=4)
+        nbformat.validate(nb)
+        for c in nb.cells:
+            assert c.id and not c.id.startswith("cell-"), "cells need readable explicit ids"
+            meta = c.metadata.get("rnncourse", {})
+            if "solution" in c.metadata.get("tags", []):
+                assert "### BEGIN SOLUTION" in c.source and "### END SOLUTION" in c.source
+                seen[meta["exercise"]] = meta["points"]
+    assert seen == {t: s.points for t, s in TASKS.items()}
+
+
+def test_exercises_have_no_solutions_and_no_outputs():
+    for p in sorted((ROOT / "exercises").glob("ex*.ipynb")):
+        nb = nbformat.read(p, as_version=4)
+        for c in nb.cells:
+            if c.cell_type == "code":
+                assert c.outputs == [] and c.execution_count is None
+                assert "BEGIN SOLUTION" not in c.source
+                if "solution" in c.metadata.get("tags", []):
+                    assert "raise NotImplementedError" in c.source
+
+
+def test_strip_keeps_indentation_and_code_outside_the_region():
+    src = "def f(x):\n    y = 1\n    ### BEGIN SOLUTION\n    y = x * 2\n    ### END SOLUTION\n    return y"
+    out = strip_solution_source(src)
+    assert "x * 2" not in out and "    raise NotImplementedError" in out and out.endswith("    return y")
+
+
+def test_generator_never_overwrites_an_edited_notebook(tmp_path):
+    sol = tmp_path / "sol"
+    sol.mkdir()
+    nb = nbformat.read(ROOT / "solutions" / "ex1_recurrence.ipynb", as_version=4)
+    nbformat.write(nb, sol / "ex1_recurrence.ipynb")
+    out = tmp_path / "ex"
+    msgs = []
+    assert generate(sol, out, log=msgs.append) == [("ex1_recurrence.ipynb", "written")]
+    target = out / "ex1_recurrence.ipynb"
+    student = target.read_text().replace("raise NotImplementedError", "return 42", 1)
+    target.write_text(student)
+    nb.cells[0].source += "\n\nA new sentence."
+    nbformat.write(nb, sol / "ex1_recurrence.ipynb")
+    assert generate(sol, out, log=msgs.append) == [("ex1_recurrence.ipynb", "beside")]
+    assert target.read_text() == student                                 # the student's work is intact
+    assert "A new sentence." in (out / "ex1_recurrence.new.ipynb").read_text()
+    assert any("NOT overwritten" in m for m in msgs)
+    # an untouched notebook is updated in place
+    target.write_text(json.dumps(json.loads((out / "ex1_recurrence.new.ipynb").read_text())))
+    assert generate(sol, out, log=msgs.append)[0][1] == "beside"          # still differs from the record
+    fresh = make_exercise(nb)
+    assert fresh.cells[0].source.endswith("A new sentence.")
