@@ -37,7 +37,19 @@ def build_all():
         "bptt (L3)": (W.bptt_explorer(), ["k", "radius", "loss_at"]),
         "jacobian (L4)": (W.jacobian_explorer(), ["radius", "input_scale", "init"]),
         "clipping (L4)": (W.clipping_explorer(), ["angle", "length", "threshold"]),
+        "lstm_gate (L5)": (W.lstm_gate_explorer(), ["forget_bias", "input_bias", "recurrent"]),
+        "gru_memory (L6)": (W.gru_memory_explorer(), ["update_bias", "reset_bias"]),
+        **_reber(W),
     }
+
+
+def _reber(W):
+    """The lesson-7 explorer reads the shipped sweep; skipped (with a note) if it is not there."""
+    try:
+        return {"reber_lag (L7)": (W.reber_lag_explorer(), ["lag"])}
+    except FileNotFoundError as err:
+        print(f"reber_lag (L7) skipped: {err}")
+        return {}
 
 
 def slider_walk(w, n):

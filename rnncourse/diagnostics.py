@@ -1,4 +1,4 @@
-"""The quantities the lessons' explorers show, as pure functions (lessons 1, 3 and 4).
+"""The quantities the lessons' explorers show, as pure functions (lessons 1 and 3 to 6).
 
 Nothing here draws or keeps state: every function takes arrays and returns arrays (or small
 NamedTuples of arrays), so the same numbers can be asserted in tests, printed in a notebook and
@@ -29,6 +29,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .nn import clip_by_global_norm, clip_by_value, orthogonal, rnn_backward, rnn_forward, spectral_radius
+from .nn.gru import gru_step_forward
+from .nn.lstm import lstm_step_backward, lstm_step_forward
 from .nn.rnn import rnn_step_backward, rnn_step_forward
 
 __all__ = [
@@ -297,3 +299,201 @@ def train_with_snapshots(model, task, steps=200, every=10, **train_kwargs):
 
 
 __all__.append("train_with_snapshots")
+
+
+# --------------------------------------------------------------------------- LSTM (lesson 5)
+
+class LSTMRun(NamedTuple):
+    """What an LSTM computed on ONE sequence. Every array is ``(T, H)``; row ``t - 1`` is step ``t``."""
+    h: np.ndarray
+    c: np.ndarray
+    i: np.ndarray        # input gate
+    f: np.ndarray        # forget gate
+    g: np.ndarray        # candidate
+    o: np.ndarray        # output gate
+
+
+def _lstm_steps(x, Wx, Wh, b, h0, c0):
+    """Forward over ``x (N, T, D)`` with the core's step function; returns the step caches."""
+    h, c = h0, c0
+    caches = []
+    for t in range(x.shape[1]):
+        h, c, cache = lstm_step_forward(x[:, t], h, c, Wx, Wh, b)
+        caches.append(cache)
+    return caches
+
+
+def run_lstm(x, Wx, Wh, b, h0=None, c0=None):
+    """Gates and states of ONE sequence ``x (T, D)`` (``h0, c0 (H,)`` default to zeros).
+
+    ``Wx (D, 4H)``, ``Wh (H, 4H)``, ``b (4H,)`` in the core's gate order i, f, g, o. Returns an
+    ``LSTMRun`` of ``(T, H)`` arrays, e.g. ``run.f[t - 1]`` is the forget gate at step ``t``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    H = np.shape(Wh)[0]
+    h0 = np.zeros((1, H)) if h0 is None else np.asarray(h0, dtype=np.float64).reshape(1, H)
+    c0 = np.zeros((1, H)) if c0 is None else np.asarray(c0, dtype=np.float64).reshape(1, H)
+    caches = _lstm_steps(x[None], Wx, Wh, b, h0, c0)
+    get = lambda name: np.array([getattr(cc, name)[0] for cc in caches]).reshape(len(caches), H)
+    c = get("c_next")
+    return LSTMRun(get("o") * np.tanh(c), c, get("i"), get("f"), get("g"), get("o"))
+
+
+def lstm_cell_jacobians(x, Wx, Wh, b, h0=None, c0=None):
+    """``P (T+1, H, H)`` with ``P[k] = dc_T/dc_k`` for ONE sequence ``x (T, D)``, ``k = 0..T``.
+
+    The state of an LSTM is the pair ``(h_k, c_k)``; ``P[k]`` is the derivative with respect to
+    ``c_k`` with ``h_k`` held fixed (for ``k = 0`` that is what ``lstm_backward`` returns as
+    ``dc0``), in the layout ``P[k][i, j] = d c_T[i] / d c_k[j]``. It contains every path, the
+    direct one through ``c_{t} = f_t * c_{t-1} + ...`` and the ones that leave the cell through
+    ``h_t = o_t * tanh(c_t)`` and come back through the gates. With ``Wh = 0`` only the direct path
+    exists and ``P[k] = diag(f_{k+1} * ... * f_T)`` exactly (see ``forget_products``).
+
+    How: one backward pass of the core's ``lstm_step_backward`` over a batch of ``H`` copies of
+    the sequence, with ``dc_T = I`` (row ``j`` of the batch asks for the gradient of ``c_T[j]``) and
+    no gradient on any ``h``; the ``dc_prev`` of step ``k + 1`` is then row by row ``dc_T/dc_k``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    T = x.shape[0]
+    H = np.shape(Wh)[0]
+    h0 = np.zeros(H) if h0 is None else np.asarray(h0, dtype=np.float64)
+    c0 = np.zeros(H) if c0 is None else np.asarray(c0, dtype=np.float64)
+    xs = np.broadcast_to(x, (H,) + x.shape)                      # (H, T, D): H copies
+    caches = _lstm_steps(xs, Wx, Wh, b, np.tile(h0, (H, 1)), np.tile(c0, (H, 1)))
+    P = np.empty((T + 1, H, H))
+    P[T] = np.eye(H)
+    dh_next, dc_next = np.zeros((H, H)), np.eye(H)
+    for t in range(T - 1, -1, -1):                               # caches[t] is step t + 1
+        _, dh_next, dc_next, _, _, _ = lstm_step_backward(dh_next, dc_next, caches[t])
+        P[t] = dc_next
+    return P
+
+
+def forget_products(f):
+    """``f (T, H)`` -> ``(T+1, H)``: row ``k`` is ``f_{k+1} * ... * f_T`` per unit (row ``T`` is 1).
+
+    The constant error carousel: along the direct cell path ``dc_{t-1} = dc_t * f_t``, so the
+    gradient that ``c_T`` sends back to ``c_k`` without leaving the cell is this product.
+    """
+    f = np.asarray(f, dtype=np.float64)
+    out = np.ones((f.shape[0] + 1, f.shape[1]))
+    out[:-1] = np.cumprod(f[::-1], axis=0)[::-1]
+    return out
+
+
+def matrix_norms(P):
+    """``P (K, H, H)`` -> ``(K,)`` spectral norms (``inf`` where a matrix overflowed)."""
+    P = np.asarray(P, dtype=np.float64)
+    finite = np.all(np.isfinite(P), axis=(1, 2))
+    out = np.full(P.shape[0], np.inf)
+    out[finite] = np.linalg.norm(P[finite], ord=2, axis=(1, 2))
+    return out
+
+
+# --------------------------------------------------------------------------- GRU (lesson 6)
+
+class GRURun(NamedTuple):
+    """What a GRU computed on ONE sequence. Every array is ``(T, H)``; row ``t - 1`` is step ``t``."""
+    h: np.ndarray
+    r: np.ndarray        # reset gate
+    z: np.ndarray        # update gate (z = 1 keeps the old state, the core's convention)
+    n: np.ndarray        # candidate
+
+
+def run_gru(x, Wx, Wh, bx, bh, h0=None):
+    """Gates and states of ONE sequence ``x (T, D)`` with the core's ``gru_step_forward``
+    (``h0 (H,)`` defaults to zeros). Returns a ``GRURun`` of ``(T, H)`` arrays."""
+    x = np.asarray(x, dtype=np.float64)
+    H = np.shape(Wh)[0]
+    h = np.zeros((1, H)) if h0 is None else np.asarray(h0, dtype=np.float64).reshape(1, H)
+    rows = {"h": [], "r": [], "z": [], "n": []}
+    for t in range(x.shape[0]):
+        h, cache = gru_step_forward(x[t][None], h, Wx, Wh, bx, bh)
+        rows["h"].append(h[0])
+        for name in ("r", "z", "n"):
+            rows[name].append(getattr(cache, name)[0])
+    return GRURun(*(np.array(rows[k]).reshape(x.shape[0], H) for k in ("h", "r", "z", "n")))
+
+
+def pulse_memory(h_with, h_without):
+    """``||h_t(with pulse) - h_t(without)||`` per step: ``(T, H), (T, H) -> (T,)``. Two runs on
+    the same inputs except one pulse; what is left of the difference is what the state remembers."""
+    return np.linalg.norm(np.asarray(h_with, dtype=np.float64) - np.asarray(h_without, dtype=np.float64),
+                          axis=-1)
+
+
+def half_life(memory, start):
+    """Steps after index ``start`` until ``memory`` first drops below half of ``memory[start]``;
+    ``None`` if it never does within the sequence."""
+    memory = np.asarray(memory, dtype=np.float64)
+    below = np.nonzero(memory[start:] < 0.5 * memory[start])[0]
+    return int(below[0]) if below.size else None
+
+
+def param_count_lstm(D, H):
+    """Parameters of one LSTM cell as this course stores it: four blocks of ``Wx (D, H)``,
+    ``Wh (H, H)`` and one bias ``(H,)``: ``4 (D H + H^2 + H)``. (PyTorch keeps two biases per gate,
+    ``bias_ih`` and ``bias_hh``, so it counts ``4 (D H + H^2 + 2 H)``; they are only ever added.)"""
+    return 4 * (D * H + H * H + H)
+
+
+def param_count_gru(D, H):
+    """Parameters of one GRU cell: three blocks of ``Wx``, ``Wh`` and *two* biases ``bx``, ``bh``
+    (kept apart because the reset gate multiplies ``bh_n``): ``3 (D H + H^2 + 2 H)``."""
+    return 3 * (D * H + H * H + 2 * H)
+
+
+__all__ += ["LSTMRun", "run_lstm", "lstm_cell_jacobians", "forget_products", "matrix_norms",
+            "GRURun", "run_gru", "pulse_memory", "half_life", "param_count_lstm", "param_count_gru"]
+
+
+# --------------------------------------------------------------------------- long range (lesson 7)
+
+def input_gradient_norms(model, batch):
+    """``(T,)``: the mean over the batch of ``||dLoss/dx_t||``, how strongly the loss reacts to the
+    input at every step. For a task whose loss sits at the end (adding, copy) the early steps are
+    the ones that matter; a model whose values here are tiny at those steps gets no signal to
+    learn from them. Feature inputs only (``x (N, T, D)``). Loss as in ``rnncourse.nn.forward_loss``.
+    """
+    from .nn import mse_loss, temporal_affine_backward, temporal_affine_forward, temporal_softmax_loss
+    from .nn.cells import get_cell, sequence_backward, sequence_forward
+
+    if model.vocab_size is not None:
+        raise ValueError("input_gradient_norms needs a model with feature inputs (vocab_size=None)")
+    spec = get_cell(model.cell)
+    p = model.params
+    h, cache = sequence_forward(spec, batch.x, None, {k: p[k] for k in spec.param_names})
+    scores, acache = temporal_affine_forward(h, p["Wy"], p["by"])
+    loss_fn = temporal_softmax_loss if model.loss == "softmax" else mse_loss
+    _, dscores = loss_fn(scores, batch.y, batch.mask)
+    dh, _, _ = temporal_affine_backward(dscores, acache)
+    dx = sequence_backward(spec, dh, cache)[0]
+    return np.linalg.norm(dx, axis=-1).mean(axis=0)
+
+
+__all__.append("input_gradient_norms")
+
+
+class ReberSweep(NamedTuple):
+    """The lesson-7 lag sweep, trained offline by ``rnncourse/data/make_reber_lags.py``."""
+    lags: np.ndarray               # (L,)
+    cells: tuple                   # ("rnn", "lstm", "gru")
+    seeds: np.ndarray              # (S,)
+    steps: np.ndarray              # (E,) training steps at which the models were evaluated
+    critical_accuracy: np.ndarray  # (C, S, L, E) accuracy on the critical T/P symbol
+    loss: np.ndarray               # (C, S, L, E) masked mean loss per scored step (nats)
+    hidden: int
+
+
+def reber_lag_sweep():
+    """Load ``rnncourse/data/reber_lags.npz`` (no pickles) as a ``ReberSweep``."""
+    from importlib import resources
+
+    with resources.files("rnncourse").joinpath("data", "reber_lags.npz").open("rb") as f:
+        d = np.load(f, allow_pickle=False)
+        return ReberSweep(d["lags"], tuple(str(c) for c in d["cells"]), d["seeds"], d["steps"],
+                          d["critical_accuracy"].astype(np.float64), d["loss"].astype(np.float64),
+                          int(d["hidden"]))
+
+
+__all__ += ["ReberSweep", "reber_lag_sweep"]

@@ -55,6 +55,7 @@ def test_stable_nonlinearities_do_not_overflow():
         p = nn.softmax(np.stack([a, -a]))
         lp = nn.log_softmax(a)
     assert s[0] == 0.0 and s[-1] == 1.0 and s[2] == 0.5
+    assert nn.sigmoid(0.0) == 0.5 and nn.sigmoid(np.float32(-1000)) == 0.0   # scalars work too
     assert np.all(np.isfinite(p)) and np.allclose(p.sum(axis=1), 1.0)
     assert np.all(np.isfinite(lp))
     loss, d = nn.temporal_softmax_loss(np.array([[[1000.0, -1000.0]]]), np.array([[1]]))

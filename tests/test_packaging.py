@@ -87,3 +87,15 @@ def test_layout_exists():
         assert (ROOT / d).is_dir(), d
     assert (ROOT / "notebooks" / "00_welcome.ipynb").is_file()
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_package_data_patterns_cover_every_shipped_file():
+    """A wheel must carry every data file the lessons load (editable installs hide a miss)."""
+    import fnmatch
+
+    patterns = _pyproject()["tool"]["setuptools"]["package-data"]["rnncourse"]
+    data = [p for p in (ROOT / "rnncourse" / "data").iterdir() if p.suffix not in (".py", ".pyc") and p.is_file()]
+    assert data
+    for f in data:
+        rel = f.relative_to(ROOT / "rnncourse").as_posix()
+        assert any(fnmatch.fnmatch(rel, pat) for pat in patterns), f"{rel} is not in package-data {patterns}"

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.nn import SequenceModel, softmax, train
+from rnncourse.nn import SequenceModel, train
+from rnncourse.textgen import temperature_probs
 
 __all__ = ["jacobian_norms", "temperature_softmax", "sample_with_temperature",
            "long_range_task", "LONG_RANGE_TARGET", "train_long_range"]
@@ -44,15 +45,9 @@ def jacobian_norms(h, Wh):
 
 def temperature_softmax(scores, temperature):
     """``p = softmax(scores / temperature)`` over the last axis; ``scores (N, V)`` -> ``p (N, V)``.
-    ``temperature = 0`` means greedy: a one-hot of the arg max (the limit as T -> 0)."""
-    scores = np.asarray(scores, dtype=np.float64)
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
-    if temperature == 0:
-        p = np.zeros_like(scores)
-        np.put_along_axis(p, scores.argmax(axis=-1)[..., None], 1.0, axis=-1)
-        return p
-    return softmax(scores / temperature, axis=-1)
+    ``temperature = 0`` means greedy: a one-hot of the arg max (the limit as T -> 0).
+    The package's own implementation (lesson 7) is the reference."""
+    return temperature_probs(scores, temperature)
 
 
 def sample_with_temperature(scores, temperature, u):

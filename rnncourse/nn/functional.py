@@ -20,6 +20,8 @@ def sigmoid(a, out=None):
     unless you no longer need ``a``).
     """
     a = np.asarray(a)
+    if a.ndim == 0 and out is None:      # a Python float or 0-d array: no buffer to work in
+        return 0.5 * (1.0 + np.tanh(0.5 * a))
     out = np.multiply(a, 0.5, out=out)
     np.tanh(out, out=out)
     out += 1.0

@@ -15,7 +15,8 @@ __all__ = ["plots", "widgets"]
 
 _WIDGET_NAMES = {
     "Explorer", "LiveLossPlot", "hidden_state_explorer", "training_explorer", "bptt_explorer",
-    "jacobian_explorer", "clipping_explorer",
+    "jacobian_explorer", "clipping_explorer", "lstm_gate_explorer", "gru_memory_explorer",
+    "reber_lag_explorer",
 }
 
 

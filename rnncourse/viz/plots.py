@@ -379,3 +379,103 @@ def update_clipping(artists, g, by_norm, by_value, threshold):
     artists["ray"].set_data([0, 100 * g[0]], [0, 100 * g[1]])
     for name, v in (("g", g), ("by_norm", by_norm), ("by_value", by_value)):
         artists[name].set_positions((0, 0), tuple(v))
+
+
+# --------------------------------------------------------------------------- lessons 5 to 7
+
+def draw_curves(ax, x, ys, styles=None, log=False, ylim=None, xlabel=None, ylabel=None,
+                legend="upper right"):
+    """Several named curves over the same ``x`` (one ``Line2D`` each, animated).
+
+    ``ys`` maps a name to its ``(len(x),)`` values; ``styles`` maps the same names to keyword
+    arguments of ``ax.plot`` (``label`` among them). On a log axis values <= 0 are not drawn.
+    Returns ``{name: line}``; ``update_curves`` changes the values.
+    """
+    styles = styles or {}
+    out = {}
+    for name, y in ys.items():
+        out[name], = ax.plot(x, _positive(y) if log else y, **styles.get(name, {}))
+    if log:
+        ax.set_yscale("log")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    if log:
+        _decade_ticks(ax)
+    ax.set_xlim(x[0] - 0.5, x[-1] + 0.5)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, which="major")
+    if legend and any("label" in s for s in styles.values()):
+        ax.legend(loc=legend, fontsize="small")
+    return _animate(out)
+
+
+def update_curves(artists, ys):
+    for name, y in ys.items():
+        line = artists[name]
+        line.set_ydata(_positive(y) if line.axes.get_yscale() == "log" else y)
+
+
+def draw_unit_traces(ax, v, ylim=None, ylabel="value", cmap="tab10"):
+    """One line per unit: ``v (T, H)`` over ``t = 1..T`` (for cell states and hidden states)."""
+    import matplotlib as mpl
+    T, H = v.shape
+    t = np.arange(1, T + 1)
+    colors = mpl.colormaps[cmap](np.arange(H) % 10)
+    lines = {}
+    for j in range(H):
+        lines[j], = ax.plot(t, v[:, j], color=colors[j], lw=1.2, alpha=0.85)
+    ax.axhline(0.0, color="0.5", lw=0.8)
+    ax.set_xlim(0.5, T + 0.5)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    return _animate(lines)
+
+
+def update_unit_traces(artists, v):
+    for j, line in artists.items():
+        line.set_ydata(v[:, j])
+
+
+def draw_marker(ax, x, color="0.3"):
+    """A vertical line at ``x`` (e.g. the slider's current value), animated; move it with
+    ``update_marker``."""
+    line = ax.axvline(x, color=color, lw=1.5, ls=":")
+    line.set_animated(True)
+    return {"marker": line}
+
+
+def update_marker(artists, x):
+    artists["marker"].set_xdata([x, x])
+
+
+def draw_probability_bars(ax, labels, p, highlight=None, ylim=(0, 1)):
+    """Bars of a probability distribution over ``labels`` (e.g. the next character); the bar at
+    index ``highlight`` is coloured differently (e.g. the arg max). Returns ``{"bars", ...}``."""
+    x = np.arange(len(labels))
+    bars = ax.bar(x, p, color=COLORS["main"], width=0.8)
+    ax.set_xticks(x)
+    ax.set_xticklabels([repr(c)[1:-1] if c != " " else "␣" for c in labels])
+    ax.set_xlim(-0.6, len(labels) - 0.4)
+    ax.set_ylim(*ylim)
+    ax.set_ylabel("probability")
+    ax.grid(alpha=0.3, axis="y")
+    for b in bars:
+        b.set_animated(True)
+    out = {"bars": list(bars)}
+    update_probability_bars(out, p, highlight)
+    return out
+
+
+def update_probability_bars(artists, p, highlight=None):
+    for i, bar in enumerate(artists["bars"]):
+        bar.set_height(p[i])
+        bar.set_color(COLORS["alt"] if i == highlight else COLORS["main"])
+
+
+__all__ += ["draw_curves", "update_curves", "draw_unit_traces", "update_unit_traces",
+            "draw_marker", "update_marker", "draw_probability_bars", "update_probability_bars"]

@@ -627,3 +627,342 @@ class LiveLossPlot(widgets.VBox):
                 a.axes.draw_artist(a)
         self.png = png_bytes(self.fig.canvas)
         self.image.value = self.png
+
+
+# ============================================================================ lesson 5
+
+class LSTMGateExplorer(Explorer):
+    """Lesson 5: gate and cell traces of one LSTM, and the gradient along the cell path."""
+
+    def __init__(self, T=60, H=8, seed=0, pulse_at=5):
+        from ..nn import init_cell_params
+
+        self.T, self.H, self.pulse_at = T, H, pulse_at
+        rng = np.random.default_rng(seed)
+        p = init_cell_params("lstm", 1, H, rng, forget_bias=0.0)
+        self.Wx, self.Wh, self._b0 = 3.0 * p["Wx"], p["Wh"], p["b"]   # b without the two slider biases
+        x = 0.3 * rng.normal(size=(T, 1))
+        x[pulse_at - 1] = 3.0                             # one strong input at step `pulse_at`
+        self.x = x
+        # The vanilla RNN of lesson 4 on the same inputs, orthogonal Wh with rho = 1: a fixed reference.
+        q = init_cell_params("rnn", 1, H, np.random.default_rng(seed))
+        self.rnn_norms = dg.jacobian_norms(dg.run_rnn(x, 3.0 * q["Wx"], q["Wh"], q["b"]), q["Wh"])
+        self._cached = lru_cache(maxsize=512)(self._compute_uncached)
+        controls = {
+            "forget_bias": _slider("float", 1.0, -2.0, 6.0, 0.25, "forget-gate bias b_f"),
+            "input_bias": _slider("float", 0.0, -4.0, 4.0, 0.25, "input-gate bias b_i"),
+            "recurrent": widgets.ToggleButtons(options=["as initialised", "zero"], value="as initialised",
+                                               description="Wh"),
+        }
+        # Fixed y-range for the cell states: the largest |c| the sliders can produce is at the corners.
+        cmax = max(np.abs(self._cached(bf, bi, "as initialised")["c"]).max()
+                   for bf in (-2.0, 6.0) for bi in (-4.0, 4.0))
+        self._c_lim = 1.1 * max(cmax, 1.0)
+
+        def layout(fig):
+            gs = fig.add_gridspec(3, 2, width_ratios=(1.25, 1), height_ratios=(0.6, 1, 1.2), left=0.07,
+                                  right=0.98, bottom=0.11, top=0.93, wspace=0.25, hspace=0.12)
+            a_in = fig.add_subplot(gs[0, 0])
+            a_gate = fig.add_subplot(gs[1, 0], sharex=a_in)
+            a_c = fig.add_subplot(gs[2, 0], sharex=a_in)
+            a_grad = fig.add_subplot(gs[:, 1])
+            return {"input": a_in, "gates": a_gate, "cell": a_c, "grad": a_grad}
+
+        super().__init__(controls, (10.5, 5.2), layout)
+
+    def bias(self, forget_bias, input_bias):
+        """The full bias ``b (4H,)``: the ``b_i`` and ``b_f`` blocks set by the sliders (gates i, f, g, o)."""
+        b = self._b0.copy()
+        b[:self.H] = input_bias
+        b[self.H:2 * self.H] = forget_bias
+        return b
+
+    def _compute_uncached(self, forget_bias, input_bias, recurrent):
+        b = self.bias(forget_bias, input_bias)
+        # Wh = 0 removes every path from h back into the gates: only the carousel is left
+        Wh = self.Wh if recurrent == "as initialised" else np.zeros_like(self.Wh)
+        run = dg.run_lstm(self.x, self.Wx, Wh, b)
+        carousel = dg.forget_products(run.f)                       # (T+1, H)
+        P = dg.lstm_cell_jacobians(self.x, self.Wx, Wh, b)
+        return {"b": b, "h": run.h, "c": run.c, "i": run.i, "f": run.f, "g": run.g, "o": run.o,
+                "carousel": carousel.max(axis=1), "carousel_units": carousel,
+                "cell_norms": dg.matrix_norms(P), "mean_f": float(run.f.mean()),
+                "mean_i": float(run.i.mean())}
+
+    def compute(self, forget_bias, input_bias, recurrent):
+        s = dict(self._cached(round(forget_bias, 6), round(input_bias, 6), recurrent))
+        s.update(forget_bias=forget_bias, input_bias=input_bias, recurrent=recurrent,
+                 rnn_norms=self.rnn_norms)
+        return s
+
+    def _gate_means(self, s):
+        return {g: s[g].mean(axis=1) for g in ("i", "f", "o")}
+
+    def draw(self, s):
+        ax = self.axes
+        t = np.arange(1, self.T + 1)
+        self.artists["input"] = plots.draw_input_trace(ax["input"], self.x)
+        ax["input"].set_ylim(-1.5, 3.5)
+        ax["input"].set_title(f"input: noise, and one strong pulse at t = {self.pulse_at}", fontsize=10)
+        styles = {"i": dict(color=COLORS_GATES["i"], lw=1.8, label="input gate i"),
+                  "f": dict(color=COLORS_GATES["f"], lw=1.8, label="forget gate f"),
+                  "o": dict(color=COLORS_GATES["o"], lw=1.8, label="output gate o")}
+        self.artists["gates"] = plots.draw_curves(ax["gates"], t, self._gate_means(s), styles,
+                                                  ylim=(-0.03, 1.03), ylabel="gate (mean of units)",
+                                                  legend=None)
+        ax["gates"].legend(loc="lower left", ncol=3, fontsize="small")
+        self.artists["cell"] = plots.draw_unit_traces(ax["cell"], s["c"], ylim=(-self._c_lim, self._c_lim),
+                                                      ylabel="cell state $c_t$ (each unit)")
+        ax["cell"].set_xlabel("time step t")
+        for a in (ax["input"], ax["gates"]):
+            a.tick_params(labelbottom=False)
+        k = np.arange(self.T + 1)
+        styles = {"rnn": dict(color="0.45", lw=2, label=r"vanilla RNN $\|\partial h_T/\partial h_k\|$"),
+                  "cell": dict(color=COLORS_GATES["f"], lw=2, label=r"LSTM $\|\partial c_T/\partial c_k\|$"),
+                  "carousel": dict(color="k", lw=1.2, ls="--",
+                                   label=r"carousel: $f_{k+1} \cdots f_T$ (largest unit)")}
+        self.artists["grad"] = plots.draw_curves(
+            ax["grad"], k, {"rnn": s["rnn_norms"], "cell": s["cell_norms"], "carousel": s["carousel"]},
+            styles, log=True, ylim=(1e-30, 10), xlabel="k (the step the gradient travels back to)",
+            ylabel="gradient from step T back to step k", legend="lower right")
+        ax["grad"].set_title(f"how much reaches step k from T = {self.T}", fontsize=10)
+        self.artists["text"] = _text(ax["grad"], 0.03, 0.5)
+        self._set_text(s)
+
+    def _set_text(self, s):
+        self.artists["text"].set_text(
+            f"Wh {s['recurrent']}\n$b_f$ = {s['forget_bias']:g}: mean f = {s['mean_f']:.3f}\n"
+            f"$b_i$ = {s['input_bias']:g}: mean i = {s['mean_i']:.3f}\n"
+            f"$\\|\\partial c_T/\\partial c_0\\|$ = {s['cell_norms'][0]:.1e}\n"
+            f"vanilla RNN: {s['rnn_norms'][0]:.1e}")
+
+    def update(self, s):
+        plots.update_curves(self.artists["gates"], self._gate_means(s))
+        plots.update_unit_traces(self.artists["cell"], s["c"])
+        plots.update_curves(self.artists["grad"], {"cell": s["cell_norms"], "carousel": s["carousel"]})
+        self._set_text(s)
+        return False
+
+
+COLORS_GATES = {"i": "tab:green", "f": "tab:blue", "o": "tab:purple", "z": "tab:blue", "r": "tab:red"}
+
+
+def lstm_gate_explorer(T=60, H=8, seed=0, pulse_at=5):
+    """Lesson 5: one LSTM with ``H`` units reads ``T`` steps of small noise with one strong pulse at
+    step ``pulse_at``. Controls: ``forget_bias`` (``b_f``, the same for every unit),
+    ``input_bias`` (``b_i``) and ``recurrent`` ("as initialised" or "zero": ``Wh = 0`` leaves only
+    the direct cell path). Left: the input, the mean input/forget/output gates, the cell state of
+    every unit. Right, on a log scale for ``k = 0..T``: ``||dc_T/dc_k||`` of the LSTM (all paths,
+    ``diagnostics.lstm_cell_jacobians``), the carousel ``max_j prod_{t>k} f_t`` and, fixed, the
+    vanilla RNN's ``||dh_T/dh_k||`` on the same inputs. State: ``b``, ``h, c, i, f, g, o (T, H)``,
+    ``cell_norms``, ``carousel``, ``carousel_units``, ``rnn_norms (T+1,)``, ``mean_f``, ``mean_i``."""
+    return LSTMGateExplorer(T, H, seed, pulse_at)
+
+
+__all__ += ["lstm_gate_explorer"]
+
+
+# ============================================================================ lesson 6
+
+class GRUMemoryExplorer(Explorer):
+    """Lesson 6: how long a GRU's state remembers one pulse, against the update-gate bias."""
+
+    def __init__(self, T=60, H=8, seed=0, pulse_at=5):
+        from ..nn import init_cell_params
+
+        self.T, self.H, self.pulse_at = T, H, pulse_at
+        rng = np.random.default_rng(seed)
+        p = init_cell_params("gru", 1, H, rng)
+        self.Wx, self.Wh = 2.0 * p["Wx"], p["Wh"]
+        noise = 0.3 * rng.normal(size=(T, 1))
+        self.x_without = noise                              # the same noise in both runs ...
+        self.x = noise.copy()
+        self.x[pulse_at - 1] += 3.0                         # ... plus one pulse in this one
+        self._cached = lru_cache(maxsize=512)(self._compute_uncached)
+        controls = {
+            "update_bias": _slider("float", 0.0, -3.0, 6.0, 0.25, "update-gate bias b_z"),
+            "reset_bias": _slider("float", 0.0, -4.0, 4.0, 0.25, "reset-gate bias b_r"),
+        }
+
+        def layout(fig):
+            gs = fig.add_gridspec(3, 2, width_ratios=(1.25, 1), height_ratios=(0.6, 1, 1.2), left=0.07,
+                                  right=0.98, bottom=0.11, top=0.93, wspace=0.25, hspace=0.12)
+            a_in = fig.add_subplot(gs[0, 0])
+            a_gate = fig.add_subplot(gs[1, 0], sharex=a_in)
+            a_h = fig.add_subplot(gs[2, 0], sharex=a_in)
+            a_mem = fig.add_subplot(gs[:, 1])
+            return {"input": a_in, "gates": a_gate, "hidden": a_h, "memory": a_mem}
+
+        super().__init__(controls, (10.5, 5.2), layout)
+
+    def biases(self, update_bias, reset_bias):
+        """``bx (3H,)`` with the r and z blocks set by the sliders (gate order r, z, n), ``bh = 0``."""
+        bx = np.zeros(3 * self.H)
+        bx[:self.H] = reset_bias
+        bx[self.H:2 * self.H] = update_bias
+        return bx, np.zeros(3 * self.H)
+
+    def _compute_uncached(self, update_bias, reset_bias):
+        bx, bh = self.biases(update_bias, reset_bias)
+        run = dg.run_gru(self.x, self.Wx, self.Wh, bx, bh)
+        base = dg.run_gru(self.x_without, self.Wx, self.Wh, bx, bh)
+        memory = dg.pulse_memory(run.h, base.h)                    # (T,), zero before the pulse
+        start = self.pulse_at - 1
+        # direct path of h_t = (1 - z) n + z h_{t-1}: the difference is carried by z, step after step
+        direct = np.full(self.T, np.nan)
+        direct[start:] = memory[start] * np.r_[1.0, np.cumprod(run.z[start + 1:], axis=0).max(axis=1)]
+        return {"bx": bx, "bh": bh, "h": run.h, "r": run.r, "z": run.z, "n": run.n, "h_without": base.h,
+                "memory": memory, "direct": direct, "half_life": dg.half_life(memory, start),
+                "mean_z": float(run.z.mean()), "mean_r": float(run.r.mean())}
+
+    def compute(self, update_bias, reset_bias):
+        s = dict(self._cached(round(update_bias, 6), round(reset_bias, 6)))
+        s.update(update_bias=update_bias, reset_bias=reset_bias)
+        return s
+
+    def draw(self, s):
+        ax = self.axes
+        t = np.arange(1, self.T + 1)
+        self.artists["input"] = plots.draw_input_trace(ax["input"], self.x)
+        ax["input"].set_ylim(-1.5, 3.5)
+        ax["input"].set_title(f"input: noise, and one pulse at t = {self.pulse_at}", fontsize=10)
+        styles = {"z": dict(color=COLORS_GATES["z"], lw=1.8, label="update gate z (1 = keep)"),
+                  "r": dict(color=COLORS_GATES["r"], lw=1.8, label="reset gate r")}
+        gates = {"z": s["z"].mean(axis=1), "r": s["r"].mean(axis=1)}
+        self.artists["gates"] = plots.draw_curves(ax["gates"], t, gates, styles, ylim=(-0.03, 1.03),
+                                                  ylabel="gate (mean of units)", legend=None)
+        ax["gates"].legend(loc="lower left", ncol=2, fontsize="small")
+        self.artists["hidden"] = plots.draw_unit_traces(ax["hidden"], s["h"], ylim=(-1.05, 1.05),
+                                                        ylabel="hidden state $h_t$ (each unit)")
+        ax["hidden"].set_xlabel("time step t")
+        for a in (ax["input"], ax["gates"]):
+            a.tick_params(labelbottom=False)
+        styles = {"memory": dict(color=plots.COLORS["main"], lw=2,
+                                 label=r"$\|h_t - h_t^{\mathrm{no\ pulse}}\|$"),
+                  "direct": dict(color="k", lw=1.2, ls="--", label=r"carried by z alone: $z_{6} \cdots z_t$")}
+        curves = {"memory": s["memory"], "direct": s["direct"]}
+        self.artists["memory"] = plots.draw_curves(ax["memory"], t, curves, styles, log=True,
+                                                   ylim=(1e-10, 10),
+                                                   xlabel="time step t", ylabel="what is left of the pulse",
+                                                   legend="lower left")
+        self.artists["marker"] = plots.draw_marker(ax["memory"], self.pulse_at)
+        ax["memory"].set_title("memory of the pulse (log scale)", fontsize=10)
+        self.artists["text"] = _text(ax["memory"], 0.97, 0.97, ha="right")
+        self._set_text(s)
+
+    def _set_text(self, s):
+        hl = s["half_life"]
+        self.artists["text"].set_text(
+            f"$b_z$ = {s['update_bias']:g}: mean z = {s['mean_z']:.3f}\n"
+            f"$b_r$ = {s['reset_bias']:g}: mean r = {s['mean_r']:.3f}\n"
+            f"half-life: {'> ' + str(self.T - self.pulse_at) if hl is None else hl} step{'' if hl == 1 else 's'}")
+
+    def update(self, s):
+        plots.update_curves(self.artists["gates"], {"z": s["z"].mean(axis=1), "r": s["r"].mean(axis=1)})
+        plots.update_unit_traces(self.artists["hidden"], s["h"])
+        plots.update_curves(self.artists["memory"], {"memory": s["memory"], "direct": s["direct"]})
+        self._set_text(s)
+        return False
+
+
+def gru_memory_explorer(T=60, H=8, seed=0, pulse_at=5):
+    """Lesson 6: a GRU with ``H`` units reads ``T`` steps of noise, once with and once without a
+    pulse at step ``pulse_at``; the difference of the two hidden states is what the state remembers
+    of the pulse. Controls: ``update_bias`` (``b_z``; large means z near 1, keep the old state) and
+    ``reset_bias`` (``b_r``). State: ``bx``, ``bh``, ``h``, ``h_without``, ``r``, ``z``, ``n``
+    ``(T, H)``, ``memory (T,)``, ``direct (T,)`` (the memory at the pulse times the product of the
+    update gates after it, best unit), ``half_life`` (steps, or None), ``mean_z``, ``mean_r``."""
+    return GRUMemoryExplorer(T, H, seed, pulse_at)
+
+
+__all__ += ["gru_memory_explorer"]
+
+
+# ============================================================================ lesson 7
+
+CELL_COLORS = {"rnn": "0.4", "lstm": "tab:blue", "gru": "tab:orange"}
+
+
+class ReberLagExplorer(Explorer):
+    """Lesson 7: critical-symbol accuracy of RNN, LSTM and GRU on the embedded Reber grammar, by lag.
+
+    Nothing is trained here: the sweep was trained offline (``rnncourse/data/make_reber_lags.py``)
+    and the slider only looks results up.
+    """
+
+    def __init__(self, sweep=None):
+        self.sweep = dg.reber_lag_sweep() if sweep is None else sweep
+        sw = self.sweep
+        self.final = sw.critical_accuracy[..., -1]                 # (C, S, L)
+        controls = {"lag": widgets.SelectionSlider(
+            options=[(str(v), int(v)) for v in sw.lags], value=int(sw.lags[len(sw.lags) // 2]),
+            description="lag", continuous_update=True, layout=widgets.Layout(width="420px"))}
+
+        def layout(fig):
+            a1, a2 = fig.subplots(1, 2)
+            fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.9, wspace=0.22)
+            return {"lags": a1, "curves": a2}
+
+        super().__init__(controls, (10, 3.9), layout)
+
+    def compute(self, lag):
+        sw = self.sweep
+        li = int(np.nonzero(sw.lags == lag)[0][0])
+        acc = sw.critical_accuracy[:, :, li]                       # (C, S, E)
+        return {"lag": int(lag), "index": li, "curves": acc,
+                "final": {c: float(self.final[ci, :, li].mean()) for ci, c in enumerate(sw.cells)},
+                "final_per_seed": {c: self.final[ci, :, li].copy() for ci, c in enumerate(sw.cells)}}
+
+    def draw(self, s):
+        sw, ax = self.sweep, self.axes
+        for ci, cell in enumerate(sw.cells):
+            ax["lags"].plot(sw.lags, self.final[ci].mean(axis=0), "o-", color=CELL_COLORS[cell], lw=2,
+                            label=cell.upper() if cell != "rnn" else "vanilla RNN")
+            for si in range(len(sw.seeds)):
+                ax["lags"].plot(sw.lags, self.final[ci, si], "x", color=CELL_COLORS[cell], alpha=0.6, ms=5)
+        ax["lags"].axhline(0.5, color="tab:red", ls="--", lw=1, label="guessing T or P")
+        ax["lags"].set(ylim=(0.3, 1.03), xlabel="lag (filler steps between the symbol and its recall)",
+                       ylabel="accuracy on the critical symbol")
+        ax["lags"].set_title(f"after {sw.steps[-1]} training steps "
+                             f"(line: mean of {len(sw.seeds)} seeds, x: each)", fontsize=10)
+        ax["lags"].grid(alpha=0.3)
+        ax["lags"].legend(loc="center right", fontsize="small")
+        self.artists["marker"] = plots.draw_marker(ax["lags"], s["lag"])
+        styles, ys = {}, {}
+        for ci, cell in enumerate(sw.cells):
+            for si in range(len(sw.seeds)):
+                key = f"{cell}/{si}"
+                styles[key] = dict(color=CELL_COLORS[cell], lw=1.8, ls="-" if si == 0 else "--")
+                if si == 0:
+                    styles[key]["label"] = cell.upper() if cell != "rnn" else "vanilla RNN"
+                ys[key] = s["curves"][ci, si]
+        self.artists["curves"] = plots.draw_curves(
+            ax["curves"], sw.steps, ys, styles, ylim=(0.3, 1.03), xlabel="training step",
+            ylabel="accuracy on the critical symbol", legend="center right")
+        ax["curves"].set_xlim(0, sw.steps[-1])
+        self.artists["title"] = ax["curves"].set_title("", fontsize=10)
+        self.artists["title"].set_animated(True)
+        self._set_title(s)
+
+    def _set_title(self, s):
+        self.artists["title"].set_text(f"lag {s['lag']}: during training (solid: seed 0, dashed: seed 1)")
+
+    def update(self, s):
+        plots.update_marker(self.artists["marker"], s["lag"])
+        sw = self.sweep
+        plots.update_curves(self.artists["curves"], {
+            f"{c}/{si}": s["curves"][ci, si] for ci, c in enumerate(sw.cells) for si in range(len(sw.seeds))})
+        self._set_title(s)
+        return False
+
+
+def reber_lag_explorer(sweep=None):
+    """Lesson 7: the embedded Reber grammar with a lag. Control: ``lag`` (one of the trained lags).
+    Left: accuracy on the critical symbol after training against the lag, for the vanilla RNN, the
+    LSTM and the GRU (mean over seeds, and each seed). Right: that accuracy during training at the
+    chosen lag. State: ``lag``, ``curves (C, S, E)``, ``final`` (cell -> mean over seeds),
+    ``final_per_seed``. ``sweep`` defaults to ``diagnostics.reber_lag_sweep()``."""
+    return ReberLagExplorer(sweep)
+
+
+__all__ += ["reber_lag_explorer"]
