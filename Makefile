@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 ## lab: open the course in JupyterLab on the welcome notebook
+# (--allow-root only when run as root, e.g. in a container: Jupyter refuses root otherwise)
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/00_welcome.ipynb
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_welcome.ipynb
 
 ## test: the whole test suite (unit, golden, widgets, grading, every notebook through nbval)
 test: $(STAMP)

@@ -18,9 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _lab(args):
     import subprocess
-    nb = ROOT / "notebooks" / "00_welcome.ipynb"
-    cmd = [sys.executable, "-m", "jupyter", "lab", str(nb) if nb.exists() else str(ROOT / "notebooks")]
-    return subprocess.call(cmd + list(args.extra))
+    import os
+    nb = Path("notebooks") / "00_welcome.ipynb"
+    cmd = [sys.executable, "-m", "jupyter", "lab", str(nb) if (ROOT / nb).exists() else "notebooks"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")   # e.g. in a container; Jupyter refuses to run as root otherwise
+    # run from the course folder so the file browser shows the lessons, exercises and solutions
+    return subprocess.call(cmd + list(args.extra), cwd=ROOT)
 
 
 def _doctor(args):
@@ -127,6 +131,10 @@ def main(argv=None):
     p.add_argument("--cpu-s", type=int, default=300, help="CPU-time limit per kernel (default 300 s)")
     p.add_argument("--templates", help="folder of exercise templates (default: the course's exercises/)")
     p.set_defaults(fn=_grade)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["lab"]:
+        # everything after "lab" goes to jupyter lab untouched (argparse would reject "--no-browser")
+        return _lab(argparse.Namespace(extra=[a for a in argv[1:] if a != "--"]))
     args = ap.parse_args(argv)
     return args.fn(args)
 
