@@ -6,15 +6,7 @@ from rnncourse import diagnostics as dg
 from rnncourse.nn import init_cell_params, lstm_backward, lstm_forward, numeric_gradient
 from rnncourse.viz import widgets as W
 
-PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def _redraws(ex, control, value):
-    before = (len(ex.timings), ex.png)
-    ex.controls[control].value = value
-    assert len(ex.timings) == before[0] + 1, "the control did not trigger an update"
-    assert ex.image.value == ex.png and ex.png.startswith(PNG)
-    return ex.png != before[1]
+from widget_helpers import PNG, redraws as _redraws
 
 
 # ---------------------------------------------------------------------------- diagnostics, lesson 5

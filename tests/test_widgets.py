@@ -11,15 +11,7 @@ from rnncourse import tasks
 from rnncourse.nn import SequenceModel
 from rnncourse.viz import widgets as W
 
-PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def _redraws(ex, control, value):
-    before = (len(ex.timings), ex.png)
-    ex.controls[control].value = value
-    assert len(ex.timings) == before[0] + 1, "the control did not trigger an update"
-    assert ex.image.value == ex.png and ex.png.startswith(PNG)
-    return ex.png != before[1]
+from widget_helpers import PNG, redraws as _redraws
 
 
 def test_import_rnncourse_is_cheap_and_silent():
