@@ -6,7 +6,7 @@ from rnncourse import diagnostics as dg
 from rnncourse.nn import init_cell_params, lstm_backward, lstm_forward, numeric_gradient
 from rnncourse.viz import widgets as W
 
-from widget_helpers import PNG, redraws as _redraws
+from widget_helpers import redraws as _redraws
 
 
 # ---------------------------------------------------------------------------- diagnostics, lesson 5

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from .layers import (embedding_backward, embedding_forward, mse_loss, temporal_a
                      temporal_affine_forward, temporal_softmax_loss)
 from .optim import clip_by_global_norm, clip_by_value, global_norm, make_optimizer
 
-__all__ = ["SequenceModel", "History", "TrainingDiverged", "forward_loss", "predict", "train"]
+__all__ = ["SequenceModel", "History", "TrainingDiverged", "forward_loss", "predict", "train", "evaluate"]
 
 
 class TrainingDiverged(FloatingPointError):
@@ -237,5 +237,3 @@ def evaluate(model, batch):
     acc = _accuracy(scores, batch.y, batch.mask) if model.loss == "softmax" else float("nan")
     return {"loss": loss, "accuracy": acc}
 
-
-__all__.append("evaluate")

@@ -37,7 +37,7 @@ from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
 from .. import diagnostics as dg
-from ..nn import predict, rnn_forward, softmax
+from ..nn import predict, softmax
 from . import plots
 
 __all__ = ["Explorer", "LiveLossPlot", "hidden_state_explorer", "training_explorer", "bptt_explorer",
