@@ -57,3 +57,18 @@ def test_batch_completes_and_broken_file_costs_only_its_owner(graded):
 def test_nothing_was_written_outside(graded):
     for f in ESCAPES:
         assert not os.path.exists(f), f
+
+
+def test_cpu_time_limit_ends_a_busy_kernel_before_the_cell_timeout(tmp_path):
+    """A cell that burns CPU is stopped by the kernel's CPU-time limit (2 s here), not by the much
+    longer per-cell timeout: the grader reports a dead kernel, not a timeout, and moves on."""
+    from grading_fixtures.hostile import GOOD_SF, SF
+
+    burn = GOOD_SF + "\nx = 0\nwhile True:\n    x += 1\n"
+    write(make_notebook("ex1", {SF: burn}), tmp_path / "subs" / "burner" / EXERCISE_FILES["ex1"].name)
+    (r,) = grade([tmp_path / "subs"], tmp_path / "out", jobs=1, seed=5,
+                 limits=Limits(cell_timeout=120, task_timeout=120, mem_mb=1024, cpu_s=2), log=lambda m: None)
+    issues = " ".join(r.issues)
+    assert "kernel died" in issues and "CPU-time" in issues, r.issues
+    assert "timed out" not in issues
+    assert r.points == 0
