@@ -83,3 +83,23 @@ def test_temperature_hard_coded_is_caught():
     r = check("ex7.temperature_softmax", lambda s, t: nn.softmax(s, axis=-1), quiet=True).result
     assert r.points == 0
     assert [p.passed for p in r.probes][0] is True
+
+
+def test_sequence_task_is_judged_with_the_course_step_function():
+    """A notebook whose step function is wrong but whose sequence loop is right loses only the
+    step task: while the sequence function is probed, its call to rnn_step_forward is routed to the
+    course's version (and put back afterwards)."""
+    ns = {"np": np}
+    exec(
+        "def rnn_step_forward(x, h_prev, Wx, Wh, b):\n"
+        "    return np.tanh(x @ Wx + h_prev @ Wh), None          # forgot + b\n"
+        "def rnn_forward(x, h0, Wx, Wh, b):\n"
+        "    h, hp = [], h0\n"
+        "    for t in range(x.shape[1]):\n"
+        "        hp, _ = rnn_step_forward(x[:, t], hp, Wx, Wh, b)\n"
+        "        h.append(hp)\n"
+        "    return np.stack(h, axis=1), None\n", ns)
+    wrong_step = ns["rnn_step_forward"]
+    assert not check("ex1.rnn_step_forward", ns["rnn_step_forward"], quiet=True).result.passed
+    assert check("ex1.rnn_forward", ns["rnn_forward"], quiet=True).result.passed
+    assert ns["rnn_step_forward"] is wrong_step, "the student's own function must be put back"

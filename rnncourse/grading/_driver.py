@@ -91,8 +91,33 @@ def flatten(returns, value):
     return out
 
 
-def call(func, args, returns, inputs):
-    """Call ``func`` on fresh copies of ``inputs``.
+class course_helpers:
+    """While active, the names in ``helpers`` that ``func``'s module globals define (the student's
+    own ``rnn_step_forward``, say) point to the course's implementation instead, and are put back
+    afterwards. A task that may call another graded function is so judged on its own: a bug in the
+    step function costs the step task's points, not the sequence task's as well."""
+
+    def __init__(self, func, helpers):
+        self.g = getattr(func, "__globals__", None) if helpers else None
+        self.helpers, self.saved = helpers, {}
+
+    def __enter__(self):
+        if self.g is not None:
+            import rnncourse.nn as nn
+            for name in self.helpers:
+                if name in self.g and hasattr(nn, name):
+                    self.saved[name] = self.g[name]
+                    self.g[name] = getattr(nn, name)
+        return self
+
+    def __exit__(self, *exc):
+        for name, value in self.saved.items():
+            self.g[name] = value
+        return False
+
+
+def call(func, args, returns, inputs, helpers=()):
+    """Call ``func`` on fresh copies of ``inputs`` (with ``helpers`` swapped, see ``course_helpers``).
 
     Returns ``(outputs, after, error)``: the flattened outputs, the argument arrays as they are
     after the call (to detect in-place changes), and an error string (``None`` if it ran).
@@ -103,7 +128,8 @@ def call(func, args, returns, inputs):
             raise NameError("the function is not defined (was its cell run? was it renamed?)")
         if not callable(func):
             raise TypeError(f"expected a function, got {type(func).__name__}")
-        value = func(*build_args(args, mine))
+        with course_helpers(func, helpers):
+            value = func(*build_args(args, mine))
         if value is None:
             raise TypeError("returned None (is a `return` missing?)")
         outputs = flatten(returns, value)
@@ -139,7 +165,7 @@ def save_dir(path, arrays):
         np.save(os.path.join(path, k + ".npy"), v, allow_pickle=False)
 
 
-def run_task_dir(func, args, returns, task_dir):
+def run_task_dir(func, args, returns, task_dir, helpers=()):
     """Grader entry point in the kernel: for every probe folder ``task_dir/<probe>/in``, call
     ``func`` and write ``out/``, ``after/`` and ``error.txt``."""
     try:
@@ -152,7 +178,7 @@ def run_task_dir(func, args, returns, task_dir):
     for probe in sorted(p for p in os.listdir(task_dir) if os.path.isdir(os.path.join(task_dir, p))):
         pdir = os.path.join(task_dir, probe)
         inputs = load_dir(os.path.join(pdir, "in"))
-        outputs, after, error = call(func, args, returns, inputs)
+        outputs, after, error = call(func, args, returns, inputs, helpers)
         try:
             save_dir(os.path.join(pdir, "out"), outputs)
         except BaseException as exc:

@@ -417,7 +417,7 @@ def grade_one(student, path, templates_dir, seed, limits=Limits()):
             tdir = f"io/{s.id}"
             run.append({"key": f"task:{s.id}", "label": f"grading {s.id}", "timeout": max(limits.task_timeout, s.timeout or 0),
                         "source": f"__rnncourse_driver__['run_task_dir'](globals().get({s.func!r}), {s.args!r}, "
-                                  f"{s.returns!r}, {tdir!r})"})
+                                  f"{s.returns!r}, {tdir!r}, {s.helpers!r})"})
 
         status, cell_errors = {}, {}
 

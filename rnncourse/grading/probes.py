@@ -48,6 +48,7 @@ class TaskSpec:
     rtol: float = 1e-6
     atol: float = 1e-9
     alternatives: tuple = ()  # (implementation of a classic bug, message)
+    helpers: tuple = ()       # other graded functions this one may call: the course's are used
     score: Optional[Callable] = None   # custom verdict: score(outputs, inputs) -> list of problems
     timeout: Optional[int] = None   # seconds for all probes in the grader (None: the grader's default)
 
@@ -411,7 +412,8 @@ def _build():
              Probe("h0-only", "only h0 drives the sequence (x = 0, b = 0)", _seq_fwd_inputs(zero=("x", "b")),
                    "With x = 0 and b = 0 everything comes from h0: start from h0 and feed each h_t into step t + 1."),
              Probe("random", "random inputs", _seq_fwd_inputs(),
-                   "Check that each step feeds the previous hidden state, not h0, into the next one."))),
+                   "Check that each step feeds the previous hidden state, not h0, into the next one.")),
+            helpers=("rnn_step_forward",)),
         TaskSpec(
             "ex2.temporal_softmax_loss", "temporal_softmax_loss", 4,
             (("array", "scores"), ("array", "y"), ("array", "mask")), ["loss", "dscores"],
@@ -460,7 +462,8 @@ def _build():
                    "Weight gradients are sums over all time steps (the same Wx, Wh, b are used at every step).")),
             alternatives=((_bug_no_dh_next,
                            "Your gradients equal those of a backward pass without `+ dh_next`: each step only "
-                           "sees its own dh[:, t]."),)),
+                           "sees its own dh[:, t]."),),
+            helpers=("rnn_step_backward",)),
         TaskSpec(
             "ex4.clip_by_global_norm", "clip_by_global_norm", 2,
             (("dict", "grads."), ("float", "max_norm")), [("dict", "clipped."), "norm"], nn.clip_by_global_norm,
@@ -752,7 +755,7 @@ def run_in_process(spec, func, seed):
     results, outs, refs = [], {}, {}
     for i, probe in enumerate(spec.probes):
         inp = inputs[probe.name]
-        out, after, err = _driver.call(func, spec.args, spec.returns, inp)
+        out, after, err = _driver.call(func, spec.args, spec.returns, inp, spec.helpers)
         refs[probe.name] = reference_outputs(spec, inp)
         outs[probe.name] = out
         results.append(evaluate_probe(spec, probe, inp, out, after, err, refs[probe.name],
