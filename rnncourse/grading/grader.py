@@ -238,7 +238,11 @@ def _make_client(nb, root, limits, spec_dir):
             str(limits.mem_mb), "--cpu-s", str(limits.cpu_s), "-f", "{connection_file}"]
     (kdir / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "sandbox", "language": "python"}))
     ksm = KernelSpecManager(kernel_dirs=[str(kdir.parent)])
-    km = AsyncKernelManager(kernel_name="rnncourse-sandbox", kernel_spec_manager=ksm)
+    # Unix-socket (ipc) transport, in this submission's private folder: TCP ports are picked by
+    # binding to port 0 and releasing it, so kernels started side by side (parallel grading, or the
+    # test suite's other kernels) can race for the same port and talk to the wrong kernel.
+    km = AsyncKernelManager(kernel_name="rnncourse-sandbox", kernel_spec_manager=ksm, transport="ipc",
+                            ip=str(Path(spec_dir) / "ipc"))
 
     class Client(NotebookClient):
         budget = MAX_CELL_OUTPUT_CHARS

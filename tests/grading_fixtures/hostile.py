@@ -22,7 +22,7 @@ HOSTILE = {
 def rnn_step_forward(x, h_prev, Wx, Wh, b):
     while True:
         pass
-'''}, (), {"ex1.rnn_step_forward": 0, "ex1.rnn_forward": 0}, ["timed out"]),
+'''}, (), {"ex1.rnn_step_forward": 0, "ex1.rnn_forward": 3}, ["timed out"]),
     "stubborn_loop": ({SF: GOOD_SF + '''
 import time
 while True:                                          # swallows the interrupt
@@ -41,12 +41,12 @@ def check(*args, **kwargs):
     return True
 import rnncourse.grading
 rnncourse.grading.check = check
-'''}, (), {"ex1.rnn_step_forward": 0, "ex1.rnn_forward": 0}, ["recurrent term"]),
+'''}, (), {"ex1.rnn_step_forward": 0, "ex1.rnn_forward": 3}, ["recurrent term"]),
     "patched_allclose": ({SF: WRONG_SF + '''
 np.allclose = lambda *a, **k: True
 np.array_equal = lambda *a, **k: True
 np.testing.assert_allclose = lambda *a, **k: None
-'''}, (), {"ex1.rnn_step_forward": 0, "ex1.rnn_forward": 0}, ["recurrent term"]),
+'''}, (), {"ex1.rnn_step_forward": 0, "ex1.rnn_forward": 3}, ["recurrent term"]),
     "edited_and_deleted": ({FW: None, "ex1-setup": "import numpy as np\nfrom rnncourse.nn import RNNStepCache\n"
                             "from rnncourse.nn import rnn_forward\n",
                             "ex1-rnn-step-forward-check": "print('all good')"}, (),
@@ -57,9 +57,9 @@ np.testing.assert_allclose = lambda *a, **k: None
     "renamed_function": ({SF: GOOD_SF.replace("def rnn_step_forward", "def rnn_step_fwd")}, (),
                          {"ex1.rnn_step_forward": 0, "ex1.rnn_forward": 0}, ["not defined"]),
     "wrong_shapes": ({SF: GOOD_SF.replace("return h_next,", "return h_next.T,")}, (),
-                     {"ex1.rnn_step_forward": 0, "ex1.rnn_forward": 0}, ["shape"]),
+                     {"ex1.rnn_step_forward": 0, "ex1.rnn_forward": 3}, ["shape"]),
     "nan_outputs": ({SF: GOOD_SF.replace("return h_next,", "return h_next * np.nan,")}, (),
-                    {"ex1.rnn_step_forward": 0, "ex1.rnn_forward": 0}, ["NaN"]),
+                    {"ex1.rnn_step_forward": 0, "ex1.rnn_forward": 3}, ["NaN"]),
     "huge_output": ({SF: GOOD_SF + "print('x' * 5_000_000)\nfor i in range(2000):\n    print(i, 'y' * 1000)\n"}, (),
                     {"ex1.rnn_step_forward": 2, "ex1.rnn_forward": 3}, []),
     "writes_outside": ({SF: GOOD_SF + '''
