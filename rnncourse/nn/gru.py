@@ -126,35 +126,40 @@ def gru_forward(x, h0, Wx, Wh, bx, bh):
 
     H2 = 2 * H
     # sigmoid(a) = (1 + tanh(a / 2)) / 2: halving the r and z columns of the weights and biases once
-    # (exact in floating point) saves two passes per step. The n columns are left as they are.
+    # (exact in floating point) saves two passes per step. The r and z biases of both sides are only
+    # ever added, so they join the input projection; bh_n stays apart because r multiplies it.
     half = np.ones(3 * H, dtype)
     half[:H2] = 0.5
+    b_in = bx.astype(dtype, copy=True)
+    b_in[:H2] += bh[:H2]
     xt = x.transpose(1, 0, 2).reshape(T * N, D)
     rzn = (xt @ (Wx * half)).astype(dtype, copy=False).reshape(T, N, 3 * H)   # input side, then activations
-    rzn += bx * half
-    ahs = np.empty((T, N, 3 * H), dtype)      # hidden side h_{t-1} Wh + bh; its n block is what r scales
+    rzn += b_in * half
+    # The hidden side is kept in the block order n, r, z (see gru_backward for why).
+    Wh_nrz = np.concatenate([Wh[:, H2:], 0.5 * Wh[:, :H2]], axis=1).astype(dtype, copy=False)
+    bh_n = bh[H2:].astype(dtype, copy=False)
+    ahs = np.empty((T, N, 3 * H), dtype)      # h_{t-1} Wh in order n, r, z; the n block + bh_n is what r scales
     hs = np.empty((T, N, H), dtype)
-    Wh_ = (Wh * half).astype(dtype, copy=False)
-    bh_ = (bh * half).astype(dtype, copy=False)
     h_prev = h0.astype(dtype, copy=False)
     for t in range(T):
         a, ah = rzn[t], ahs[t]
-        np.dot(h_prev, Wh_, out=ah)
-        ah += bh_
+        np.dot(h_prev, Wh_nrz, out=ah)
+        hn = ah[:, :H]
+        hn += bh_n
         rz = a[:, :H2]
-        rz += ah[:, :H2]
+        rz += ah[:, H:]
         np.tanh(rz, out=rz)                   # r and z together
         rz += 1.0
         rz *= 0.5
         n = a[:, H2:]
-        n += a[:, :H] * ah[:, H2:]
+        n += a[:, :H] * hn
         np.tanh(n, out=n)
         ht = hs[t]
         np.subtract(h_prev, n, out=ht)        # h_t = n + z * (h_{t-1} - n)
         ht *= a[:, H:H2]
         ht += n
         h_prev = ht
-    hn = ahs[:, :, H2:]
+    hn = ahs[:, :, :H]
     h = hs.transpose(1, 0, 2)
     return h, GRUCache(x, h0, Wx, Wh, rzn, hn, h)
 
@@ -176,20 +181,23 @@ def gru_backward(dh, cache):
     dhs = dh.transpose(1, 0, 2)
     hs = h.transpose(1, 0, 2)
     h0_ = h0.astype(dtype, copy=False)
-    dax = np.empty((T, N, 3 * H), dtype)      # gradient of x_t Wx + bx
-    dah = np.empty((T, N, 3 * H), dtype)      # gradient of h_{t-1} Wh + bh
-    WhT = np.ascontiguousarray(Wh.T, dtype=dtype)
+    # One (T, N, 4H) array holds, per step, [dhn, dar, daz, dan]: the gradient of the input side
+    # (order r, z, n) is its last 3H columns and that of the hidden side (order n, r, z, with
+    # dhn = dan * r) its first 3H, so neither needs a copy of the other.
+    G = np.empty((T, N, 4 * H), dtype)
+    WhT = np.ascontiguousarray(np.concatenate([Wh[:, H2:], Wh[:, :H2]], axis=1).T, dtype=dtype)
     dh_next = np.zeros((N, H), dtype)
     dht = np.empty((N, H), dtype)
     tmp = np.empty((N, H), dtype)
     fac = np.empty((N, H2), dtype)
+    H3 = 3 * H
     for t in range(T - 1, -1, -1):
         rz = rzn[t][:, :H2]
         r, z, n = rzn[t][:, :H], rzn[t][:, H:H2], rzn[t][:, H2:]
         h_prev = hs[t - 1] if t > 0 else h0_
         np.add(dhs[t], dh_next, out=dht)
-        dxt, dht_h = dax[t], dah[t]
-        dar, daz, dan = dxt[:, :H], dxt[:, H:H2], dxt[:, H2:]
+        g = G[t]
+        dhn, dar, daz, dan = g[:, :H], g[:, H:H2], g[:, H2:H3], g[:, H3:]
         np.subtract(1.0, z, out=dan)          # dan = dht (1 - z)(1 - n^2)
         dan *= dht
         np.multiply(n, n, out=tmp)
@@ -200,18 +208,20 @@ def gru_backward(dh, cache):
         np.multiply(dan, hn[t], out=dar)      # dr = dan hn
         np.subtract(1.0, rz, out=fac)         # sigmoid' = s (1 - s) for r and z in one block
         fac *= rz
-        dxt[:, :H2] *= fac
-        dht_h[:, :H2] = dxt[:, :H2]
-        np.multiply(dan, r, out=dht_h[:, H2:])
-        dh_next = dht_h @ WhT
+        g[:, H:H3] *= fac
+        np.multiply(dan, r, out=dhn)
+        dh_next = g[:, :H3] @ WhT
         np.multiply(dht, z, out=tmp)
         dh_next += tmp
 
-    dax2 = dax.reshape(T * N, 3 * H)
-    dah2 = dah.reshape(T * N, 3 * H)
+    G2 = G.reshape(T * N, 4 * H)
+    dax2, dah2 = G2[:, H:], G2[:, :H3]        # views: input side (r, z, n), hidden side (n, r, z)
     dx = (dax2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2).copy()
     xt = x.transpose(1, 0, 2).reshape(T * N, D)
     dWx = xt.T @ dax2
     h_prev = np.concatenate([h0_[None], hs[:-1]], axis=0).reshape(T * N, H)
-    dWh = h_prev.T @ dah2
-    return dx, dh_next, dWx, dWh, dax2.sum(axis=0), dah2.sum(axis=0)
+    dWh_nrz = h_prev.T @ dah2
+    dWh = np.concatenate([dWh_nrz[:, H:], dWh_nrz[:, :H]], axis=1)
+    dbh_nrz = dah2.sum(axis=0)
+    dbh = np.concatenate([dbh_nrz[H:], dbh_nrz[:H]])
+    return dx, dh_next, dWx, dWh, dax2.sum(axis=0), dbh
