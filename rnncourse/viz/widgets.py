@@ -631,6 +631,19 @@ class LiveLossPlot(widgets.VBox):
 
 # ============================================================================ lesson 5
 
+def _traces_and_side(names):
+    """Layout of the gated-cell explorers: three time traces stacked on the left (input, gates, a
+    state; sharing the time axis) and one tall panel on the right. ``names`` keys the four Axes."""
+    def layout(fig):
+        gs = fig.add_gridspec(3, 2, width_ratios=(1.25, 1), height_ratios=(0.6, 1, 1.2), left=0.07,
+                              right=0.98, bottom=0.11, top=0.93, wspace=0.25, hspace=0.12)
+        a_in = fig.add_subplot(gs[0, 0])
+        axes = (a_in, fig.add_subplot(gs[1, 0], sharex=a_in), fig.add_subplot(gs[2, 0], sharex=a_in),
+                fig.add_subplot(gs[:, 1]))
+        return dict(zip(names, axes))
+    return layout
+
+
 class LSTMGateExplorer(Explorer):
     """Lesson 5: gate and cell traces of one LSTM, and the gradient along the cell path."""
 
@@ -659,16 +672,7 @@ class LSTMGateExplorer(Explorer):
                    for bf in (-2.0, 6.0) for bi in (-4.0, 4.0))
         self._c_lim = 1.1 * max(cmax, 1.0)
 
-        def layout(fig):
-            gs = fig.add_gridspec(3, 2, width_ratios=(1.25, 1), height_ratios=(0.6, 1, 1.2), left=0.07,
-                                  right=0.98, bottom=0.11, top=0.93, wspace=0.25, hspace=0.12)
-            a_in = fig.add_subplot(gs[0, 0])
-            a_gate = fig.add_subplot(gs[1, 0], sharex=a_in)
-            a_c = fig.add_subplot(gs[2, 0], sharex=a_in)
-            a_grad = fig.add_subplot(gs[:, 1])
-            return {"input": a_in, "gates": a_gate, "cell": a_c, "grad": a_grad}
-
-        super().__init__(controls, (10.5, 5.2), layout)
+        super().__init__(controls, (10.5, 5.2), _traces_and_side(("input", "gates", "cell", "grad")))
 
     def bias(self, forget_bias, input_bias):
         """The full bias ``b (4H,)``: the ``b_i`` and ``b_f`` blocks set by the sliders (gates i, f, g, o)."""
@@ -784,16 +788,7 @@ class GRUMemoryExplorer(Explorer):
             "reset_bias": _slider("float", 0.0, -4.0, 4.0, 0.25, "reset-gate bias b_r"),
         }
 
-        def layout(fig):
-            gs = fig.add_gridspec(3, 2, width_ratios=(1.25, 1), height_ratios=(0.6, 1, 1.2), left=0.07,
-                                  right=0.98, bottom=0.11, top=0.93, wspace=0.25, hspace=0.12)
-            a_in = fig.add_subplot(gs[0, 0])
-            a_gate = fig.add_subplot(gs[1, 0], sharex=a_in)
-            a_h = fig.add_subplot(gs[2, 0], sharex=a_in)
-            a_mem = fig.add_subplot(gs[:, 1])
-            return {"input": a_in, "gates": a_gate, "hidden": a_h, "memory": a_mem}
-
-        super().__init__(controls, (10.5, 5.2), layout)
+        super().__init__(controls, (10.5, 5.2), _traces_and_side(("input", "gates", "hidden", "memory")))
 
     def biases(self, update_bias, reset_bias):
         """``bx (3H,)`` with the r and z blocks set by the sliders (gate order r, z, n), ``bh = 0``."""
