@@ -29,8 +29,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .nn import clip_by_global_norm, clip_by_value, orthogonal, rnn_backward, rnn_forward, spectral_radius
-from .nn.gru import gru_step_forward
-from .nn.lstm import lstm_step_backward, lstm_step_forward
+from .nn.gru import gru_forward
+from .nn.lstm import lstm_forward, lstm_step_backward, lstm_step_forward
 from .nn.rnn import rnn_step_backward, rnn_step_forward
 
 __all__ = [
@@ -113,15 +113,12 @@ def jacobian_norms(h, Wh, ord=2):
     step ``T``: the gradient vanishes. Values may be ``inf`` if the product overflows float64.
     """
     P = jacobian_products(h, Wh)
-    with np.errstate(over="ignore", invalid="ignore"):
-        if ord == "fro":
+    if ord == "fro":
+        with np.errstate(over="ignore", invalid="ignore"):
             return np.sqrt(np.sum(P * P, axis=(1, 2)))
-        if ord != 2:
-            raise ValueError(f"ord must be 2 or 'fro', got {ord!r}")
-        finite = np.all(np.isfinite(P), axis=(1, 2))
-        out = np.full(P.shape[0], np.inf)
-        out[finite] = np.linalg.norm(P[finite], ord=2, axis=(1, 2))
-    return out
+    if ord != 2:
+        raise ValueError(f"ord must be 2 or 'fro', got {ord!r}")
+    return matrix_norms(P)
 
 
 # --------------------------------------------------------------------------- saturation
@@ -327,16 +324,17 @@ def run_lstm(x, Wx, Wh, b, h0=None, c0=None):
     """Gates and states of ONE sequence ``x (T, D)`` (``h0, c0 (H,)`` default to zeros).
 
     ``Wx (D, 4H)``, ``Wh (H, 4H)``, ``b (4H,)`` in the core's gate order i, f, g, o. Returns an
-    ``LSTMRun`` of ``(T, H)`` arrays, e.g. ``run.f[t - 1]`` is the forget gate at step ``t``.
+    ``LSTMRun`` of ``(T, H)`` arrays, e.g. ``run.f[t - 1]`` is the forget gate at step ``t``
+    (read from the cache of the core's ``lstm_forward``).
     """
     x = np.asarray(x, dtype=np.float64)
     H = np.shape(Wh)[0]
-    h0 = np.zeros((1, H)) if h0 is None else np.asarray(h0, dtype=np.float64).reshape(1, H)
-    c0 = np.zeros((1, H)) if c0 is None else np.asarray(c0, dtype=np.float64).reshape(1, H)
-    caches = _lstm_steps(x[None], Wx, Wh, b, h0, c0)
-    get = lambda name: np.array([getattr(cc, name)[0] for cc in caches]).reshape(len(caches), H)
-    c = get("c_next")
-    return LSTMRun(get("o") * np.tanh(c), c, get("i"), get("f"), get("g"), get("o"))
+    h0 = None if h0 is None else np.asarray(h0, dtype=np.float64).reshape(1, H)
+    c0 = None if c0 is None else np.asarray(c0, dtype=np.float64).reshape(1, H)
+    h, cache = lstm_forward(x[None], h0, Wx, Wh, b, c0=c0)
+    gates = cache.gates[:, 0]                                    # (T, 4H) activations i, f, g, o
+    i, f, g, o = (gates[:, k * H:(k + 1) * H].copy() for k in range(4))
+    return LSTMRun(h[0].copy(), cache.c[:, 0].copy(), i, f, g, o)
 
 
 def lstm_cell_jacobians(x, Wx, Wh, b, h0=None, c0=None):
@@ -401,18 +399,15 @@ class GRURun(NamedTuple):
 
 
 def run_gru(x, Wx, Wh, bx, bh, h0=None):
-    """Gates and states of ONE sequence ``x (T, D)`` with the core's ``gru_step_forward``
-    (``h0 (H,)`` defaults to zeros). Returns a ``GRURun`` of ``(T, H)`` arrays."""
+    """Gates and states of ONE sequence ``x (T, D)`` (``h0 (H,)`` defaults to zeros), read from
+    the cache of the core's ``gru_forward``. Returns a ``GRURun`` of ``(T, H)`` arrays."""
     x = np.asarray(x, dtype=np.float64)
     H = np.shape(Wh)[0]
-    h = np.zeros((1, H)) if h0 is None else np.asarray(h0, dtype=np.float64).reshape(1, H)
-    rows = {"h": [], "r": [], "z": [], "n": []}
-    for t in range(x.shape[0]):
-        h, cache = gru_step_forward(x[t][None], h, Wx, Wh, bx, bh)
-        rows["h"].append(h[0])
-        for name in ("r", "z", "n"):
-            rows[name].append(getattr(cache, name)[0])
-    return GRURun(*(np.array(rows[k]).reshape(x.shape[0], H) for k in ("h", "r", "z", "n")))
+    h0 = None if h0 is None else np.asarray(h0, dtype=np.float64).reshape(1, H)
+    h, cache = gru_forward(x[None], h0, Wx, Wh, bx, bh)
+    rzn = cache.rzn[:, 0]                                        # (T, 3H) activations r, z, n
+    r, z, n = (rzn[:, k * H:(k + 1) * H].copy() for k in range(3))
+    return GRURun(h[0].copy(), r, z, n)
 
 
 def pulse_memory(h_with, h_without):

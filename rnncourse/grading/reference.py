@@ -13,34 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from rnncourse.nn import SequenceModel, train
+from rnncourse.diagnostics import jacobian_norms  # noqa: F401  (exercise 4's reference: spectral norms, k = 0..T)
 from rnncourse.textgen import temperature_probs
 
 __all__ = ["jacobian_norms", "temperature_softmax", "sample_with_temperature",
            "long_range_task", "LONG_RANGE_TARGET", "train_long_range"]
-
-
-def jacobian_norms(h, Wh):
-    """Spectral norms ``||dh_T / dh_k||_2`` for ``k = 0..T`` of a vanilla RNN.
-
-    Args: ``h (T, H)``, the hidden states ``h_1..h_T`` of *one* sequence from
-    ``h_t = tanh(x_t Wx + h_{t-1} Wh + b)`` (``h[t - 1]`` is ``h_t``); ``Wh (H, H)``.
-
-    With the row-vector convention of the course, ``dh_t / dh_{t-1} = diag(1 - h_t^2) Wh^T``
-    (entry ``[i, j] = d h_t[i] / d h_{t-1}[j]``), so
-    ``dh_T / dh_k = J_T J_{T-1} ... J_{k+1}`` and ``dh_T / dh_T = I``.
-    Returns ``norms (T + 1,)`` where ``norms[k] = ||dh_T / dh_k||_2`` (largest singular value):
-    entry 0 belongs to the initial state, the last entry is 1. Same convention as
-    ``rnncourse.diagnostics.jacobian_norms``, which lesson 4 uses.
-    """
-    h = np.asarray(h, dtype=np.float64)
-    Wh = np.asarray(Wh, dtype=np.float64)
-    T, H = h.shape
-    norms = np.ones(T + 1)
-    J = np.eye(H)                        # dh_T / dh_T
-    for k in range(T - 1, -1, -1):       # extend to dh_T / dh_k; h[k] is h_{k+1}
-        J = J @ ((1.0 - h[k] ** 2)[:, None] * Wh.T)   # times dh_{k+1} / dh_k
-        norms[k] = np.linalg.norm(J, 2)
-    return norms
 
 
 def temperature_softmax(scores, temperature):

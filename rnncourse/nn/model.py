@@ -11,6 +11,7 @@ loss summed over time and averaged over the batch (see ``layers``).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
@@ -161,8 +162,6 @@ def train(model, task, steps=200, batch_size=32, optimizer="adam", lr=1e-2, clip
 
     Raises ``TrainingDiverged`` as soon as the loss or the gradient norm is NaN or inf.
     """
-    import time
-
     if clip_mode not in ("norm", "value"):
         raise ValueError(f"clip_mode must be 'norm' or 'value', got {clip_mode!r}")
     if clip is not None and not clip > 0:
@@ -183,16 +182,15 @@ def train(model, task, steps=200, batch_size=32, optimizer="adam", lr=1e-2, clip
         x, y, mask = batch.x, batch.y, batch.mask
         T = x.shape[1]
         k = T if tbptt is None else tbptt
-        loss, grads, acc_hits = 0.0, None, []
+        loss, grads, scores = 0.0, None, []
         for start in range(0, T, k):
             sl = slice(start, min(start + k, T))
             # Overflow is detected below and reported with advice instead of a bare NumPy warning.
             with np.errstate(over="ignore", invalid="ignore"):
-                l, g, (h0, c0), scores = forward_loss(model, x[:, sl], y[:, sl], mask[:, sl], h0, c0, params)
+                l, g, (h0, c0), s = forward_loss(model, x[:, sl], y[:, sl], mask[:, sl], h0, c0, params)
             loss += l
             grads = g if grads is None else {n: grads[n] + g[n] for n in grads}
-            if model.loss == "softmax":
-                acc_hits.append((scores.argmax(-1) == y[:, sl]) * mask[:, sl])
+            scores.append(s)
         if not carry_state:
             h0 = c0 = None
         norm = global_norm(grads)
@@ -218,11 +216,8 @@ def train(model, task, steps=200, batch_size=32, optimizer="adam", lr=1e-2, clip
         hist.loss.append(loss)
         hist.grad_norm.append(norm)
         hist.clipped.append(bool(clipped))
-        if acc_hits:
-            tot = mask.sum()
-            hist.accuracy.append(float(sum(a.sum() for a in acc_hits) / tot) if tot else float("nan"))
-        else:
-            hist.accuracy.append(float("nan"))
+        hist.accuracy.append(_accuracy(np.concatenate(scores, axis=1), y, mask)
+                             if model.loss == "softmax" else float("nan"))
         if callback is not None and ((step + 1) % callback_every == 0 or step == steps - 1):
             hist.model = model.with_params(params)
             callback(hist)

@@ -39,10 +39,10 @@ def clip_by_global_norm(grads, max_norm):
     if not (np.isscalar(max_norm) and max_norm > 0):
         raise ValueError(f"max_norm must be a positive number, got {max_norm!r}")
     norm = global_norm(grads)
-    scale = 1.0 if not np.isfinite(norm) or norm <= max_norm else max_norm / norm
     if not np.isfinite(norm):
         # An inf/NaN norm cannot be rescaled meaningfully; report it unchanged so the caller sees it.
         return {k: np.array(g, copy=True) for k, g in grads.items()}, norm
+    scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
     return {k: g * scale for k, g in grads.items()}, norm
 
 
