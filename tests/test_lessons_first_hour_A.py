@@ -129,3 +129,9 @@ def test_glossary_has_the_seed_terms_and_every_lesson():
     for name in LESSONS:
         for target in re.findall(r"\]\(([^)#\s]+\.md)\)", "\n".join(c.source for c in lesson_cells(name))):
             assert (NOTEBOOKS / target).is_file(), f"{name} links to missing {target}"
+        key_terms = lesson_cells(name)[-1].source.split("**Key terms**")[1].split("**Further reading**")[0]
+        chinese = re.findall(r"\(([^()]*[\u4e00-\u9fff][^()]*)\)", key_terms)
+        assert len(chinese) >= 8, f"{name}: too few key terms with Chinese: {chinese}"
+        for words in chinese:
+            for word in words.split(" / "):
+                assert word.strip() in text, f"{name}: key term {word!r} is not in the glossary"
