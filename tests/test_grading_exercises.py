@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 
 from rnncourse.grading.assignments import generate, make_exercise, out_of_sync, strip_solution_source
-from rnncourse.grading.probes import TASKS
+from rnncourse.grading.exercises import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,21 +36,50 @@ def test_every_task_has_one_tagged_solution_cell_with_points():
     assert seen == {t: s.points for t, s in TASKS.items()}
 
 
+STUB = "### BEGIN SOLUTION\n    # YOUR CODE HERE\n    raise NotImplementedError\n    ### END SOLUTION"
+
+
 def test_exercises_have_no_solutions_and_no_outputs():
+    """Each solution region of an exercise keeps its visible markers (the intro tells students to
+    write between them) and holds nothing but the stub."""
     for p in sorted((ROOT / "exercises").glob("ex*.ipynb")):
         nb = nbformat.read(p, as_version=4)
         for c in nb.cells:
             if c.cell_type == "code":
                 assert c.outputs == [] and c.execution_count is None
-                assert "BEGIN SOLUTION" not in c.source
                 if "solution" in c.metadata.get("tags", []):
-                    assert "raise NotImplementedError" in c.source
+                    assert c.source.count("### BEGIN SOLUTION") == 1 and STUB in c.source, c.source
+                else:
+                    assert "BEGIN SOLUTION" not in c.source
+            else:
+                assert "(1 points)" not in c.source
+
+
+def test_generating_from_a_generated_notebook_changes_nothing():
+    for p in sorted((ROOT / "exercises").glob("ex*.ipynb")):
+        nb = nbformat.read(p, as_version=4)
+        assert nbformat.writes(make_exercise(nb)) == nbformat.writes(nb), p.name
+
+
+def test_every_backward_task_has_a_gradient_check_and_folded_hints():
+    backward = [t for t in TASKS if t.endswith("backward")]
+    assert len(backward) == 8
+    for t in backward:
+        ex, func = t.split(".")
+        nb = nbformat.read(next((ROOT / "solutions").glob(f"{ex}_*.ipynb")), as_version=4)
+        stem = f"{ex}-{func.replace('_', '-')}"
+        cells = {c.id: c for c in nb.cells}
+        assert "check_gradients" in cells[f"{stem}-gradcheck"].source and func in cells[f"{stem}-gradcheck"].source
+        intro = cells[f"{stem}-intro"].source
+        assert "<details><summary>Hint 1" in intro and "<details><summary>Hint 2" in intro, t
 
 
 def test_strip_keeps_indentation_and_code_outside_the_region():
     src = "def f(x):\n    y = 1\n    ### BEGIN SOLUTION\n    y = x * 2\n    ### END SOLUTION\n    return y"
     out = strip_solution_source(src)
     assert "x * 2" not in out and "    raise NotImplementedError" in out and out.endswith("    return y")
+    assert out.count("    ### BEGIN SOLUTION") == 1 and out.count("    ### END SOLUTION") == 1
+    assert strip_solution_source(out) == out
 
 
 def test_generator_never_overwrites_an_edited_notebook(tmp_path):

@@ -42,7 +42,9 @@ def test_not_implemented_scores_zero(task):
 
 def _load(src):
     ns = {"np": np, "sigmoid": nn.sigmoid, "GRUStepCache": nn.GRUStepCache, "RNNStepCache": nn.RNNStepCache,
-          "LSTMStepCache": nn.LSTMStepCache}
+          "LSTMStepCache": nn.LSTMStepCache,
+          # earlier cells of the same notebook (the course's versions are swapped in while judged)
+          "lstm_step_backward": nn.lstm_step_backward, "gru_step_backward": nn.gru_step_backward}
     exec(src, ns)
     return ns
 
