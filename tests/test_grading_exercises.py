@@ -104,3 +104,34 @@ def test_generator_never_overwrites_an_edited_notebook(tmp_path):
     assert generate(sol, out, log=msgs.append)[0][1] == "beside"          # still differs from the record
     fresh = make_exercise(nb)
     assert fresh.cells[0].source.endswith("A new sentence.")
+
+
+def test_generator_unchanged_and_updated_in_place_paths(tmp_path):
+    sol, out = tmp_path / "sol", tmp_path / "ex"
+    sol.mkdir()
+    nb = nbformat.read(ROOT / "solutions" / "ex4_vanishing_exploding.ipynb", as_version=4)
+    nbformat.write(nb, sol / "ex4_vanishing_exploding.ipynb")
+    assert generate(sol, out, log=lambda m: None) == [("ex4_vanishing_exploding.ipynb", "written")]
+    assert generate(sol, out, log=lambda m: None) == [("ex4_vanishing_exploding.ipynb", "unchanged")]
+    assert out_of_sync(sol, out) == []
+    nb.cells[0].source += "\n\nAnother sentence."
+    nbformat.write(nb, sol / "ex4_vanishing_exploding.ipynb")
+    assert out_of_sync(sol, out) == ["ex4_vanishing_exploding.ipynb"]
+    # the target is exactly what the generator wrote last time: it is updated in place, nothing beside it
+    assert generate(sol, out, log=lambda m: None) == [("ex4_vanishing_exploding.ipynb", "written")]
+    assert "Another sentence." in (out / "ex4_vanishing_exploding.ipynb").read_text()
+    assert not (out / "ex4_vanishing_exploding.new.ipynb").exists()
+
+
+def test_cli_check_reports_sync_state(tmp_path, capsys):
+    from rnncourse.cli import main
+    sol, out = tmp_path / "sol", tmp_path / "ex"
+    sol.mkdir()
+    nbformat.write(nbformat.read(ROOT / "solutions" / "ex1_recurrence.ipynb", as_version=4), sol / "ex1_recurrence.ipynb")
+    generate(sol, out, log=lambda m: None)
+
+    def run():
+        return main(["exercises", "--check", "--solutions", str(sol), "--out", str(out)])
+    assert run() == 0
+    (out / "ex1_recurrence.ipynb").write_text((out / "ex1_recurrence.ipynb").read_text().replace("Exercise 1", "Ex 1"))
+    assert run() == 1 and "out of date" in capsys.readouterr().out
