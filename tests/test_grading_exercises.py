@@ -135,3 +135,14 @@ def test_cli_check_reports_sync_state(tmp_path, capsys):
     assert run() == 0
     (out / "ex1_recurrence.ipynb").write_text((out / "ex1_recurrence.ipynb").read_text().replace("Exercise 1", "Ex 1"))
     assert run() == 1 and "out of date" in capsys.readouterr().out
+
+
+def test_ex7_design_task_states_the_numbers_the_grader_uses():
+    from rnncourse.grading.exercises.ex7 import GRADER_TIMEOUT_S, TIME_BUDGET_S
+    from rnncourse.grading.reference import LONG_RANGE_TARGET
+    nb = nbformat.read(ROOT / "solutions" / "ex7_long_range.ipynb", as_version=4)
+    intro = next(c.source for c in nb.cells if c.id == "ex7-train-long-range-intro")
+    assert f"time budget of {TIME_BUDGET_S} seconds" in intro
+    assert f"{GRADER_TIMEOUT_S} s on its machine" in intro
+    assert f"`LONG_RANGE_TARGET` ({LONG_RANGE_TARGET})" in intro
+    assert TASKS["ex7.train_long_range"].timeout == GRADER_TIMEOUT_S
