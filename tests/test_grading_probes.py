@@ -1,14 +1,23 @@
-"""The probes in-process: references pass for any seed, not-implemented fails, and every classic bug
-loses its task's points with the right diagnosis (what ``check`` prints in the notebook)."""
+"""The verdict in-process: references pass for any seed, not-implemented fails, every classic bug
+loses its task's points with the diagnosis that names it (what ``check`` prints in the notebook),
+the grader reaches the same verdict through the same ``judge``, and strict mode raises."""
 import numpy as np
 import pytest
 
 from rnncourse import nn
 from rnncourse.grading import check
-from rnncourse.grading.checks import format_result
-from rnncourse.grading.probes import TASKS, run_in_process
+from rnncourse.grading.checks import STRICT_ENV, CheckFailed, format_result
+from rnncourse.grading.exercises import GRADED_FUNCTIONS, TASKS, ex4, get_task, make_inputs, tasks_of
+from rnncourse.grading.verdict import Observation, Problem, judge, observe_in_process, run_in_process
 
 from grading_fixtures.wrong import WRONG
+
+
+@pytest.fixture(autouse=True)
+def _lenient_checks(monkeypatch):
+    """solutions/conftest.py turns strict checks on for the whole session; these tests call
+    check() on wrong code on purpose and read its verdict."""
+    monkeypatch.delenv(STRICT_ENV, raising=False)
 
 IN_PROCESS = [t for t, s in TASKS.items() if s.reference is not None]
 
@@ -33,7 +42,9 @@ def test_not_implemented_scores_zero(task):
 
 def _load(src):
     ns = {"np": np, "sigmoid": nn.sigmoid, "GRUStepCache": nn.GRUStepCache, "RNNStepCache": nn.RNNStepCache,
-          "LSTMStepCache": nn.LSTMStepCache}
+          "LSTMStepCache": nn.LSTMStepCache,
+          # earlier cells of the same notebook (the course's versions are swapped in while judged)
+          "lstm_step_backward": nn.lstm_step_backward, "gru_step_backward": nn.gru_step_backward}
     exec(src, ns)
     return ns
 
@@ -74,8 +85,7 @@ def test_wrong_dtype_and_shape_are_reported():
 def test_jacobian_norm_bugs():
     r = check("ex4.jacobian_norms", lambda h, Wh: np.array([np.linalg.norm(np.eye(2))] * h.shape[0]), quiet=True)
     assert not r.passed
-    from rnncourse.grading.probes import _bug_jac_frobenius
-    r = check("ex4.jacobian_norms", _bug_jac_frobenius, quiet=True).result
+    r = check("ex4.jacobian_norms", ex4.bug_jac_frobenius, quiet=True).result
     assert "spectral" in " ".join(r.diagnosis)
 
 
@@ -103,3 +113,91 @@ def test_sequence_task_is_judged_with_the_course_step_function():
     assert not check("ex1.rnn_step_forward", ns["rnn_step_forward"], quiet=True).result.passed
     assert check("ex1.rnn_forward", ns["rnn_forward"], quiet=True).result.passed
     assert ns["rnn_step_forward"] is wrong_step, "the student's own function must be put back"
+
+
+BUGS = [(t, k) for t, s in TASKS.items() for k in range(len(s.bugs))]
+
+
+@pytest.mark.parametrize("task,k", BUGS, ids=[f"{t}-{TASKS[t].bugs[k].impl.__name__}" for t, k in BUGS])
+def test_every_bug_model_is_named_when_a_student_makes_that_mistake(task, k):
+    spec = TASKS[task]
+    bug = spec.bugs[k]
+    r = run_in_process(spec, bug.impl, 2024)
+    assert r.points == 0 and bug.message in r.diagnosis, format_result(r)
+    others = [b.message for b in spec.bugs if b.message != bug.message and b.message in r.diagnosis]
+    assert not others, f"other bugs named beside {bug.impl.__name__}: {others}"
+
+
+def test_missing_dc_next_passes_at_one_step_and_fails_over_time():
+    from rnncourse.grading.exercises.ex5 import bug_seq_no_dc_next
+    r = run_in_process(TASKS["ex5.lstm_backward"], bug_seq_no_dc_next, 3)
+    assert [p.passed for p in r.probes] == [True, False, False]
+    assert "cell-state path" in " ".join(r.diagnosis)
+
+
+def test_jacobian_one_step_hint_says_which_entry_is_wrong():
+    def first_entry_wrong(h, Wh):
+        n = ex4.reference.jacobian_norms(h, Wh).copy()
+        n[0] *= 1.5
+        return n
+    r = check("ex4.jacobian_norms", first_entry_wrong, quiet=True).result
+    text = " ".join(r.diagnosis)
+    assert "entries [0] are wrong" in text and "h_(t-1)" not in text, format_result(r)
+
+
+def test_grader_and_check_reach_the_same_verdict():
+    """The grader's _judge is a thin adapter over verdict.judge: same observations, same result."""
+    from rnncourse.grading.grader import _judge
+    spec = TASKS["ex3.rnn_backward"]
+    from rnncourse.grading.exercises.ex3 import bug_loop_forwards
+    inputs = make_inputs(spec, 99)
+    obs = observe_in_process(spec, bug_loop_forwards, inputs)
+    mine = judge(spec, inputs, obs, 99)
+    theirs = _judge(spec, inputs, {"status": "ok", "probes": obs, "func": None}, [], 99)
+    assert (mine.points, mine.diagnosis) == (theirs.points, theirs.diagnosis)
+    assert [p.problems for p in mine.probes] == [p.problems for p in theirs.probes]
+    timed_out = _judge(spec, inputs, {"status": "timeout", "probes": {}, "func": None}, [], 99)
+    assert timed_out.points == 0 and {p.kind for r in timed_out.probes for p in r.problems} == {"timeout"}
+
+
+def test_problems_are_typed_records():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        Problem("oops", "x")
+    assert Observation.from_driver({}, {}, "NotImplementedError: not implemented yet").failure.kind == \
+        "not-implemented"
+    assert Observation.from_driver({}, {}, "ValueError: NotImplementedError in text").failure.kind == "error"
+
+
+def test_sampler_is_judged_with_the_course_softmax():
+    """ex7: a temperature bug costs the softmax task only; the sampler that calls it still passes."""
+    ns = {"np": np}
+    exec(
+        "def temperature_softmax(scores, tau):\n"
+        "    s = scores * tau                    # BUG: multiplied\n"
+        "    e = np.exp(s - s.max(axis=1, keepdims=True))\n"
+        "    return e / e.sum(axis=1, keepdims=True)\n"
+        "def sample_with_temperature(scores, tau, u):\n"
+        "    cdf = np.cumsum(temperature_softmax(scores, tau), axis=1)\n"
+        "    return np.minimum((cdf <= u[:, None]).sum(axis=1), scores.shape[1] - 1)\n", ns)
+    soft = check("ex7.temperature_softmax", ns["temperature_softmax"], quiet=True).result
+    assert soft.points == 0 and "DIVIDE" in " ".join(soft.diagnosis)
+    assert check("ex7.sample_with_temperature", ns["sample_with_temperature"], quiet=True).passed
+
+
+def test_strict_mode_raises_on_a_failing_check(monkeypatch, capsys):
+    monkeypatch.setenv(STRICT_ENV, "1")
+    with pytest.raises(CheckFailed, match="rnn_step_forward"):
+        check("ex1.rnn_step_forward", lambda x, h, Wx, Wh, b: (np.tanh(x @ Wx + h @ Wh), None))
+    assert "FAIL" in capsys.readouterr().out
+    assert check("ex1.rnn_step_forward", nn.rnn_step_forward, quiet=True).passed     # passing: no raise
+    monkeypatch.setenv(STRICT_ENV, "0")
+    assert not check("ex1.rnn_step_forward", lambda *a: (a[0], None), quiet=True)
+
+
+def test_registry():
+    assert [s.id for s in tasks_of("ex5")] == ["ex5.lstm_step_forward", "ex5.lstm_step_backward", "ex5.lstm_backward"]
+    assert GRADED_FUNCTIONS["lstm_backward"] == "rnncourse.nn.lstm"
+    assert GRADED_FUNCTIONS["embedding_backward"] == "rnncourse.nn.layers"
+    assert {"lstm_backward", "print"} & GRADED_FUNCTIONS == {"lstm_backward"}
+    with pytest.raises(KeyError, match="unknown task"):
+        get_task("ex9.nothing")

@@ -13,6 +13,7 @@ Argument specs (``args``), one per positional argument:
   ``("int", name)``            ``int(inputs[name])``
   ``("dict", prefix)``         ``{key: inputs[prefix + key]}`` for every input starting with prefix
   ``("cache", Class, prefix)`` ``rnncourse.nn.Class(**fields)`` built from ``inputs[prefix + field]``
+                               (``Class`` may be a dotted path: ``rnncourse.nn.layers.AffineCache``)
 
 Return specs (``returns``): a list of slots when the function returns a tuple, each slot a name
 (an array output), ``None`` (ignored, e.g. the student's own cache), ``("dict", prefix)`` or
@@ -40,9 +41,10 @@ def build_args(args, inputs):
         elif kind == "dict":
             p = spec[1]
             out.append({k[len(p):]: v for k, v in inputs.items() if k.startswith(p)})
-        elif kind == "cache":
-            import rnncourse.nn as nn
-            cls, p = getattr(nn, spec[1]), spec[2]
+        elif kind == "cache":                 # a class of rnncourse.nn, or a dotted path to one
+            import importlib
+            module, _, name = spec[1].rpartition(".")
+            cls, p = getattr(importlib.import_module(module or "rnncourse.nn"), name), spec[2]
             out.append(cls(**{f: inputs[p + f] for f in cls._fields}))
         else:
             raise ValueError(f"unknown argument kind {kind!r}")
@@ -103,11 +105,13 @@ class course_helpers:
 
     def __enter__(self):
         if self.g is not None:
-            import rnncourse.nn as nn
-            for name in self.helpers:
-                if name in self.g and hasattr(nn, name):
+            import importlib
+            for helper in self.helpers:       # a name (in rnncourse.nn) or (name, module, attribute)
+                name, module, attr = (helper, "rnncourse.nn", helper) if isinstance(helper, str) else helper
+                course = getattr(importlib.import_module(module), attr, None)
+                if name in self.g and course is not None:
                     self.saved[name] = self.g[name]
-                    self.g[name] = getattr(nn, name)
+                    self.g[name] = course
         return self
 
     def __exit__(self, *exc):

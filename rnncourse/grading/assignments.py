@@ -1,8 +1,9 @@
 """Generate the student notebooks in ``exercises/`` from the solution notebooks in ``solutions/``.
 
 In a solution notebook every solution region sits between a line ``### BEGIN SOLUTION`` and a line
-``### END SOLUTION``; the generator replaces each region with ``raise NotImplementedError`` at the
-same indentation and clears outputs and execution counts. Cell ids, tags and metadata are kept,
+``### END SOLUTION``; the generator replaces what is between them with ``raise NotImplementedError``
+at the same indentation, keeping both marker lines so the student sees where to write (generating
+from a generated notebook changes nothing), and clears outputs and execution counts. Cell ids, tags and metadata are kept,
 so the grader can match a student's cells with the template's.
 
 A student's work is never overwritten: ``exercises/.generated.json`` records a hash of what the
@@ -20,24 +21,27 @@ from pathlib import Path
 import nbformat
 
 __all__ = ["strip_solution_source", "make_exercise", "generate", "out_of_sync", "MANIFEST",
-           "SOLUTION_TAG", "CHECK_TAG", "SETUP_TAG"]
+           "SOLUTION_TAG", "SETUP_TAG"]
 
 MANIFEST = ".generated.json"
-SOLUTION_TAG, CHECK_TAG, SETUP_TAG = "solution", "check", "setup"
+SOLUTION_TAG, SETUP_TAG = "solution", "setup"
 _BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
 _END = re.compile(r"^\s*### END SOLUTION\s*$")
 
 
 def strip_solution_source(source):
-    """Replace every solution region of a cell's source with ``raise NotImplementedError``."""
+    """Replace the inside of every solution region of a cell's source with ``raise NotImplementedError``
+    (the ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines stay)."""
     out, inside = [], False
     for line in source.split("\n"):
         if not inside:
             m = _BEGIN.match(line)
             if m:
                 inside = True
+                out.append(f"{m.group(1)}### BEGIN SOLUTION")
                 out.append(f"{m.group(1)}# YOUR CODE HERE")
                 out.append(f"{m.group(1)}raise NotImplementedError")
+                out.append(f"{m.group(1)}### END SOLUTION")
             else:
                 out.append(line)
         elif _END.match(line):

@@ -3,16 +3,29 @@
 ``check("ex3.rnn_backward", rnn_backward)`` calls your function on the task's public probes (fixed
 seeds), compares every output with the course's reference and prints one line per probe and, if
 something fails, what is most likely wrong. It runs in your own kernel, so it is a learning aid,
-not a grade: the instructor's grader repeats the same probes on inputs drawn at grading time and
-compares the results outside your notebook.
+not a grade: the instructor's grader judges the same probes (through the same
+``rnncourse.grading.verdict.judge``) on inputs drawn at grading time, outside your notebook.
+
+Strict mode: with the environment variable ``RNNCOURSE_STRICT_CHECKS=1`` (set by the course's
+test run of the solution notebooks, see ``solutions/conftest.py``) a failing check raises
+``CheckFailed`` (an ``AssertionError``) after printing its report, so a wrong solution fails
+the run. Students never need it.
 """
 from __future__ import annotations
 
-from rnncourse.grading.probes import get_task, run_in_process
+import os
 
-__all__ = ["check", "PUBLIC_SEED", "format_result"]
+from rnncourse.grading.exercises import get_task
+from rnncourse.grading.verdict import run_in_process
+
+__all__ = ["check", "PUBLIC_SEED", "STRICT_ENV", "CheckFailed", "format_result"]
 
 PUBLIC_SEED = 2024
+STRICT_ENV = "RNNCOURSE_STRICT_CHECKS"
+
+
+class CheckFailed(AssertionError):
+    """A check failed while ``RNNCOURSE_STRICT_CHECKS=1``."""
 
 
 def format_result(result, title=None):
@@ -22,11 +35,12 @@ def format_result(result, title=None):
     lines = [f"{mark}  {head}: {result.points:g}/{result.max_points} points"]
     for r in result.probes:
         lines.append(f"  [{'ok' if r.passed else 'FAIL'}] {r.title}")
-        shown = [m for k, m in r.problems if k != "mutation"][:4]
-        if any(k == "mutation" for k, _ in r.problems):
+        shown = [p.message for p in r.problems if p.kind != "mutation"][:4]
+        if any(p.kind == "mutation" for p in r.problems):
             shown.append("an argument was modified in place")
         for m in shown:
             lines.append(f"        - {m}")
+    lines += [f"  {n}" for n in getattr(result, "notes", ())]
     if result.diagnosis:
         lines.append("  What to look at:")
         lines += [f"    * {d}" for d in result.diagnosis]
@@ -35,16 +49,23 @@ def format_result(result, title=None):
     return "\n".join(lines)
 
 
+def _strict():
+    return os.environ.get(STRICT_ENV, "").strip() not in ("", "0")
+
+
 def check(task_id, func, seed=PUBLIC_SEED, quiet=False):
     """Probe ``func`` for task ``task_id`` (e.g. ``"ex1.rnn_step_forward"``) and print the verdict.
 
-    Returns the ``TaskResult`` (``.passed``, ``.points``, ``.diagnosis``); the printed report says
-    which probe failed and why.
+    Returns the ``TaskResult`` wrapped so the notebook shows no long repr (``.passed``,
+    ``.points``, ``.result``; falsy when it failed). Raises ``CheckFailed`` on a failure only in
+    strict mode (``RNNCOURSE_STRICT_CHECKS=1``).
     """
-    spec = get_task(task_id)
-    result = run_in_process(spec, func, seed)
+    result = run_in_process(get_task(task_id), func, seed)
+    report = format_result(result)
     if not quiet:
-        print(format_result(result))
+        print(report)
+    if _strict() and not result.passed:
+        raise CheckFailed(f"{STRICT_ENV} is set and the check failed:\n{report}")
     return _Quiet(result)
 
 

@@ -38,8 +38,8 @@ import numpy as np
 from rnncourse.grading import _driver
 from rnncourse.grading.assignments import SETUP_TAG, SOLUTION_TAG
 from rnncourse.grading.checks import format_result
-from rnncourse.grading.probes import (GRADED_FUNCTIONS, TASKS, TaskResult, evaluate_probe, finish_task,
-                                      make_inputs, reference_outputs, tasks_of)
+from rnncourse.grading.exercises import GRADED_FUNCTIONS, TASKS, make_inputs, tasks_of
+from rnncourse.grading.verdict import Observation, Problem, TaskResult, judge
 
 __all__ = ["Limits", "grade", "grade_one", "find_submissions", "merge", "default_templates"]
 
@@ -473,15 +473,16 @@ def grade_one(student, path, templates_dir, seed, limits=Limits()):
 
 
 def _collect(task_id, tdir, st, cell_error=None):
+    """What the kernel left in ``tdir``: ``{"status", "func", "probes": {probe: Observation}}``."""
     out = {"status": st, "probes": {}, "func": _read_text(tdir / "func.txt", 500)}
     if st == "timeout":
-        fallback = "timed out: an infinite loop, or far too slow"
+        fallback = Problem("timeout", "timed out: an infinite loop, or far too slow")
     elif st == "died":
-        fallback = "the kernel died while running it (os._exit, a crash, or a resource limit)"
+        fallback = Problem("died", "the kernel died while running it (os._exit, a crash, or a resource limit)")
     elif cell_error:
-        fallback = f"the grader could not call the function ({cell_error})"
+        fallback = Problem("error", f"the grader could not call the function ({cell_error})")
     else:
-        fallback = "produced no result"
+        fallback = Problem("no-result", "produced no result")
     budget = MAX_TASK_OUTPUT_BYTES
     if not tdir.is_dir():
         return out
@@ -494,33 +495,25 @@ def _collect(task_id, tdir, st, cell_error=None):
             after, budget = _read_arrays(pdir / "after", budget)
             error = _read_text(pdir / "error.txt")
             if error is None and not outputs and not after:
-                outputs, after, error = {}, None, fallback
+                obs = Observation({}, None, fallback)
+            else:
+                obs = Observation.from_driver(outputs, after, error)
         except Exception as exc:
-            outputs, after, error = {}, {}, f"{type(exc).__name__}: {exc}"
-        out["probes"][probe] = (outputs, after, error)
+            obs = Observation({}, {}, Problem("error", f"raised {type(exc).__name__}: {exc}"))
+        out["probes"][probe] = obs
     shutil.rmtree(tdir, ignore_errors=True)
     return out
 
 
 def _judge(spec, inputs, got, flags, seed):
-    results, outs, refs = [], {}, {}
-    default_error = {"timeout": f"timed out (the limit is {spec.timeout} s or the cell timeout)",
-                     "died": "the kernel died while running it (os._exit, a crash, or a resource limit)",
-                     "not run": "was not run (an earlier cell broke the kernel)"}.get(got["status"])
-    for i, probe in enumerate(spec.probes):
-        inp = inputs[probe.name]
-        if probe.name in got["probes"]:
-            outputs, after, error = got["probes"][probe.name]
-            after = dict(inp) if after is None else after
-        else:
-            outputs, after, error = {}, dict(inp), default_error or "produced no result (timed out or crashed)"
-        if error and error.startswith("NotImplementedError"):
-            error = "NotImplementedError: not implemented yet"
-        refs[probe.name] = reference_outputs(spec, inp)
-        outs[probe.name] = outputs
-        results.append(evaluate_probe(spec, probe, inp, outputs, after, error, refs[probe.name],
-                                      rng=np.random.default_rng([seed, i, 7])))
-    return finish_task(spec, results, outs, inputs, refs, flags)
+    """The shared verdict (``verdict.judge``) on what the kernel produced; probes without a result
+    get the reason the whole task has none (timeout, dead kernel, not run)."""
+    missing = {"timeout": Problem("timeout", f"timed out (the limit is {spec.timeout} s or the cell timeout)"),
+               "died": Problem("died", "the kernel died while running it (os._exit, a crash, or a resource limit)"),
+               "not run": Problem("not-run", "was not run (an earlier cell broke the kernel)")}.get(
+        got["status"], Problem("no-result", "produced no result (timed out or crashed)"))
+    observations = {p.name: got["probes"].get(p.name) or Observation({}, None, missing) for p in spec.probes}
+    return judge(spec, inputs, observations, seed, flags)
 
 
 # --------------------------------------------------------------------------------- the batch

@@ -20,21 +20,22 @@ __all__ = ["jacobian_norms", "temperature_softmax", "sample_with_temperature",
            "long_range_task", "LONG_RANGE_TARGET", "train_long_range"]
 
 
-def temperature_softmax(scores, temperature):
-    """``p = softmax(scores / temperature)`` over the last axis; ``scores (N, V)`` -> ``p (N, V)``.
-    ``temperature = 0`` means greedy: a one-hot of the arg max (the limit as T -> 0).
-    The package's own implementation (lesson 7) is the reference."""
-    return temperature_probs(scores, temperature)
+def temperature_softmax(scores, tau):
+    """``p = softmax(scores / tau)`` over the last axis; ``scores (N, V)`` -> ``p (N, V)``.
+    ``tau = 0`` means greedy: a one-hot of the arg max (the limit as tau -> 0). The temperature is
+    ``tau`` because ``T`` is the sequence length. The package's own implementation (lesson 7) is the
+    reference."""
+    return temperature_probs(scores, tau)
 
 
-def sample_with_temperature(scores, temperature, u):
-    """Draw one class per row by inverse-CDF sampling from ``temperature_softmax(scores, T)``.
+def sample_with_temperature(scores, tau, u):
+    """Draw one class per row by inverse-CDF sampling from ``temperature_softmax(scores, tau)``.
 
     ``scores (N, V)``, ``u (N,)`` uniform numbers in [0, 1) supplied by the caller (so a sample is
     a pure function of its inputs). The sampled id of row ``n`` is the first ``j`` with
     ``cumsum(p[n])[j] > u[n]``. Returns ``ids (N,)`` int64.
     """
-    p = temperature_softmax(scores, temperature)
+    p = temperature_softmax(scores, tau)
     cdf = np.cumsum(p, axis=-1)
     u = np.asarray(u, dtype=np.float64)
     ids = (cdf <= u[:, None]).sum(axis=-1)

@@ -88,7 +88,7 @@ def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
     return h_next, GRUStepCache(x, h_prev, Wx, Wh, r, z, n, hn)
 
 
-def gru_step_backward(dh_next, cache):
+def gru_step_backward(dh_out, cache):
     """Backward through one GRU step.
 
     From ``h' = (1 - z) * n + z * h``: ``dn = dh' * (1 - z)``, ``dz = dh' * (h - n)`` and a direct
@@ -97,16 +97,16 @@ def gru_step_backward(dh_next, cache):
     Returns ``(dx (N, D), dh_prev (N, H), dWx (D, 3H), dWh (H, 3H), dbx (3H,), dbh (3H,))``.
     """
     check_cache("cache", cache, GRUStepCache)
-    dh_next = as_float_array("dh_next", dh_next)
-    check_shape("dh_next", dh_next, cache.n.shape, ("N", "H"))
+    dh_out = as_float_array("dh_out", dh_out)
+    check_shape("dh_out", dh_out, cache.n.shape, ("N", "H"))
     h_prev, r, z, n, hn = cache.h_prev, cache.r, cache.z, cache.n, cache.hn
-    dan = dh_next * (1.0 - z) * (1.0 - n * n)
-    daz = dh_next * (h_prev - n) * z * (1.0 - z)
+    dan = dh_out * (1.0 - z) * (1.0 - n * n)
+    daz = dh_out * (h_prev - n) * z * (1.0 - z)
     dar = dan * hn * r * (1.0 - r)
     dax = np.concatenate([dar, daz, dan], axis=1)        # gradient of x Wx + bx
     dah = np.concatenate([dar, daz, dan * r], axis=1)    # gradient of h_prev Wh + bh
     dx = dax @ cache.Wx.T
-    dh_prev = dh_next * z + dah @ cache.Wh.T
+    dh_prev = dh_out * z + dah @ cache.Wh.T
     dWx = cache.x.T @ dax
     dWh = h_prev.T @ dah
     return dx, dh_prev, dWx, dWh, dax.sum(axis=0), dah.sum(axis=0)

@@ -96,26 +96,27 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
     return h_next, c_next, LSTMStepCache(x, h_prev, c_prev, Wx, Wh, i, f, g, o, c_next, tanh_c)
 
 
-def lstm_step_backward(dh_next, dc_next, cache):
+def lstm_step_backward(dh_out, dc_next, cache):
     """Backward through one LSTM step.
 
-    ``dh_next`` and ``dc_next (N, H)`` are the total gradients reaching ``h_next`` and ``c_next``.
-    The cell gradient collects both paths: ``dc = dc_next + dh_next * o * (1 - tanh(c)^2)``.
+    ``dh_out`` and ``dc_next (N, H)`` are the total gradients reaching ``h_next`` and ``c_next``
+    (``dh_out``: from the loss at this step plus ``dh_next`` from the following step).
+    The cell gradient collects both paths: ``dc = dc_next + dh_out * o * (1 - tanh(c)^2)``.
     Returns ``(dx (N, D), dh_prev (N, H), dc_prev (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,))``.
     """
     check_cache("cache", cache, LSTMStepCache)
     shape = cache.c_next.shape
-    dh_next = as_float_array("dh_next", dh_next)
-    check_shape("dh_next", dh_next, shape, ("N", "H"))
+    dh_out = as_float_array("dh_out", dh_out)
+    check_shape("dh_out", dh_out, shape, ("N", "H"))
     dc_next = as_float_array("dc_next", dc_next)
     check_shape("dc_next", dc_next, shape, ("N", "H"))
     i, f, g, o, tanh_c = cache.i, cache.f, cache.g, cache.o, cache.tanh_c
-    dc = dc_next + dh_next * o * (1.0 - tanh_c * tanh_c)
+    dc = dc_next + dh_out * o * (1.0 - tanh_c * tanh_c)
     da = np.concatenate([
         dc * g * i * (1.0 - i),               # d a_i
         dc * cache.c_prev * f * (1.0 - f),    # d a_f
         dc * i * (1.0 - g * g),               # d a_g
-        dh_next * tanh_c * o * (1.0 - o),     # d a_o
+        dh_out * tanh_c * o * (1.0 - o),     # d a_o
     ], axis=1)
     dx = da @ cache.Wx.T
     dh_prev = da @ cache.Wh.T

@@ -76,20 +76,20 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     return h_next, RNNStepCache(x, h_prev, Wx, Wh, h_next)
 
 
-def rnn_step_backward(dh_next, cache):
+def rnn_step_backward(dh_out, cache):
     """Backward through one step.
 
-    ``dh_next (N, H)`` is the *total* gradient reaching ``h_next`` (from the loss at this step plus
-    from the following step). With ``da = dh_next * (1 - h_next**2)`` (tanh' written through its
+    ``dh_out (N, H)`` is the *total* gradient reaching the step's output ``h_next``: from the loss
+    at this step plus ``dh_next``, the part coming back from the following step. With ``da = dh_out * (1 - h_next**2)`` (tanh' written through its
     output): ``dx = da Wx^T``, ``dh_prev = da Wh^T``, ``dWx = x^T da``, ``dWh = h_prev^T da``,
     ``db = sum_n da`` (summed over the batch, because ``b`` was broadcast over it).
 
     Returns ``(dx (N, D), dh_prev (N, H), dWx (D, H), dWh (H, H), db (H,))``.
     """
     check_cache("cache", cache, RNNStepCache)
-    dh_next = as_float_array("dh_next", dh_next)
-    check_shape("dh_next", dh_next, cache.h_next.shape, ("N", "H"))
-    da = dh_next * (1.0 - cache.h_next * cache.h_next)
+    dh_out = as_float_array("dh_out", dh_out)
+    check_shape("dh_out", dh_out, cache.h_next.shape, ("N", "H"))
+    da = dh_out * (1.0 - cache.h_next * cache.h_next)
     dx = da @ cache.Wx.T
     dh_prev = da @ cache.Wh.T
     dWx = cache.x.T @ da

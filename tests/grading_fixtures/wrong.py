@@ -83,4 +83,104 @@ def clip_by_global_norm(grads, max_norm):
 def clip_by_value(grads, clip_value):
     return {k: np.clip(g, -0.5, 0.5) for k, g in grads.items()}    # BUG: hard-coded
 ''', "hard-coded"),
+    "weights_overwritten_over_time": ("ex3.rnn_backward", '''
+def rnn_backward(dh, cache):
+    x, h0, Wx, Wh, h = cache.x, cache.h0, cache.Wx, cache.Wh, cache.h
+    N, T, D = x.shape
+    dx = np.zeros((N, T, D))
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(T)):
+        h_prev = h0 if t == 0 else h[:, t - 1]
+        da = (dh[:, t] + dh_next) * (1 - h[:, t] ** 2)
+        dx[:, t] = da @ Wx.T
+        dh_next = da @ Wh.T
+        dWx = x[:, t].T @ da                         # BUG: overwritten, not summed over time
+        dWh = h_prev.T @ da
+        db = da.sum(axis=0)
+    return dx, dh_next, dWx, dWh, db
+''', "overwritten"),
+    "loop_run_forwards": ("ex3.rnn_backward", '''
+def rnn_backward(dh, cache):
+    x, h0, Wx, Wh, h = cache.x, cache.h0, cache.Wx, cache.Wh, cache.h
+    N, T, D = x.shape
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
+    dh_next = np.zeros_like(h0)
+    for t in range(T):                               # BUG: forwards in time
+        h_prev = h0 if t == 0 else h[:, t - 1]
+        da = (dh[:, t] + dh_next) * (1 - h[:, t] ** 2)
+        dx[:, t] = da @ Wx.T
+        dh_next = da @ Wh.T
+        dWx += x[:, t].T @ da
+        dWh += h_prev.T @ da
+        db += da.sum(axis=0)
+    return dx, dh_next, dWx, dWh, db
+''', "runs forwards"),
+    "forget_gate_tanh": ("ex5.lstm_step_forward", '''
+def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
+    H = h_prev.shape[1]
+    a = x @ Wx + h_prev @ Wh + b
+    i, f = sigmoid(a[:, :H]), np.tanh(a[:, H:2 * H])     # BUG: forget gate with tanh
+    g, o = np.tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])
+    c_next = f * c_prev + i * g
+    return o * np.tanh(c_next), c_next, None
+''', "forget gate uses tanh"),
+    "lstm_sequence_drops_dc_next": ("ex5.lstm_backward", '''
+def lstm_backward(dh, cache):
+    x, h0, c0, Wx, Wh = cache.x, cache.h0, cache.c0, cache.Wx, cache.Wh
+    N, T, D = x.shape
+    H = h0.shape[1]
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(4 * H)
+    dh_next = np.zeros((N, H))
+    for t in reversed(range(T)):
+        g = cache.gates[t]
+        step = LSTMStepCache(x[:, t], h0 if t == 0 else cache.h[:, t - 1], c0 if t == 0 else cache.c[t - 1],
+                             Wx, Wh, g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:], cache.c[t],
+                             cache.tanh_c[t])
+        dx[:, t], dh_next, _, a, b_, c = lstm_step_backward(dh[:, t] + dh_next, np.zeros((N, H)), step)  # BUG
+        dWx, dWh, db = dWx + a, dWh + b_, db + c
+    return dx, dh_next, dWx, dWh, db
+''', "constant error carousel"),
+    "gru_sequence_no_dh_next": ("ex6.gru_backward", '''
+def gru_backward(dh, cache):
+    x, h0, Wx, Wh = cache.x, cache.h0, cache.Wx, cache.Wh
+    N, T, D = x.shape
+    H = h0.shape[1]
+    dx = np.zeros((N, T, D))
+    dWx, dWh, dbx, dbh = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(3 * H), np.zeros(3 * H)
+    dh0 = None
+    for t in reversed(range(T)):
+        g = cache.rzn[t]
+        step = GRUStepCache(x[:, t], h0 if t == 0 else cache.h[:, t - 1], Wx, Wh, g[:, :H], g[:, H:2 * H],
+                            g[:, 2 * H:], cache.hn[t])
+        dx[:, t], dh0, a, b_, c, d = gru_step_backward(dh[:, t], step)      # BUG: + dh_next missing
+        dWx, dWh, dbx, dbh = dWx + a, dWh + b_, dbx + c, dbh + d
+    return dx, dh0, dWx, dWh, dbx, dbh
+''', "+ dh_next"),
+    "temperature_multiplied": ("ex7.temperature_softmax", '''
+def temperature_softmax(scores, tau):
+    if tau == 0:
+        p = np.zeros_like(scores)
+        p[np.arange(len(scores)), scores.argmax(axis=1)] = 1.0
+        return p
+    s = scores * tau                                 # BUG: multiplied instead of divided
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+''', "DIVIDE"),
+    "embedding_fancy_index": ("ex2.embedding_backward", '''
+def embedding_backward(dout, cache):
+    dW = np.zeros((int(cache.V), dout.shape[2]))
+    dW[cache.idx] += dout                            # BUG: a repeated id keeps one contribution
+    return dW
+''', "np.add.at"),
+    "readout_last_step_only": ("ex2.temporal_affine_backward", '''
+def temporal_affine_backward(dout, cache):
+    h, W = cache.h, cache.W
+    dh = dout @ W.T
+    for t in range(h.shape[1]):
+        dW = h[:, t].T @ dout[:, t]                  # BUG: overwritten, not summed over time
+        db = dout[:, t].sum(axis=0)
+    return dh, dW, db
+''', "overwritten"),
 }

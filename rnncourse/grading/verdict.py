@@ -1,0 +1,357 @@
+"""The one place where a verdict is decided: ``judge(spec, inputs, observations, seed)``.
+
+``check()`` (in the student's notebook) and the instructor's grader both come here. They differ
+only in how they *observe* the student's function: ``check`` calls it in-process
+(``observe_in_process``), the grader reads the arrays its kernel saved (``Observation`` built by
+``grader._collect``). Everything after that is shared: the probe inputs (``make_inputs``), the
+random stream a custom scorer gets (``probe_rng``), the comparison with the reference, the bug
+models and the points.
+
+Problems are typed records (``Problem``): control flow looks at ``kind`` and ``pattern``, never at
+message text.
+
+A task is a ``TaskSpec`` (built by keyword in ``rnncourse.grading.exercises.exN``): the function
+name, its argument and return structure (see ``_driver``), the reference, an ordered list of
+``Probe``s from the most isolated situation to the most general one (so the *first* failing
+probe says where the bug is, and its hint says why), and ``bugs``: implementations of classic
+mistakes, each with the diagnosis that names it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from rnncourse.grading import _driver
+
+__all__ = ["Probe", "Bug", "TaskSpec", "Problem", "Observation", "ProbeResult", "TaskResult",
+           "PROBLEM_KINDS", "make_inputs", "probe_rng", "reference_outputs", "observe_in_process",
+           "judge", "run_in_process"]
+
+#: every kind of ``Problem``; the first group means the function did not produce an answer
+PROBLEM_KINDS = ("not-implemented", "error", "timeout", "died", "not-run", "no-result",
+                 "mutation", "missing", "extra", "dtype", "shape", "nan", "value", "score")
+_NO_ANSWER = {"not-implemented", "error", "timeout", "died", "not-run", "no-result"}
+_STRUCTURE = {"error", "timeout", "died", "not-run", "no-result", "missing", "extra", "dtype", "shape",
+              "nan", "score"}
+_SCORE_STREAM = 7       # the third word of a probe's scoring stream (inputs use [seed, i])
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    title: str
+    make: Callable            # make(rng) -> {input name: ndarray}
+    hint: str = ""            # shown when this is the first probe that fails
+
+
+@dataclass(frozen=True)
+class Bug:
+    """A classic mistake: ``impl`` has the task's signature; ``message`` names the mistake."""
+    impl: Callable
+    message: str
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    id: str
+    func: str
+    points: int
+    args: tuple
+    returns: object
+    reference: Optional[Callable]
+    probes: tuple
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    bugs: tuple = ()          # Bug(...) records
+    helpers: tuple = ()       # (name, module, attribute): graded functions this one may call; the
+                              # course's version is swapped in while it is judged
+    score: Optional[Callable] = None    # custom verdict: score(outputs, inputs, rng) -> [Problem]
+    timeout: Optional[int] = None       # seconds for all probes in the grader (None: its default)
+    report: Optional[Callable] = None   # extra lines for check(): report(observation) -> [str]
+
+    @property
+    def exercise(self):
+        return self.id.split(".")[0]
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str                     # one of PROBLEM_KINDS
+    message: str
+    name: Optional[str] = None    # the output or argument it is about
+    pattern: Optional[str] = None  # a recognised shape of error: "transposed", "sign", "factor",
+                                   # "zeros", "batch-mean", "not-summed", "entries"
+
+    def __post_init__(self):
+        if self.kind not in PROBLEM_KINDS:
+            raise ValueError(f"kind must be one of {PROBLEM_KINDS}, got {self.kind!r}")
+
+
+@dataclass
+class Observation:
+    """What one call of the student's function produced: outputs as plain arrays, the arguments as
+    they were after the call (``None``: unknown, taken as unchanged) and the reason there is no
+    answer (a ``Problem`` of a no-answer kind) or ``None``."""
+    outputs: dict
+    after: Optional[dict]
+    failure: Optional[Problem] = None
+    seconds: Optional[float] = None
+
+    @classmethod
+    def from_driver(cls, outputs, after, error, seconds=None):
+        """From ``_driver.call``'s triple; its error text is ``"<ExceptionType>: message"``."""
+        failure = None
+        if error is not None:
+            etype = error.split(":", 1)[0].strip()
+            if etype == "NotImplementedError":
+                failure = Problem("not-implemented", "not implemented yet")
+            else:
+                msg = f"raised {error}"
+                if "matmul" in error or "not aligned" in error:
+                    msg += " (a weight matrix is probably transposed: check the shapes, e.g. Wx is (D, H))"
+                failure = Problem("error", msg)
+        return cls(dict(outputs or {}), after, failure, seconds)
+
+
+@dataclass
+class ProbeResult:
+    probe: str
+    title: str
+    passed: bool
+    problems: list = field(default_factory=list)     # [Problem]
+
+
+@dataclass
+class TaskResult:
+    task: str
+    points: float
+    max_points: int
+    probes: list
+    diagnosis: list
+    flags: list = field(default_factory=list)
+    notes: list = field(default_factory=list)        # extra lines (e.g. the time a training took)
+
+    @property
+    def passed(self):
+        return self.points == self.max_points
+
+
+# ------------------------------------------------------------------------------- random streams
+
+def make_inputs(spec, seed):
+    """``{probe name: inputs}`` for every probe of ``spec``; each probe gets its own stream."""
+    return {p.name: p.make(np.random.default_rng([int(seed), i])) for i, p in enumerate(spec.probes)}
+
+
+def probe_rng(seed, index):
+    """The stream a custom scorer gets for probe ``index`` (independent of the input stream)."""
+    return np.random.default_rng([int(seed), index, _SCORE_STREAM])
+
+
+def reference_outputs(spec, inputs):
+    if spec.reference is None:
+        return {}
+    out, _, err = _driver.call(spec.reference, spec.args, spec.returns, inputs)
+    if err is not None:  # pragma: no cover - a bug in the course, not the student
+        raise RuntimeError(f"reference for {spec.id} failed: {err}")
+    return out
+
+
+# ------------------------------------------------------------------------------------ comparing
+
+def _same(a, b):
+    try:
+        numeric = a.dtype.kind in "fc" and b.dtype.kind in "fc"
+        return a.shape == b.shape and np.array_equal(a, b, equal_nan=numeric)
+    except TypeError:
+        return False
+
+
+def _close(spec, s, r):
+    scale = max(1.0, float(np.max(np.abs(r)))) if r.size else 1.0
+    return np.allclose(s, r, rtol=spec.rtol, atol=spec.atol * scale)
+
+
+def _value_problem(spec, name, s64, r64, N):
+    err = float(np.max(np.abs(s64 - r64)))
+    msg = f"`{name}` is wrong (largest difference {err:.3g})"
+    if s64.ndim == 2 and s64.shape[0] == s64.shape[1] and _close(spec, s64, r64.T):
+        return Problem("value", msg + ": it equals the transpose of the right answer", name, "transposed")
+    if _close(spec, -s64, r64):
+        return Problem("value", msg + ": it has the wrong sign", name, "sign")
+    nz = np.abs(r64) > 1e-12
+    if nz.any():
+        if not np.any(s64):
+            return Problem("value", msg + ": it is all zeros", name, "zeros")
+        ratio = s64[nz] / r64[nz]
+        if np.allclose(ratio, ratio[0], rtol=1e-6) and _close(spec, s64, ratio[0] * r64):
+            if N and abs(ratio[0] - 1.0 / N) < 1e-9:
+                return Problem("value", msg + f": it is {ratio[0]:.4g} times the right answer (a mean over "
+                                              "the batch instead of a sum?)", name, "batch-mean")
+            return Problem("value", msg + f": it is {ratio[0]:.4g} times the right answer", name, "factor")
+    if s64.ndim == 1 and s64.size <= 64:
+        wrong = np.flatnonzero(~np.isclose(s64, r64, rtol=spec.rtol, atol=spec.atol * max(1.0, np.max(np.abs(r64)))))
+        right = [i for i in range(s64.size) if i not in set(wrong)]
+        if right:
+            shown = ", ".join(str(int(i)) for i in wrong[:6])
+            return Problem("value", msg + f": entries [{shown}] are wrong, the others are right", name, "entries")
+    return Problem("value", msg, name)
+
+
+def _output_problems(spec, name, s, r, N):
+    if s is None:
+        return [Problem("missing", f"`{name}` is missing from what the function returned", name)]
+    if s.dtype.kind not in "biuf" or s.dtype == bool:
+        return [Problem("dtype", f"`{name}` has dtype {s.dtype}, expected numbers ({r.dtype})", name)]
+    if s.shape != r.shape:
+        msg = f"`{name}` has shape {s.shape}, expected {r.shape}"
+        pattern = None
+        if N and s.shape == (N,) + r.shape:
+            msg, pattern = msg + ": it was not summed over the batch axis (axis 0)", "not-summed"
+        elif s.ndim == 2 and s.shape == r.shape[::-1]:
+            msg, pattern = msg + ": it is transposed", "transposed"
+        return [Problem("shape", msg, name, pattern)]
+    if r.dtype.kind == "f" and s.dtype != r.dtype:
+        return [Problem("dtype", f"`{name}` has dtype {s.dtype}, expected {r.dtype} (keep float64 throughout)",
+                        name)]
+    if r.dtype.kind in "iu" and s.dtype.kind not in "iu":
+        return [Problem("dtype", f"`{name}` has dtype {s.dtype}, expected integers", name)]
+    s64, r64 = s.astype(np.float64), r.astype(np.float64)
+    if not np.all(np.isfinite(s64)):
+        return [Problem("nan", f"`{name}` contains NaN or inf", name)]
+    if _close(spec, s64, r64):
+        return []
+    return [_value_problem(spec, name, s64, r64, N)]
+
+
+def _batch_size(inputs):
+    for key in ("x", "scores", "dh_out", "dh", "dout"):
+        if key in inputs and np.ndim(inputs[key]) >= 2:
+            return inputs[key].shape[0]
+    return None
+
+
+def _evaluate_probe(spec, probe, inputs, obs, ref, rng):
+    problems = []
+    if obs.after is not None:
+        for k, v in inputs.items():
+            a = obs.after.get(k)
+            if a is None or not _same(np.asarray(a), v):
+                problems.append(Problem("mutation", f"it modifies its argument `{k}` in place: the course's "
+                                        f"functions never change their inputs (write `x = x * ...`, not "
+                                        f"`x *= ...`)", k))
+    if obs.failure is not None:
+        problems.append(obs.failure)
+    elif spec.score is not None:
+        problems += spec.score(obs.outputs, inputs, rng)
+    else:
+        N = _batch_size(inputs)
+        for name, r in ref.items():
+            problems += _output_problems(spec, name, obs.outputs.get(name), r, N)
+        for name in obs.outputs:
+            if name not in ref:
+                problems.append(Problem("extra", f"unexpected output `{name}`", name))
+    return ProbeResult(probe.name, probe.title, not problems, problems)
+
+
+def _equals_bug(spec, outputs, bug_outputs, ref):
+    """The student's outputs equal the bug model's, and the bug model differs from the reference."""
+    differs = False
+    for name, a in bug_outputs.items():
+        s = outputs.get(name)
+        if s is None or s.shape != a.shape or not _close(spec, s.astype(np.float64), a.astype(np.float64)):
+            return False
+        r = ref.get(name)
+        if r is None or r.shape != a.shape or not _close(spec, a.astype(np.float64), r.astype(np.float64)):
+            differs = True
+    return differs
+
+
+def _diagnosed_bugs(spec, failed, observations, inputs, refs):
+    """Bugs whose model reproduces the student's answer on EVERY failing probe that has an answer.
+
+    Requiring every probe keeps two bug models that agree on one probe (at T = 1, say) from both
+    being named: the probes where they differ decide."""
+    answered = [r.probe for r in failed if observations[r.probe].failure is None and observations[r.probe].outputs]
+    if not answered:
+        return []
+    named = []
+    for bug in spec.bugs:
+        if bug.message in named:
+            continue
+        ok = True
+        for p in answered:
+            out, _, err = _driver.call(bug.impl, spec.args, spec.returns, inputs[p])
+            if err is not None or not _equals_bug(spec, observations[p].outputs, out, refs[p]):
+                ok = False
+                break
+        if ok:
+            named.append(bug.message)
+    return named
+
+
+def judge(spec, inputs, observations, seed, flags=()):
+    """The verdict on one task.
+
+    ``inputs`` is ``make_inputs(spec, seed)``; ``observations`` maps each probe name to an
+    ``Observation`` (a probe without one counts as "produced no result"). ``flags`` are reasons
+    an instructor must review the task (e.g. a call of the package's reference): correct outputs
+    then score 0 until reviewed. Returns a ``TaskResult``; pure, and runs in the grader's process
+    or, for ``check``, in the notebook.
+    """
+    observations = dict(observations)
+    results, refs = [], {}
+    for i, probe in enumerate(spec.probes):
+        inp = inputs[probe.name]
+        obs = observations.get(probe.name)
+        if obs is None:
+            obs = observations[probe.name] = Observation({}, None, Problem("no-result", "produced no result"))
+        refs[probe.name] = reference_outputs(spec, inp)
+        results.append(_evaluate_probe(spec, probe, inp, obs, refs[probe.name], probe_rng(seed, i)))
+
+    diagnosis = []
+    failed = [r for r in results if not r.passed]
+    kinds = {p.kind for r in failed for p in r.problems}
+    if "not-implemented" in kinds:
+        diagnosis.append("not implemented yet")
+    else:
+        diagnosis += sorted({p.message for r in failed for p in r.problems if p.kind == "mutation"})
+        first = next((r for r in failed if any(p.kind != "mutation" for p in r.problems)), None)
+        if first is not None:
+            for p in first.problems:
+                if p.kind in _STRUCTURE or (p.kind == "value" and p.pattern is not None):
+                    diagnosis.append(f"{p.message} ({first.title})")
+            hint = next((pr.hint for pr in spec.probes if pr.name == first.probe), "")
+            if hint and not (kinds & {"timeout", "died", "not-run"}):
+                diagnosis.append(hint)
+        diagnosis += _diagnosed_bugs(spec, failed, observations, inputs, refs)
+    flags = list(flags)
+    points = spec.points if not failed and not flags else 0
+    if flags and not failed:
+        diagnosis.append("correct outputs, but " + "; ".join(flags) + ": no points until an instructor reviews it")
+    notes = []
+    if spec.report is not None:
+        for probe in spec.probes:
+            notes += spec.report(observations[probe.name])
+    return TaskResult(spec.id, points, spec.points, results, diagnosis, flags, notes)
+
+
+# ------------------------------------------------------------------------------- in the notebook
+
+def observe_in_process(spec, func, inputs):
+    """Call ``func`` on every probe's inputs here (what ``check`` does): ``{probe: Observation}``."""
+    import time
+    obs = {}
+    for probe in spec.probes:
+        t0 = time.perf_counter()
+        out, after, err = _driver.call(func, spec.args, spec.returns, inputs[probe.name], spec.helpers)
+        obs[probe.name] = Observation.from_driver(out, after, err, time.perf_counter() - t0)
+    return obs
+
+
+def run_in_process(spec, func, seed):
+    """Probe and judge ``func`` in this process. Returns a ``TaskResult``."""
+    inputs = make_inputs(spec, seed)
+    return judge(spec, inputs, observe_in_process(spec, func, inputs), seed)
