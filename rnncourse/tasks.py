@@ -1,9 +1,9 @@
 """Synthetic sequence tasks and a small character corpus for the course.
 
-Used by lesson 2 (sine waves, parity, character language model),
-lesson 4 (sine waves for the exploding-gradient run) and lesson 7 (the adding
-problem, the copy task, the embedded Reber grammar with an adjustable lag, and
-the character language model on random windows and on a sequential stream).
+Used by lesson 0 (sine waves), lesson 1 (parity, the copy task), lesson 2
+(parity), lesson 4 (sine waves for the exploding-gradient run) and lesson 7 (the
+adding problem, the copy task, the embedded Reber grammar with an adjustable lag,
+and the character language model on random windows and on a sequential stream).
 
 Every task is a :class:`Task`.  ``task.sample(n, rng)`` draws ``n`` sequences and
 returns a :class:`Batch` ``(x, y, mask)``:
@@ -185,7 +185,7 @@ def one_hot(ids: np.ndarray, size: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------
-# Sine waves (lesson 2)
+# Sine waves (lessons 0 and 4)
 # ---------------------------------------------------------------------------
 
 
@@ -250,7 +250,7 @@ def sine(T: int = 50, freq_range: tuple[float, float] = (0.5, 2.0), noise: float
 
 
 # ---------------------------------------------------------------------------
-# Parity (lesson 2)
+# Parity (lessons 1 and 2)
 # ---------------------------------------------------------------------------
 
 
@@ -290,12 +290,16 @@ def parity(T: int = 10, many_to_one: bool = False) -> Task:
 
 
 # ---------------------------------------------------------------------------
-# Adding problem (lesson 4)
+# Adding problem (lesson 7)
 # ---------------------------------------------------------------------------
 
 
 def adding(T: int = 50) -> Task:
-    """The adding problem (Hochreiter & Schmidhuber 1997, in the common modern form).
+    """The adding problem, introduced by Hochreiter & Schmidhuber (1997), in the simpler form of
+    later work (for example Arjovsky, Shah & Bengio 2016, one marked step in each half).
+
+    The 1997 original draws values in [-1, 1], marks the first value among the first ten steps
+    and scores a rescaled sum; the version here is the common one in recent papers.
 
     ``x[:, t, 0]`` is uniform in [0, 1); ``x[:, t, 1]`` is a marker that is 1 at
     exactly two steps: one chosen uniformly in the first half ``[0, T//2)`` and
@@ -338,7 +342,7 @@ def adding(T: int = 50) -> Task:
 
 
 # ---------------------------------------------------------------------------
-# Copy task (lesson 4)
+# Copy task (lessons 1 and 7)
 # ---------------------------------------------------------------------------
 
 
@@ -600,7 +604,7 @@ def reber_critical_positions(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---------------------------------------------------------------------------
-# Character text (lesson 2)
+# Character text (lesson 7)
 # ---------------------------------------------------------------------------
 
 _CORPORA = {"default": "corpus.txt"}
