@@ -4,7 +4,8 @@ A student moves the controls of an explorer before running the next cells. Every
 still pass. For each lesson, this test injects a cell right after every explorer that moves *every*
 control of that explorer to its minimum (first option), in one run, and to its maximum (last
 option), in another (the two runs side by side); each runs the whole lesson with nbclient, and the
-test fails on any error, naming the cell and the error.
+test fails on any error, naming the cell and the error. A last injected cell checks that every
+explorer is back at its defaults at the end of the lesson.
 """
 import asyncio
 import re
@@ -20,11 +21,19 @@ EXPLORER = re.compile(r"^(\w+)\s*=\s*\w+_explorer\(", re.M)
 
 MOVE = '''
 # injected by tests/test_lessons_first_hour_B.py: a student moves every control to its {end}
+_first_hour_defaults = globals().get("_first_hour_defaults", {{}})
+_first_hour_defaults["{name}"] = {{key: c.value for key, c in {name}.controls.items()}}
 for _control in {name}.controls.values():
     if hasattr(_control, "min") and hasattr(_control, "max"):        # sliders
         _control.value = _control.{end}
     else:                                                           # buttons, dropdowns, selection sliders
         _control.index = {index}
+'''
+
+AT_DEFAULTS = '''
+for _name, _defaults in _first_hour_defaults.items():
+    _now = {key: c.value for key, c in globals()[_name].controls.items()}
+    assert _now == _defaults, f"{_name} is not back at its defaults after Run All: {_now} != {_defaults}"
 '''
 
 
@@ -43,6 +52,10 @@ def inject(nb, end):
             new = nbformat.v4.new_code_cell(MOVE.format(end=end, name=m.group(1), index=index))
             new.id = f"first-hour-{m.group(1)}-{end}".replace("_", "-")
             cells.append(new)
+    if names:   # after Run All, every explorer is back at its defaults (the lesson's checks restore them)
+        final = nbformat.v4.new_code_cell(AT_DEFAULTS)
+        final.id = "first-hour-defaults"
+        cells.append(final)
     nb.cells = cells
     return names
 
