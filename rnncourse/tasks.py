@@ -1,8 +1,9 @@
 """Synthetic sequence tasks and a small character corpus for the course.
 
-Used by lesson 2 (sine waves, parity, character language model),
-lesson 4 (the adding problem and the copy task, where long-range memory matters)
-and lesson 7 (the embedded Reber grammar with an adjustable lag).
+Used by lesson 0 (sine waves), lesson 1 (parity, the copy task), lesson 2
+(parity), lesson 4 (sine waves for the exploding-gradient run) and lesson 7 (the
+adding problem, the copy task, the embedded Reber grammar with an adjustable lag,
+and the character language model on random windows and on a sequential stream).
 
 Every task is a :class:`Task`.  ``task.sample(n, rng)`` draws ``n`` sequences and
 returns a :class:`Batch` ``(x, y, mask)``:
@@ -58,6 +59,8 @@ __all__ = [
     "load_corpus",
     "list_corpora",
     "char_lm",
+    "CharStream",
+    "char_stream",
     "TASKS",
     "get_task",
 ]
@@ -182,7 +185,7 @@ def one_hot(ids: np.ndarray, size: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------
-# Sine waves (lesson 2)
+# Sine waves (lessons 0 and 4)
 # ---------------------------------------------------------------------------
 
 
@@ -247,7 +250,7 @@ def sine(T: int = 50, freq_range: tuple[float, float] = (0.5, 2.0), noise: float
 
 
 # ---------------------------------------------------------------------------
-# Parity (lesson 2)
+# Parity (lessons 1 and 2)
 # ---------------------------------------------------------------------------
 
 
@@ -287,12 +290,16 @@ def parity(T: int = 10, many_to_one: bool = False) -> Task:
 
 
 # ---------------------------------------------------------------------------
-# Adding problem (lesson 4)
+# Adding problem (lesson 7)
 # ---------------------------------------------------------------------------
 
 
 def adding(T: int = 50) -> Task:
-    """The adding problem (Hochreiter & Schmidhuber 1997, in the common modern form).
+    """The adding problem, introduced by Hochreiter & Schmidhuber (1997), in the simpler form of
+    later work (for example Arjovsky, Shah & Bengio 2016, one marked step in each half).
+
+    The 1997 original draws values in [-1, 1], marks the first value among the first ten steps
+    and scores a rescaled sum; the version here is the common one in recent papers.
 
     ``x[:, t, 0]`` is uniform in [0, 1); ``x[:, t, 1]`` is a marker that is 1 at
     exactly two steps: one chosen uniformly in the first half ``[0, T//2)`` and
@@ -335,7 +342,7 @@ def adding(T: int = 50) -> Task:
 
 
 # ---------------------------------------------------------------------------
-# Copy task (lesson 4)
+# Copy task (lessons 1 and 7)
 # ---------------------------------------------------------------------------
 
 
@@ -597,7 +604,7 @@ def reber_critical_positions(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---------------------------------------------------------------------------
-# Character text (lesson 2)
+# Character text (lesson 7)
 # ---------------------------------------------------------------------------
 
 _CORPORA = {"default": "corpus.txt"}
@@ -706,6 +713,81 @@ def char_lm(T: int = 32, text: str | None = None) -> Task:
         chance_loss=float(-(nz * np.log(nz)).sum()), chance_accuracy=float(freq.max()),
         symbols=vocab.chars,
         extra={"vocab": vocab, "text_length": len(text)},
+    )
+
+
+class CharStream:
+    """The cursor of a :func:`char_stream` task: which batch comes next.
+
+    The text is cut into ``batch_size`` rows of equal length (``row_length``
+    characters each); row ``b`` starts at character ``b * row_length``.  Batch
+    ``k`` holds characters ``[k*T, (k+1)*T)`` of every row (and the next
+    character of each as its target), so row ``b`` of batch ``k + 1`` continues
+    exactly where row ``b`` of batch ``k`` stopped.  ``batch(k)`` is pure;
+    ``next_index`` is the stream's only state: ``task.sample`` returns
+    ``batch(next_index)`` and adds one.  After ``batches_per_epoch`` batches the
+    stream starts again at batch 0 (the one place where the text does not
+    continue: reset the state there if it matters).
+    """
+
+    def __init__(self, ids: np.ndarray, T: int, batch_size: int) -> None:
+        self.T, self.batch_size = T, batch_size
+        self.row_length = (len(ids) - 1) // batch_size
+        self.batches_per_epoch = self.row_length // T
+        # (batch_size, row_length + 1): one extra character per row for the last target
+        starts = np.arange(batch_size)[:, None] * self.row_length
+        self._rows = ids[starts + np.arange(self.row_length + 1)]
+        self.next_index = 0
+
+    def batch(self, k: int) -> Batch:
+        """Batch number ``k`` (taken modulo ``batches_per_epoch``); pure."""
+        k = _check_int("k", k, 0) % self.batches_per_epoch
+        chunk = self._rows[:, k * self.T: (k + 1) * self.T + 1]
+        return Batch(chunk[:, :-1].copy(), chunk[:, 1:].copy(), np.ones((self.batch_size, self.T)))
+
+    def reset(self) -> None:
+        """Start again from batch 0."""
+        self.next_index = 0
+
+
+def char_stream(T: int = 32, batch_size: int = 32, text: str | None = None) -> Task:
+    """Character language modelling on a *sequential* stream, for ``train(..., carry_state=True)``.
+
+    Unlike :func:`char_lm` (random windows, where a state carried from one batch
+    to the next would come from an unrelated place in the text), consecutive
+    batches continue each other row by row: see :class:`CharStream`
+    (``task.extra["stream"]``).  ``task.sample(n, rng)`` requires
+    ``n == batch_size`` and ignores ``rng`` (the order is fixed); shapes, vocabulary
+    and chance levels are those of :func:`char_lm` on the same text.
+    """
+    T = _check_int("T", T, 1)
+    batch_size = _check_int("batch_size", batch_size, 1)
+    if text is None:
+        text = load_corpus()
+    if not isinstance(text, str) or len(text) < batch_size * T + 1:
+        got = f"a string of length {len(text)}" if isinstance(text, str) else repr(type(text).__name__)
+        raise ValueError(f"text must be a string of at least batch_size * T + 1 = {batch_size * T + 1} "
+                         f"characters, got {got}")
+    base = char_lm(T=T, text=text)
+    vocab = base.extra["vocab"]
+    stream = CharStream(vocab.encode(text), T, batch_size)
+
+    def sample(n: int, rng: Any = None) -> Batch:
+        if n != batch_size:
+            raise ValueError(f"n must equal the stream's batch_size = {batch_size}, got {n!r}")
+        batch = stream.batch(stream.next_index)
+        stream.next_index += 1
+        return batch
+
+    return _make_task(
+        name="char_stream", input_dim=base.input_dim, output_dim=base.output_dim, loss="softmax", T=T,
+        vocab_size=base.vocab_size, sample=sample,
+        description=(
+            f"Character language model on a sequential stream: {batch_size} rows of "
+            f"{stream.row_length} characters, read {T} characters at a time; batch k + 1 continues batch k."
+        ),
+        chance_loss=base.chance_loss, chance_accuracy=base.chance_accuracy, symbols=base.symbols,
+        extra={"vocab": vocab, "text_length": len(text), "stream": stream},
     )
 
 

@@ -316,3 +316,62 @@ def test_registry():
     for name, factory in tk.TASKS.items():
         assert factory().name == name
     assert tk.get_task("parity", T=4).T == 4
+
+
+# ---------------------------------------------------------------------------
+# Sequential stream (for train(..., carry_state=True))
+# ---------------------------------------------------------------------------
+
+
+def test_char_stream_rows_continue_across_batches():
+    text = "".join(chr(ord("a") + (i * 7) % 26) for i in range(1000))
+    task = tk.char_stream(T=5, batch_size=4, text=text)
+    stream = task.extra["stream"]
+    ids = task.extra["vocab"].encode(text)
+    L = stream.row_length
+    assert L == (len(text) - 1) // 4 and stream.batches_per_epoch == L // 5
+    b0, b1 = task.sample(4, None), task.sample(4, np.random.default_rng(0))
+    assert stream.next_index == 2
+    for b in range(4):
+        # row b reads the text from b * L on, without a gap between batch 0 and batch 1
+        row = np.concatenate([b0.x[b], b1.x[b]])
+        np.testing.assert_array_equal(row, ids[b * L: b * L + 10])
+        np.testing.assert_array_equal(b0.y[b], ids[b * L + 1: b * L + 6])
+        # the first input of the next batch is the last target of this one
+        assert b1.x[b, 0] == b0.y[b, -1]
+    assert b0.x.shape == (4, 5) and b0.x.dtype == np.int64 and np.all(b0.mask == 1)
+    # batch(k) is pure; after an epoch the stream starts again
+    np.testing.assert_array_equal(stream.batch(1).x, b1.x)
+    np.testing.assert_array_equal(stream.batch(stream.batches_per_epoch).x, b0.x)
+    stream.reset()
+    np.testing.assert_array_equal(task.sample(4, 0).x, b0.x)
+
+
+def test_char_stream_matches_char_lm_and_checks_arguments():
+    task, lm = tk.char_stream(T=16, batch_size=8), tk.char_lm(T=16)
+    assert task.extra["vocab"] == lm.extra["vocab"] and task.chance_loss == lm.chance_loss
+    assert (task.input_dim, task.output_dim, task.vocab_size) == (lm.input_dim, lm.output_dim, lm.vocab_size)
+    with pytest.raises(ValueError, match="batch_size = 8"):
+        task.sample(4, 0)
+    with pytest.raises(ValueError, match="batch_size"):
+        tk.char_stream(T=4, batch_size=0)
+    with pytest.raises(ValueError, match="at least batch_size"):
+        tk.char_stream(T=10, batch_size=4, text="too short")
+
+
+def test_char_stream_carry_state_sees_the_text_as_one_sequence():
+    """Training with carried state on the stream = one forward pass over each whole row."""
+    from rnncourse.nn import SequenceModel, forward_loss, train
+
+    text = tk.load_corpus()[:2000]
+    task = tk.char_stream(T=6, batch_size=3, text=text)
+    model = SequenceModel.for_task("gru", task, 8, rng=0)
+    stream = task.extra["stream"]
+    # loss of three consecutive batches with carried state, no update (lr = 0)
+    hist = train(model, task, steps=3, batch_size=3, optimizer="sgd", lr=0.0, carry_state=True)
+    stream.reset()
+    whole = [stream.batch(k) for k in range(3)]
+    x = np.concatenate([b.x for b in whole], axis=1)
+    y = np.concatenate([b.y for b in whole], axis=1)
+    loss_total = forward_loss(model, x, y, np.ones(y.shape))[0]
+    assert np.isclose(sum(hist.loss), loss_total), (sum(hist.loss), loss_total)

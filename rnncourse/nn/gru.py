@@ -8,11 +8,17 @@ Equations (``σ`` is the logistic sigmoid, ``*`` elementwise; gates stacked r, z
     n   = tanh(x_t Wx_n + bx_n + r * (h_{t-1} Wh_n + bh_n))  candidate
     h_t = (1 - z) * n + z * h_{t-1}
 
-Our choices, stated: (1) ``z`` is the weight of the *old* state (z = 1 copies ``h_{t-1}``); the
-original paper and some textbooks write ``h_t = z * n + (1 - z) * h_{t-1}`` instead, which is the
-same model with ``z`` relabelled ``1 - z``. (2) The reset gate multiplies ``h Wh_n + bh_n`` (after
-the matrix product), not ``h`` before it; that is why the input and hidden biases are kept apart:
-``bh_n`` sits inside the reset gate and ``bx_n`` outside it.
+Our choices, stated: (1) ``z`` is the weight of the *old* state (z = 1 copies ``h_{t-1}``), as in
+Cho et al. (2014), who write ``h_t = z * h_{t-1} + (1 - z) * n``, and as in PyTorch and cuDNN.
+Chung et al. (2014) and many textbooks write ``h_t = (1 - z) * h_{t-1} + z * n`` instead: the same
+model with ``z`` relabelled ``1 - z``. (2) The reset gate multiplies ``h Wh_n + bh_n`` (*after* the
+matrix product), as PyTorch and cuDNN do; Keras calls this ``reset_after=True`` and traces it to the
+first arXiv version of Cho et al. (1406.1078v1). The reset gate applied to ``h`` *before* the
+product, ``n = tanh(x Wx_n + bx_n + (r * h_{t-1}) Wh_n)``, is the form Keras traces to the paper's
+later version (1406.1078v3, Keras ``reset_after=False``), and the one Chung et al. (2014) and d2l
+write; it is a different function of the same weights. Because the reset gate sits after the product, the input and hidden
+biases are kept apart: ``bh_n`` sits inside the reset gate and ``bx_n`` outside it. Lesson 6
+tabulates the conventions.
 
 Shapes: ``x (N, T, D)``, ``h0 (N, H)``, ``Wx (D, 3H)``, ``Wh (H, 3H)``, ``bx (3H,)``, ``bh (3H,)``.
 A GRU has no cell state: ``h`` is the whole memory.
