@@ -141,3 +141,101 @@ def test_clear_errors():
         ensemble_backward(dh, None)
     with pytest.raises(ValueError, match="clip must be"):
         ensemble_train("lstm", params, lambda: None, clip=0)
+
+
+# ---------------------------------------------------------------- lesson 7's sweep, live
+
+from rnncourse.diagnostics import ReberSweep, reber_lag_sweep as shipped_sweep  # noqa: E402
+from rnncourse.sweeps import TextProgress, reber_batches, reber_lag_sweep, save_sweep  # noqa: E402
+
+
+def test_reber_batches_are_embedded_reber_strings_of_each_lag():
+    lags = (0, 3, 12)
+    x, y, mask = reber_batches(lags, 300, np.random.default_rng(0))
+    assert x.shape == (3, 300, 36, 8) and y.shape == mask.shape == (3, 300, 36)
+    S = tasks.REBER_SYMBOLS
+    for m, lag in enumerate(lags):
+        n = mask[m].sum(axis=1).astype(int)
+        assert n.max() <= lag + 24 and np.all(mask[m, :, lag + 24:] == 0)
+        for r in range(300):
+            s = S[x[m, r, 0].argmax()] + "".join(S[i] for i in y[m, r, :n[r]])
+            assert tasks.is_embedded_reber(s, lag), s
+        # inputs are the targets shifted by one step, and zero where masked
+        on = mask[m, :, 1:] > 0
+        assert np.array_equal(x[m, :, 1:].argmax(-1)[on], y[m, :, :-1][on])
+        assert np.all(x[m][mask[m] == 0] == 0)
+        # same distribution as the task's own sampler (mean length within 3 standard errors)
+        ref = tasks.embedded_reber(lag, stats_samples=1).sample(2000, np.random.default_rng(1)).mask.sum(axis=1)
+        assert abs(n.mean() - ref.mean()) < 3 * ref.std() * np.sqrt(1 / 300 + 1 / 2000)
+        # the second symbol is T or P about equally often
+        assert 0.4 < np.mean(y[m, :, 0] == S.index("T")) < 0.6
+
+
+def test_live_sweep_structure_and_first_evaluation_match_the_shipped_sweep():
+    calls = []
+    sw = reber_lag_sweep(cells=("rnn", "gru"), lags=(5, 0), seeds=(1,), steps=4, every=2,
+                         progress=lambda done, total, msg: calls.append((done, total)), dtype=np.float64)
+    assert isinstance(sw, ReberSweep) and sw.cells == ("rnn", "gru") and list(sw.steps) == [0, 2, 4]
+    assert sw.critical_accuracy.shape == sw.loss.shape == (2, 1, 2, 3)
+    assert calls[0] == (0, 8) and calls[-1] == (8, 8) and len(calls) == 2 * 2 + 2
+    # before training the models are exactly the offline script's (same initialisation, same test
+    # strings, same measures), so evaluation 0 equals the shipped file's
+    ref = shipped_sweep()
+    for ci, cell in enumerate(sw.cells):
+        for li, lag in enumerate(sw.lags):
+            want = ref.critical_accuracy[ref.cells.index(cell), 1, list(ref.lags).index(lag), 0]
+            assert sw.critical_accuracy[ci, 0, li, 0] == pytest.approx(want, abs=1e-6)
+            want = ref.loss[ref.cells.index(cell), 1, list(ref.lags).index(lag), 0]
+            assert sw.loss[ci, 0, li, 0] == pytest.approx(want, rel=1e-5)
+    assert np.all(sw.loss[..., -1] < sw.loss[..., 0])      # four Adam steps already lower the loss
+
+
+def test_saved_sweep_loads_like_the_shipped_file(tmp_path):
+    sw = reber_lag_sweep(cells=("lstm",), lags=(0,), seeds=(0, 1), steps=2, every=1, progress=False)
+    save_sweep(sw, tmp_path / "s.npz")
+    with np.load(tmp_path / "s.npz", allow_pickle=False) as d:
+        with np.load(shipped_path(), allow_pickle=False) as ref:
+            assert sorted(d.files) == sorted(ref.files)
+            for k in d.files:
+                assert d[k].dtype.kind == ref[k].dtype.kind and d[k].ndim == ref[k].ndim, k
+        np.testing.assert_allclose(d["critical_accuracy"], sw.critical_accuracy, rtol=1e-6)
+
+
+def shipped_path():
+    from importlib import resources
+    return resources.files("rnncourse").joinpath("data", "reber_lags.npz")
+
+
+def test_text_progress_bar():
+    import io
+    out = io.StringIO()
+    bar = TextProgress(out, width=10)
+    bar(3, 10, "lstm step 3")
+    bar(10, 10, "done")
+    text = out.getvalue()
+    assert "[###-------]   30%  lstm step 3" in text and text.endswith("\n") and "100%" in text
+
+
+@pytest.mark.parametrize("kw, exc, words", [
+    (dict(cells=("elman",)), ValueError, "cells must hold cell names"),
+    (dict(cells="rnn"), TypeError, "cells must be a list"),
+    (dict(lags=(0, -1)), ValueError, "lags must hold non-negative integers, got [-1]"),
+    (dict(seeds=(0, 0)), ValueError, "must not repeat"),
+    (dict(steps=10, every=3), ValueError, "multiple of every"),
+    (dict(progress="bar"), ValueError, "progress must be"),
+    (dict(dtype=np.float16), ValueError, "dtype must be float32 or float64"),
+])
+def test_sweep_clear_errors(kw, exc, words):
+    with pytest.raises(exc) as info:
+        reber_lag_sweep(**{"progress": False, **kw})
+    assert words in str(info.value)
+
+
+def test_float32_training_stays_float32():
+    task = tasks.embedded_reber(lag=0, stats_samples=1)
+    params = stack_params([SequenceModel.for_task("gru", task, 4, rng=s).params for s in (0, 1)])
+    params = {k: v.astype(np.float32) for k, v in params.items()}
+    rng = np.random.default_rng(0)
+    hist = ensemble_train("gru", params, lambda: reber_batches((0, 0), 8, rng, dtype=np.float32), steps=3, clip=1.0)
+    assert all(v.dtype == np.float32 for v in hist.params.values())
+    assert np.all(np.isfinite(np.array(hist.loss)))

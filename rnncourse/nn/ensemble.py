@@ -97,6 +97,7 @@ def ensemble_forward(cell, x, h0, params, c0=None):
 
     Args: ``x (M, N, T, D)``, ``h0 (M, N, H)`` or ``None`` (zeros), ``params`` the cell's parameters
     with a leading model axis, ``c0 (M, N, H)`` (LSTM only). Returns ``(h (M, N, T, H), cache)``.
+    The arithmetic runs in the parameters' dtype (float32 parameters: float32 throughout).
     """
     spec = get_cell(cell)
     x = as_float_array("x", x)
@@ -104,7 +105,7 @@ def ensemble_forward(cell, x, h0, params, c0=None):
     _, N, T, D = x.shape
     p, M, H = _check_ensemble_params(spec, params, D)
     check_shape("x", x, (M, N, T, D), ("M", "N", "T", "D"))
-    dtype = result_dtype(x, *p.values())
+    dtype = result_dtype(*p.values())
     h0 = np.zeros((M, N, H), dtype) if h0 is None else as_float_array("h0", h0)
     check_shape("h0", h0, (M, N, H), ("M", "N", "H"))
     if spec.has_cell_state:
@@ -112,19 +113,29 @@ def ensemble_forward(cell, x, h0, params, c0=None):
         check_shape("c0", c0, (M, N, H), ("M", "N", "H"))
     elif c0 is not None:
         raise ValueError(f"c0 was given but a {spec.name} cell has no cell state")
-    G, GH = spec.gates, spec.gates * H
+    G, GH, H2, H3 = spec.gates, spec.gates * H, 2 * H, 3 * H
 
+    # sigmoid(a) = (1 + tanh(a / 2)) / 2: the sigmoid columns of the weights are halved once (exact)
+    # so that one tanh per step activates every gate, as in lstm.py and gru.py
+    half = np.ones(GH, dtype)
+    if spec.name == "lstm":
+        half[:H2] = half[H3:] = 0.5
+    elif spec.name == "gru":
+        half[:H2] = 0.5
+    b_in = (p["b"] if "b" in p else p["bx"]).astype(dtype, copy=True)
+    if spec.name == "gru":
+        b_in[:, :H2] += p["bh"][:, :H2]      # the r, z biases of both sides are only ever added
     # input projection of every step of every model: one batched product, stored time-major
-    xt = x.transpose(0, 2, 1, 3).reshape(M, T * N, D)
-    acts = np.matmul(xt, p["Wx"]).astype(dtype, copy=False)
-    acts += (p["b"] if "b" in p else p["bx"])[:, None, :]
+    xt = x.transpose(0, 2, 1, 3).reshape(M, T * N, D).astype(dtype, copy=False)
+    acts = np.matmul(xt, p["Wx"].astype(dtype, copy=False) * half)
+    acts += (b_in * half)[:, None, :]
     acts = np.ascontiguousarray(acts.reshape(M, T, N, GH).transpose(1, 0, 2, 3))
     hs = np.empty((T, M, N, H), dtype)
-    tmp = np.empty((M, N, GH), dtype)
+    Wh = (p["Wh"] * half).astype(dtype, copy=False)
     h_prev = h0.astype(dtype, copy=False)
-    Wh = p["Wh"].astype(dtype, copy=False)
     cs = extra = None
     if spec.name == "rnn":
+        tmp = np.empty((M, N, H), dtype)
         for t in range(T):
             np.matmul(h_prev, Wh, out=tmp)
             a = acts[t]
@@ -132,39 +143,50 @@ def ensemble_forward(cell, x, h0, params, c0=None):
             np.tanh(a, out=hs[t])
             h_prev = hs[t]
     elif spec.name == "lstm":
+        tmp = np.empty((M, N, GH), dtype)
+        ig = np.empty((M, N, H), dtype)
         cs = np.empty((T, M, N, H), dtype)
-        extra = np.empty((T, M, N, H), dtype)
+        extra = np.empty((T, M, N, H), dtype)                 # tanh(c_t)
         c_prev = c0.astype(dtype, copy=False)
         for t in range(T):
             np.matmul(h_prev, Wh, out=tmp)
             a = acts[t]
             a += tmp
-            a[..., :2 * H] = sigmoid(a[..., :2 * H])
-            np.tanh(a[..., 2 * H:3 * H], out=a[..., 2 * H:3 * H])
-            a[..., 3 * H:] = sigmoid(a[..., 3 * H:])
-            i, f, g, o = a[..., :H], a[..., H:2 * H], a[..., 2 * H:3 * H], a[..., 3 * H:]
-            np.multiply(f, c_prev, out=cs[t])
-            cs[t] += i * g
+            np.tanh(a, out=a)
+            for s_ in (a[..., :H2], a[..., H3:]):
+                s_ += 1.0
+                s_ *= 0.5
+            np.multiply(a[..., H:H2], c_prev, out=cs[t])       # c_t = f c_{t-1} + i g
+            np.multiply(a[..., :H], a[..., H2:H3], out=ig)
+            cs[t] += ig
             np.tanh(cs[t], out=extra[t])
-            np.multiply(o, extra[t], out=hs[t])
+            np.multiply(a[..., H3:], extra[t], out=hs[t])     # h_t = o tanh(c_t)
             h_prev, c_prev = hs[t], cs[t]
     else:   # gru
-        extra = np.empty((T, M, N, H), dtype)
-        bh = p["bh"].astype(dtype, copy=False)[:, None, :]
+        ahs = np.empty((T, M, N, GH), dtype)                  # h_{t-1} Wh (+ bh_n on the n block)
+        rh = np.empty((M, N, H), dtype)
+        bh_n = p["bh"][:, None, H2:].astype(dtype, copy=False)
         for t in range(T):
-            np.matmul(h_prev, Wh, out=tmp)
-            tmp += bh
+            ah = ahs[t]
+            np.matmul(h_prev, Wh, out=ah)
+            hn = ah[..., H2:]
+            hn += bh_n
             a = acts[t]
-            a[..., :2 * H] = sigmoid(a[..., :2 * H] + tmp[..., :2 * H])
-            extra[t] = tmp[..., 2 * H:]
-            r, z = a[..., :H], a[..., H:2 * H]
-            n = a[..., 2 * H:]
-            n += r * extra[t]
+            rz = a[..., :H2]
+            rz += ah[..., :H2]
+            np.tanh(rz, out=rz)
+            rz += 1.0
+            rz *= 0.5
+            n = a[..., H2:]
+            np.multiply(a[..., :H], hn, out=rh)
+            n += rh
             np.tanh(n, out=n)
-            np.subtract(h_prev, n, out=hs[t])       # h_t = n + z (h_prev - n)
-            hs[t] *= z
-            hs[t] += n
-            h_prev = hs[t]
+            ht = hs[t]
+            np.subtract(h_prev, n, out=ht)                    # h_t = n + z (h_{t-1} - n)
+            ht *= a[..., H:H2]
+            ht += n
+            h_prev = ht
+        extra = ahs[..., H2:]
     h = hs.transpose(1, 2, 0, 3)
     return h, EnsembleCache(spec.name, x, h0, c0, p, acts, hs, cs, extra)
 
@@ -181,58 +203,89 @@ def ensemble_backward(dh, cache, dc_T=None):
     x, h0, p, acts, hs = cache.x, cache.h0, cache.params, cache.acts, cache.hs
     M, N, T, D = x.shape
     H = hs.shape[-1]
-    GH = spec.gates * H
+    GH, H2, H3 = spec.gates * H, 2 * H, 3 * H
     dh = as_float_array("dh", dh)
     check_shape("dh", dh, (M, N, T, H), ("M", "N", "T", "H"))
-    dtype = result_dtype(dh, hs)
+    dtype = hs.dtype
     dhs = dh.transpose(2, 0, 1, 3)                        # (T, M, N, H) view
     WhT = np.ascontiguousarray(np.swapaxes(p["Wh"], 1, 2), dtype=dtype)
     h0_ = h0.astype(dtype, copy=False)
     da = np.empty((T, M, N, GH), dtype)                   # gradient of the pre-activations
-    dah = da if spec.name != "gru" else np.empty((T, M, N, GH), dtype)   # GRU: hidden side differs
+    dah = da if spec.name != "gru" else np.empty((T, M, N, GH), dtype)   # GRU: the hidden side differs
     dh_next = np.zeros((M, N, H), dtype)
+    dht = np.empty((M, N, H), dtype)
     dc_next = None
     if spec.name == "lstm":
         dc_next = np.zeros((M, N, H), dtype)
         if dc_T is not None:
             dc_T = as_float_array("dc_T", dc_T)
             check_shape("dc_T", dc_T, (M, N, H), ("M", "N", "H"))
-            dc_next = dc_next + dc_T
+            dc_next += dc_T
     elif dc_T is not None:
         raise ValueError(f"dc_T was given but a {spec.name} cell has no cell state")
-    for t in range(T - 1, -1, -1):
-        dht = dhs[t] + dh_next                            # the "+ dh_next" term
-        if spec.name == "rnn":
-            np.multiply(dht, 1.0 - hs[t] * hs[t], out=da[t])
-            dh_next = np.matmul(da[t], WhT)
-        elif spec.name == "lstm":
+    if spec.name == "rnn":
+        for t in range(T - 1, -1, -1):
+            g = da[t]
+            np.add(dhs[t], dh_next, out=g)                # the "+ dh_next" term
+            np.multiply(hs[t], hs[t], out=dht)
+            np.subtract(1.0, dht, out=dht)
+            g *= dht                                      # tanh' = 1 - h^2
+            dh_next = np.matmul(g, WhT)
+    elif spec.name == "lstm":
+        dc = np.empty((M, N, H), dtype)
+        fac = np.empty((M, N, GH), dtype)
+        for t in range(T - 1, -1, -1):
             a = acts[t]
-            i, f, g, o = a[..., :H], a[..., H:2 * H], a[..., 2 * H:3 * H], a[..., 3 * H:]
+            i, f, g, o = a[..., :H], a[..., H:H2], a[..., H2:H3], a[..., H3:]
             tc = cache.extra[t]
             c_prev = cache.cs[t - 1] if t > 0 else cache.c0
-            dc = dht * o * (1.0 - tc * tc) + dc_next     # two paths into c_t
+            np.add(dhs[t], dh_next, out=dht)
+            np.multiply(tc, tc, out=dc)                   # two paths into c_t
+            np.subtract(1.0, dc, out=dc)
+            dc *= o
+            dc *= dht
+            dc += dc_next
             d = da[t]
-            d[..., :H] = dc * g * i * (1.0 - i)
-            d[..., H:2 * H] = dc * c_prev * f * (1.0 - f)
-            d[..., 2 * H:3 * H] = dc * i * (1.0 - g * g)
-            d[..., 3 * H:] = dht * tc * o * (1.0 - o)
+            np.multiply(dc, g, out=d[..., :H])
+            np.multiply(dc, c_prev, out=d[..., H:H2])
+            np.multiply(dc, i, out=d[..., H2:H3])
+            np.multiply(dht, tc, out=d[..., H3:])
+            np.subtract(1.0, a, out=fac)                  # s (1 - s) on all blocks, then 1 - g^2
+            fac *= a
+            np.multiply(g, g, out=fac[..., H2:H3])
+            np.subtract(1.0, fac[..., H2:H3], out=fac[..., H2:H3])
+            d *= fac
             dc_next = dc * f
             dh_next = np.matmul(d, WhT)
-        else:
+    else:
+        tmp = np.empty((M, N, H), dtype)
+        fac = np.empty((M, N, H2), dtype)
+        for t in range(T - 1, -1, -1):
             a = acts[t]
-            r, z, n = a[..., :H], a[..., H:2 * H], a[..., 2 * H:]
+            rz, r, z, n = a[..., :H2], a[..., :H], a[..., H:H2], a[..., H2:]
             h_prev = hs[t - 1] if t > 0 else h0_
+            np.add(dhs[t], dh_next, out=dht)
             d, e = da[t], dah[t]
-            dan = dht * (1.0 - z) * (1.0 - n * n)
-            d[..., 2 * H:] = dan
-            d[..., H:2 * H] = dht * (h_prev - n) * z * (1.0 - z)
-            d[..., :H] = dan * cache.extra[t] * r * (1.0 - r)
-            e[..., :2 * H] = d[..., :2 * H]
-            e[..., 2 * H:] = dan * r
-            dh_next = np.matmul(e, WhT) + dht * z
+            dar, daz, dan = d[..., :H], d[..., H:H2], d[..., H2:]
+            np.subtract(1.0, z, out=dan)                  # dan = dht (1 - z)(1 - n^2)
+            dan *= dht
+            np.multiply(n, n, out=tmp)
+            np.subtract(1.0, tmp, out=tmp)
+            dan *= tmp
+            np.subtract(h_prev, n, out=daz)               # dz = dht (h_prev - n)
+            daz *= dht
+            np.multiply(dan, cache.extra[t], out=dar)     # dr = dan (h_prev Wh_n + bh_n)
+            np.subtract(1.0, rz, out=fac)
+            fac *= rz
+            d[..., :H2] *= fac
+            e[..., :H2] = d[..., :H2]
+            np.multiply(dan, r, out=e[..., H2:])
+            dh_next = np.matmul(e, WhT)
+            np.multiply(dht, z, out=tmp)
+            dh_next += tmp
 
     da2 = da.transpose(1, 0, 2, 3).reshape(M, T * N, GH)
-    xt = x.transpose(0, 2, 1, 3).reshape(M, T * N, D)
+    xt = x.transpose(0, 2, 1, 3).reshape(M, T * N, D).astype(dtype, copy=False)
     dx = np.matmul(da2, np.swapaxes(p["Wx"], 1, 2)).reshape(M, T, N, D).transpose(0, 2, 1, 3).copy()
     grads = {"Wx": np.matmul(np.swapaxes(xt, 1, 2), da2)}
     h_prev = np.concatenate([h0_[None], hs[:-1]], axis=0).transpose(1, 0, 2, 3).reshape(M, T * N, H)
@@ -244,6 +297,7 @@ def ensemble_backward(dh, cache, dc_T=None):
     else:
         grads["b"] = da2.sum(axis=1)
     return dx, dh_next, dc_next, grads
+
 
 
 def _readout(h, Wy, by):
