@@ -45,10 +45,10 @@ class EnsembleCache(NamedTuple):
     h0: np.ndarray                # (M, N, H)
     c0: Optional[np.ndarray]      # (M, N, H) LSTM only
     params: dict                  # the cell's parameters, (M, ...) each
-    acts: np.ndarray              # (T, M, N, G*H) gate activations (rnn: h itself)
-    hs: np.ndarray                # (T, M, N, H) hidden states
-    cs: Optional[np.ndarray]      # (T, M, N, H) LSTM cell states
-    extra: Optional[np.ndarray]   # LSTM: tanh(c) (T, M, N, H); GRU: h_prev Wh_n + bh_n (T, M, N, H)
+    acts: np.ndarray              # (M, T, N, G*H) gate activations, model-major then time-major
+    hs: np.ndarray                # (M, T, N, H) hidden states
+    cs: Optional[np.ndarray]      # (M, T, N, H) LSTM cell states
+    extra: Optional[np.ndarray]   # LSTM: tanh(c); GRU: h_prev Wh_n + bh_n; (M, T, N, H)
 
 
 def stack_params(param_dicts):
@@ -125,12 +125,13 @@ def ensemble_forward(cell, x, h0, params, c0=None):
     b_in = (p["b"] if "b" in p else p["bx"]).astype(dtype, copy=True)
     if spec.name == "gru":
         b_in[:, :H2] += p["bh"][:, :H2]      # the r, z biases of both sides are only ever added
-    # input projection of every step of every model: one batched product, stored time-major
+    # input projection of every step of every model: one batched product. Storage is (M, T, N, .):
+    # step t of all models is the view [:, t], and (M, T*N, .) reshapes are free after the loop
     xt = x.transpose(0, 2, 1, 3).reshape(M, T * N, D).astype(dtype, copy=False)
     acts = np.matmul(xt, p["Wx"].astype(dtype, copy=False) * half)
     acts += (b_in * half)[:, None, :]
-    acts = np.ascontiguousarray(acts.reshape(M, T, N, GH).transpose(1, 0, 2, 3))
-    hs = np.empty((T, M, N, H), dtype)
+    acts = acts.reshape(M, T, N, GH)
+    hs = np.empty((M, T, N, H), dtype)
     Wh = (p["Wh"] * half).astype(dtype, copy=False)
     h_prev = h0.astype(dtype, copy=False)
     cs = extra = None
@@ -138,40 +139,40 @@ def ensemble_forward(cell, x, h0, params, c0=None):
         tmp = np.empty((M, N, H), dtype)
         for t in range(T):
             np.matmul(h_prev, Wh, out=tmp)
-            a = acts[t]
+            a = acts[:, t]
             a += tmp
-            np.tanh(a, out=hs[t])
-            h_prev = hs[t]
+            np.tanh(a, out=hs[:, t])
+            h_prev = hs[:, t]
     elif spec.name == "lstm":
         tmp = np.empty((M, N, GH), dtype)
         ig = np.empty((M, N, H), dtype)
-        cs = np.empty((T, M, N, H), dtype)
-        extra = np.empty((T, M, N, H), dtype)                 # tanh(c_t)
+        cs = np.empty((M, T, N, H), dtype)
+        extra = np.empty((M, T, N, H), dtype)                 # tanh(c_t)
         c_prev = c0.astype(dtype, copy=False)
         for t in range(T):
             np.matmul(h_prev, Wh, out=tmp)
-            a = acts[t]
+            a = acts[:, t]
             a += tmp
             np.tanh(a, out=a)
             for s_ in (a[..., :H2], a[..., H3:]):
                 s_ += 1.0
                 s_ *= 0.5
-            np.multiply(a[..., H:H2], c_prev, out=cs[t])       # c_t = f c_{t-1} + i g
+            np.multiply(a[..., H:H2], c_prev, out=cs[:, t])       # c_t = f c_{t-1} + i g
             np.multiply(a[..., :H], a[..., H2:H3], out=ig)
-            cs[t] += ig
-            np.tanh(cs[t], out=extra[t])
-            np.multiply(a[..., H3:], extra[t], out=hs[t])     # h_t = o tanh(c_t)
-            h_prev, c_prev = hs[t], cs[t]
+            cs[:, t] += ig
+            np.tanh(cs[:, t], out=extra[:, t])
+            np.multiply(a[..., H3:], extra[:, t], out=hs[:, t])     # h_t = o tanh(c_t)
+            h_prev, c_prev = hs[:, t], cs[:, t]
     else:   # gru
-        ahs = np.empty((T, M, N, GH), dtype)                  # h_{t-1} Wh (+ bh_n on the n block)
+        ahs = np.empty((M, T, N, GH), dtype)                  # h_{t-1} Wh (+ bh_n on the n block)
         rh = np.empty((M, N, H), dtype)
         bh_n = p["bh"][:, None, H2:].astype(dtype, copy=False)
         for t in range(T):
-            ah = ahs[t]
+            ah = ahs[:, t]
             np.matmul(h_prev, Wh, out=ah)
             hn = ah[..., H2:]
             hn += bh_n
-            a = acts[t]
+            a = acts[:, t]
             rz = a[..., :H2]
             rz += ah[..., :H2]
             np.tanh(rz, out=rz)
@@ -181,22 +182,29 @@ def ensemble_forward(cell, x, h0, params, c0=None):
             np.multiply(a[..., :H], hn, out=rh)
             n += rh
             np.tanh(n, out=n)
-            ht = hs[t]
+            ht = hs[:, t]
             np.subtract(h_prev, n, out=ht)                    # h_t = n + z (h_{t-1} - n)
             ht *= a[..., H:H2]
             ht += n
             h_prev = ht
         extra = ahs[..., H2:]
-    h = hs.transpose(1, 2, 0, 3)
+    h = hs.transpose(0, 2, 1, 3)
     return h, EnsembleCache(spec.name, x, h0, c0, p, acts, hs, cs, extra)
 
 
-def ensemble_backward(dh, cache, dc_T=None):
+def _sum_rows(a):
+    """``a.sum(axis=1)`` for ``a (M, R, C)`` as one batched product with a row of ones (NumPy's
+    reduction over a middle axis is about 50 times slower at these shapes)."""
+    return np.matmul(np.ones((1, a.shape[1]), a.dtype), a)[:, 0]
+
+
+def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
     """Backpropagation through time for ``ensemble_forward``, every model at once.
 
     ``dh (M, N, T, H)`` upstream gradient of every hidden state; ``dc_T (M, N, H)`` optional
     gradient of the LSTM's final cell state. Returns ``(dx (M, N, T, D), dh0 (M, N, H), dc0, grads)``
-    with ``dc0`` None for cells without a cell state and ``grads`` keyed like the parameters.
+    with ``dc0`` None for cells without a cell state and ``grads`` keyed like the parameters;
+    ``need_dx=False`` skips ``dx`` (returned as None) when the inputs are data, as in training.
     """
     check_cache("cache", cache, EnsembleCache)
     spec = get_cell(cache.cell)
@@ -207,11 +215,11 @@ def ensemble_backward(dh, cache, dc_T=None):
     dh = as_float_array("dh", dh)
     check_shape("dh", dh, (M, N, T, H), ("M", "N", "T", "H"))
     dtype = hs.dtype
-    dhs = dh.transpose(2, 0, 1, 3)                        # (T, M, N, H) view
+    dhs = dh.transpose(0, 2, 1, 3)                        # (M, T, N, H) view
     WhT = np.ascontiguousarray(np.swapaxes(p["Wh"], 1, 2), dtype=dtype)
     h0_ = h0.astype(dtype, copy=False)
-    da = np.empty((T, M, N, GH), dtype)                   # gradient of the pre-activations
-    dah = da if spec.name != "gru" else np.empty((T, M, N, GH), dtype)   # GRU: the hidden side differs
+    da = np.empty((M, T, N, GH), dtype)                   # gradient of the pre-activations
+    dah = da if spec.name != "gru" else np.empty((M, T, N, GH), dtype)   # GRU: the hidden side differs
     dh_next = np.zeros((M, N, H), dtype)
     dht = np.empty((M, N, H), dtype)
     dc_next = None
@@ -225,9 +233,9 @@ def ensemble_backward(dh, cache, dc_T=None):
         raise ValueError(f"dc_T was given but a {spec.name} cell has no cell state")
     if spec.name == "rnn":
         for t in range(T - 1, -1, -1):
-            g = da[t]
-            np.add(dhs[t], dh_next, out=g)                # the "+ dh_next" term
-            np.multiply(hs[t], hs[t], out=dht)
+            g = da[:, t]
+            np.add(dhs[:, t], dh_next, out=g)                # the "+ dh_next" term
+            np.multiply(hs[:, t], hs[:, t], out=dht)
             np.subtract(1.0, dht, out=dht)
             g *= dht                                      # tanh' = 1 - h^2
             dh_next = np.matmul(g, WhT)
@@ -235,17 +243,17 @@ def ensemble_backward(dh, cache, dc_T=None):
         dc = np.empty((M, N, H), dtype)
         fac = np.empty((M, N, GH), dtype)
         for t in range(T - 1, -1, -1):
-            a = acts[t]
+            a = acts[:, t]
             i, f, g, o = a[..., :H], a[..., H:H2], a[..., H2:H3], a[..., H3:]
-            tc = cache.extra[t]
-            c_prev = cache.cs[t - 1] if t > 0 else cache.c0
-            np.add(dhs[t], dh_next, out=dht)
+            tc = cache.extra[:, t]
+            c_prev = cache.cs[:, t - 1] if t > 0 else cache.c0
+            np.add(dhs[:, t], dh_next, out=dht)
             np.multiply(tc, tc, out=dc)                   # two paths into c_t
             np.subtract(1.0, dc, out=dc)
             dc *= o
             dc *= dht
             dc += dc_next
-            d = da[t]
+            d = da[:, t]
             np.multiply(dc, g, out=d[..., :H])
             np.multiply(dc, c_prev, out=d[..., H:H2])
             np.multiply(dc, i, out=d[..., H2:H3])
@@ -261,11 +269,11 @@ def ensemble_backward(dh, cache, dc_T=None):
         tmp = np.empty((M, N, H), dtype)
         fac = np.empty((M, N, H2), dtype)
         for t in range(T - 1, -1, -1):
-            a = acts[t]
+            a = acts[:, t]
             rz, r, z, n = a[..., :H2], a[..., :H], a[..., H:H2], a[..., H2:]
-            h_prev = hs[t - 1] if t > 0 else h0_
-            np.add(dhs[t], dh_next, out=dht)
-            d, e = da[t], dah[t]
+            h_prev = hs[:, t - 1] if t > 0 else h0_
+            np.add(dhs[:, t], dh_next, out=dht)
+            d, e = da[:, t], dah[:, t]
             dar, daz, dan = d[..., :H], d[..., H:H2], d[..., H2:]
             np.subtract(1.0, z, out=dan)                  # dan = dht (1 - z)(1 - n^2)
             dan *= dht
@@ -274,7 +282,7 @@ def ensemble_backward(dh, cache, dc_T=None):
             dan *= tmp
             np.subtract(h_prev, n, out=daz)               # dz = dht (h_prev - n)
             daz *= dht
-            np.multiply(dan, cache.extra[t], out=dar)     # dr = dan (h_prev Wh_n + bh_n)
+            np.multiply(dan, cache.extra[:, t], out=dar)     # dr = dan (h_prev Wh_n + bh_n)
             np.subtract(1.0, rz, out=fac)
             fac *= rz
             d[..., :H2] *= fac
@@ -284,32 +292,38 @@ def ensemble_backward(dh, cache, dc_T=None):
             np.multiply(dht, z, out=tmp)
             dh_next += tmp
 
-    da2 = da.transpose(1, 0, 2, 3).reshape(M, T * N, GH)
+    da2 = da.reshape(M, T * N, GH)
     xt = x.transpose(0, 2, 1, 3).reshape(M, T * N, D).astype(dtype, copy=False)
-    dx = np.matmul(da2, np.swapaxes(p["Wx"], 1, 2)).reshape(M, T, N, D).transpose(0, 2, 1, 3).copy()
+    dx = None
+    if need_dx:
+        WxT = np.ascontiguousarray(np.swapaxes(p["Wx"], 1, 2), dtype=dtype)
+        dx = np.matmul(da2, WxT).reshape(M, T, N, D).transpose(0, 2, 1, 3).copy()
     grads = {"Wx": np.matmul(np.swapaxes(xt, 1, 2), da2)}
-    h_prev = np.concatenate([h0_[None], hs[:-1]], axis=0).transpose(1, 0, 2, 3).reshape(M, T * N, H)
-    dah2 = da2 if spec.name != "gru" else dah.transpose(1, 0, 2, 3).reshape(M, T * N, GH)
+    h_prev = np.concatenate([h0_[:, None], hs[:, :-1]], axis=1).reshape(M, T * N, H)
+    dah2 = da2 if spec.name != "gru" else dah.reshape(M, T * N, GH)
     grads["Wh"] = np.matmul(np.swapaxes(h_prev, 1, 2), dah2)
     if spec.name == "gru":
-        grads["bx"] = da2.sum(axis=1)
-        grads["bh"] = dah2.sum(axis=1)
+        grads["bx"] = _sum_rows(da2)
+        grads["bh"] = _sum_rows(dah2)
     else:
-        grads["b"] = da2.sum(axis=1)
+        grads["b"] = _sum_rows(da2)
     return dx, dh_next, dc_next, grads
 
 
 
-def _readout(h, Wy, by):
-    M, N, T, H = h.shape
-    return (np.matmul(h.reshape(M, N * T, H), Wy) + by[:, None, :]).reshape(M, N, T, -1)
+def _readout(hs, Wy, by):
+    """Scores of hidden states stored ``(M, T, N, H)``, returned ``(M, T, N, K)``."""
+    M, T, N, H = hs.shape
+    scores = np.matmul(hs.reshape(M, T * N, H), Wy)
+    scores += by[:, None, :]
+    return scores.reshape(M, T, N, -1)
 
 
 def ensemble_predict(cell, params, x):
     """Readout scores ``(M, N, T, K)`` of ``M`` models (cell params plus ``Wy (M, H, K)``, ``by (M, K)``)."""
     spec = get_cell(cell)
-    h, _ = ensemble_forward(spec, x, None, {k: params[k] for k in spec.param_names})
-    return _readout(h, params["Wy"], params["by"])
+    _, cache = ensemble_forward(spec, x, None, {k: params[k] for k in spec.param_names})
+    return _readout(cache.hs, params["Wy"], params["by"]).transpose(0, 2, 1, 3)
 
 
 def ensemble_loss(cell, params, x, y, mask=None, loss="softmax"):
@@ -328,36 +342,37 @@ def ensemble_loss(cell, params, x, y, mask=None, loss="softmax"):
     M, N, T, _ = x.shape
     mask = np.ones((M, N, T)) if mask is None else as_float_array("mask", mask)
     check_shape("mask", mask, (M, N, T), ("M", "N", "T"))
-    h, cache = ensemble_forward(spec, x, None, {k: params[k] for k in spec.param_names})
+    _, cache = ensemble_forward(spec, x, None, {k: params[k] for k in spec.param_names})
     Wy, by = params["Wy"], params["by"]
-    scores = _readout(h, Wy, by)
+    scores = _readout(cache.hs, Wy, by)          # (M, T, N, K): time-major inside, no copies
     K = scores.shape[-1]
+    mask = mask.transpose(0, 2, 1)
     if loss == "softmax":
         y = np.asarray(y)
         if not np.issubdtype(y.dtype, np.integer):
             raise TypeError(f"y must hold integer class ids, got dtype {y.dtype}")
         check_shape("y", y, (M, N, T), ("M", "N", "T"))
-        y_safe = np.where(mask != 0, y, 0)
+        y_safe = np.where(mask != 0, y.transpose(0, 2, 1), 0)
         logp = log_softmax(scores, axis=-1)
         picked = np.take_along_axis(logp, y_safe[..., None], axis=-1)[..., 0]
-        losses = -(mask * picked).sum(axis=(1, 2)) / N
+        losses = -(mask * picked).reshape(M, -1).sum(axis=1) / N
         dscores = np.exp(logp)
         np.put_along_axis(dscores, y_safe[..., None],
                           np.take_along_axis(dscores, y_safe[..., None], axis=-1) - 1.0, axis=-1)
     else:
         y = as_float_array("y", y)
         check_shape("y", y, (M, N, T, K), ("M", "N", "T", "K"))
-        diff = scores - y
-        losses = 0.5 * (mask[..., None] * diff * diff).sum(axis=(1, 2, 3)) / N
+        diff = scores - y.transpose(0, 2, 1, 3)
+        losses = 0.5 * (mask[..., None] * diff * diff).reshape(M, -1).sum(axis=1) / N
         dscores = diff
     dscores *= (mask / N)[..., None]
-    H = h.shape[-1]
-    d2 = dscores.reshape(M, N * T, K)
-    grads_ro = {"Wy": np.matmul(np.swapaxes(h.reshape(M, N * T, H), 1, 2), d2), "by": d2.sum(axis=1)}
-    dh = np.matmul(d2, np.swapaxes(Wy, 1, 2)).reshape(M, N, T, H)
-    _, _, _, grads = ensemble_backward(dh, cache)
+    H = cache.hs.shape[-1]
+    d2 = dscores.reshape(M, T * N, K)
+    grads_ro = {"Wy": np.matmul(np.swapaxes(cache.hs.reshape(M, T * N, H), 1, 2), d2), "by": _sum_rows(d2)}
+    dh = np.matmul(d2, np.swapaxes(Wy, 1, 2)).reshape(M, T, N, H).transpose(0, 2, 1, 3)
+    _, _, _, grads = ensemble_backward(dh, cache, need_dx=False)
     grads.update(grads_ro)
-    return losses, grads, scores
+    return losses, grads, scores.transpose(0, 2, 1, 3)
 
 
 def padded_sampler(tasks, rngs, batch_size):
