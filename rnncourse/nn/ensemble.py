@@ -45,10 +45,10 @@ class EnsembleCache(NamedTuple):
     h0: np.ndarray                # (M, N, H)
     c0: Optional[np.ndarray]      # (M, N, H) LSTM only
     params: dict                  # the cell's parameters, (M, ...) each
-    acts: np.ndarray              # (M, T, N, G*H) gate activations, model-major then time-major
-    hs: np.ndarray                # (M, T, N, H) hidden states
-    cs: Optional[np.ndarray]      # (M, T, N, H) LSTM cell states
-    extra: Optional[np.ndarray]   # LSTM: tanh(c); GRU: h_prev Wh_n + bh_n; (M, T, N, H)
+    acts: np.ndarray              # (T, G, M, N, H) gate activations (rnn: pre-activations)
+    hs: np.ndarray                # (T, M, N, H) hidden states
+    cs: Optional[np.ndarray]      # (T, M, N, H) LSTM cell states
+    extra: Optional[np.ndarray]   # LSTM: tanh(c); GRU: h_prev Wh_n + bh_n; (T, M, N, H)
 
 
 def stack_params(param_dicts):
@@ -113,82 +113,84 @@ def ensemble_forward(cell, x, h0, params, c0=None):
         check_shape("c0", c0, (M, N, H), ("M", "N", "H"))
     elif c0 is not None:
         raise ValueError(f"c0 was given but a {spec.name} cell has no cell state")
-    G, GH, H2, H3 = spec.gates, spec.gates * H, 2 * H, 3 * H
+    G, GH = spec.gates, spec.gates * H
 
     # sigmoid(a) = (1 + tanh(a / 2)) / 2: the sigmoid columns of the weights are halved once (exact)
     # so that one tanh per step activates every gate, as in lstm.py and gru.py
     half = np.ones(GH, dtype)
     if spec.name == "lstm":
-        half[:H2] = half[H3:] = 0.5
+        half[:2 * H] = half[3 * H:] = 0.5
     elif spec.name == "gru":
-        half[:H2] = 0.5
+        half[:2 * H] = 0.5
     b_in = (p["b"] if "b" in p else p["bx"]).astype(dtype, copy=True)
     if spec.name == "gru":
-        b_in[:, :H2] += p["bh"][:, :H2]      # the r, z biases of both sides are only ever added
-    # input projection of every step of every model: one batched product. Storage is (M, T, N, .):
-    # step t of all models is the view [:, t], and (M, T*N, .) reshapes are free after the loop
+        b_in[:, :2 * H] += p["bh"][:, :2 * H]     # the r, z biases of both sides are only ever added
+    # Storage is (T, G, M, N, H): at step t each gate of all models is one contiguous block, so every
+    # elementwise operation runs over M*N*H contiguous numbers. The input projection of all steps is
+    # one batched product, rearranged once.
     xt = x.transpose(0, 2, 1, 3).reshape(M, T * N, D).astype(dtype, copy=False)
-    acts = np.matmul(xt, p["Wx"].astype(dtype, copy=False) * half)
-    acts += (b_in * half)[:, None, :]
-    acts = acts.reshape(M, T, N, GH)
-    hs = np.empty((M, T, N, H), dtype)
-    Wh = (p["Wh"] * half).astype(dtype, copy=False)
+    proj = np.matmul(xt, p["Wx"].astype(dtype, copy=False) * half)
+    proj += (b_in * half)[:, None, :]
+    acts = np.ascontiguousarray(proj.reshape(M, T, N, G, H).transpose(1, 3, 0, 2, 4))
+    # the recurrent weights per gate: (G, M, H, H); h_{t-1} (1, M, N, H) @ it is one batched product
+    Whg = np.ascontiguousarray((p["Wh"] * half).astype(dtype, copy=False).reshape(M, H, G, H).transpose(2, 0, 1, 3))
+    hs = np.empty((T, M, N, H), dtype)
     h_prev = h0.astype(dtype, copy=False)
     cs = extra = None
     if spec.name == "rnn":
-        tmp = np.empty((M, N, H), dtype)
+        tmp = np.empty((1, M, N, H), dtype)
         for t in range(T):
-            np.matmul(h_prev, Wh, out=tmp)
-            a = acts[:, t]
+            np.matmul(h_prev[None], Whg, out=tmp)
+            a = acts[t]
             a += tmp
-            np.tanh(a, out=hs[:, t])
-            h_prev = hs[:, t]
+            np.tanh(a[0], out=hs[t])
+            h_prev = hs[t]
     elif spec.name == "lstm":
-        tmp = np.empty((M, N, GH), dtype)
+        tmp = np.empty((4, M, N, H), dtype)
         ig = np.empty((M, N, H), dtype)
-        cs = np.empty((M, T, N, H), dtype)
-        extra = np.empty((M, T, N, H), dtype)                 # tanh(c_t)
+        cs = np.empty((T, M, N, H), dtype)
+        extra = np.empty((T, M, N, H), dtype)                 # tanh(c_t)
         c_prev = c0.astype(dtype, copy=False)
         for t in range(T):
-            np.matmul(h_prev, Wh, out=tmp)
-            a = acts[:, t]
+            np.matmul(h_prev[None], Whg, out=tmp)
+            a = acts[t]
             a += tmp
             np.tanh(a, out=a)
-            for s_ in (a[..., :H2], a[..., H3:]):
+            for s_ in (a[:2], a[3]):                          # i, f and o: tanh(a/2) -> sigmoid(a)
                 s_ += 1.0
                 s_ *= 0.5
-            np.multiply(a[..., H:H2], c_prev, out=cs[:, t])       # c_t = f c_{t-1} + i g
-            np.multiply(a[..., :H], a[..., H2:H3], out=ig)
-            cs[:, t] += ig
-            np.tanh(cs[:, t], out=extra[:, t])
-            np.multiply(a[..., H3:], extra[:, t], out=hs[:, t])     # h_t = o tanh(c_t)
-            h_prev, c_prev = hs[:, t], cs[:, t]
+            np.multiply(a[1], c_prev, out=cs[t])              # c_t = f c_{t-1} + i g
+            np.multiply(a[0], a[2], out=ig)
+            cs[t] += ig
+            np.tanh(cs[t], out=extra[t])
+            np.multiply(a[3], extra[t], out=hs[t])            # h_t = o tanh(c_t)
+            h_prev, c_prev = hs[t], cs[t]
     else:   # gru
-        ahs = np.empty((M, T, N, GH), dtype)                  # h_{t-1} Wh (+ bh_n on the n block)
+        ahs = np.empty((T, 3, M, N, H), dtype)                # h_{t-1} Wh per gate (+ bh_n on n)
         rh = np.empty((M, N, H), dtype)
-        bh_n = p["bh"][:, None, H2:].astype(dtype, copy=False)
+        bh_n = p["bh"][:, None, 2 * H:].astype(dtype, copy=False)
         for t in range(T):
-            ah = ahs[:, t]
-            np.matmul(h_prev, Wh, out=ah)
-            hn = ah[..., H2:]
+            ah = ahs[t]
+            np.matmul(h_prev[None], Whg, out=ah)
+            hn = ah[2]
             hn += bh_n
-            a = acts[:, t]
-            rz = a[..., :H2]
-            rz += ah[..., :H2]
+            a = acts[t]
+            rz = a[:2]
+            rz += ah[:2]
             np.tanh(rz, out=rz)
             rz += 1.0
             rz *= 0.5
-            n = a[..., H2:]
-            np.multiply(a[..., :H], hn, out=rh)
+            n = a[2]
+            np.multiply(a[0], hn, out=rh)
             n += rh
             np.tanh(n, out=n)
-            ht = hs[:, t]
+            ht = hs[t]
             np.subtract(h_prev, n, out=ht)                    # h_t = n + z (h_{t-1} - n)
-            ht *= a[..., H:H2]
+            ht *= a[1]
             ht += n
             h_prev = ht
-        extra = ahs[..., H2:]
-    h = hs.transpose(0, 2, 1, 3)
+        extra = ahs[:, 2]
+    h = hs.transpose(1, 2, 0, 3)
     return h, EnsembleCache(spec.name, x, h0, c0, p, acts, hs, cs, extra)
 
 
@@ -211,17 +213,19 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
     x, h0, p, acts, hs = cache.x, cache.h0, cache.params, cache.acts, cache.hs
     M, N, T, D = x.shape
     H = hs.shape[-1]
-    GH, H2, H3 = spec.gates * H, 2 * H, 3 * H
+    G, GH = spec.gates, spec.gates * H
     dh = as_float_array("dh", dh)
     check_shape("dh", dh, (M, N, T, H), ("M", "N", "T", "H"))
     dtype = hs.dtype
-    dhs = dh.transpose(0, 2, 1, 3)                        # (M, T, N, H) view
-    WhT = np.ascontiguousarray(np.swapaxes(p["Wh"], 1, 2), dtype=dtype)
+    dhs = dh.transpose(2, 0, 1, 3)                        # (T, M, N, H) view
+    # Wh^T per gate, (G, M, H, H): dh_prev = sum over gates of da_gate Wh_gate^T
+    WhgT = np.ascontiguousarray(p["Wh"].astype(dtype, copy=False).reshape(M, H, G, H).transpose(2, 0, 3, 1))
     h0_ = h0.astype(dtype, copy=False)
-    da = np.empty((M, T, N, GH), dtype)                   # gradient of the pre-activations
-    dah = da if spec.name != "gru" else np.empty((M, T, N, GH), dtype)   # GRU: the hidden side differs
+    da = np.empty((T, G, M, N, H), dtype)                 # gradient of the pre-activations
+    dah = da if spec.name != "gru" else np.empty((T, G, M, N, H), dtype)   # GRU: the hidden side differs
     dh_next = np.zeros((M, N, H), dtype)
     dht = np.empty((M, N, H), dtype)
+    buf = np.empty((G, M, N, H), dtype)
     dc_next = None
     if spec.name == "lstm":
         dc_next = np.zeros((M, N, H), dtype)
@@ -233,48 +237,51 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
         raise ValueError(f"dc_T was given but a {spec.name} cell has no cell state")
     if spec.name == "rnn":
         for t in range(T - 1, -1, -1):
-            g = da[:, t]
-            np.add(dhs[:, t], dh_next, out=g)                # the "+ dh_next" term
-            np.multiply(hs[:, t], hs[:, t], out=dht)
+            g = da[t, 0]
+            np.add(dhs[t], dh_next, out=g)                # the "+ dh_next" term
+            np.multiply(hs[t], hs[t], out=dht)
             np.subtract(1.0, dht, out=dht)
             g *= dht                                      # tanh' = 1 - h^2
-            dh_next = np.matmul(g, WhT)
+            dh_next = np.matmul(g, WhgT[0])
     elif spec.name == "lstm":
         dc = np.empty((M, N, H), dtype)
-        fac = np.empty((M, N, GH), dtype)
+        fac = np.empty((4, M, N, H), dtype)
         for t in range(T - 1, -1, -1):
-            a = acts[:, t]
-            i, f, g, o = a[..., :H], a[..., H:H2], a[..., H2:H3], a[..., H3:]
-            tc = cache.extra[:, t]
-            c_prev = cache.cs[:, t - 1] if t > 0 else cache.c0
-            np.add(dhs[:, t], dh_next, out=dht)
+            a = acts[t]
+            i, f, g, o = a[0], a[1], a[2], a[3]
+            tc = cache.extra[t]
+            c_prev = cache.cs[t - 1] if t > 0 else cache.c0
+            np.add(dhs[t], dh_next, out=dht)
             np.multiply(tc, tc, out=dc)                   # two paths into c_t
             np.subtract(1.0, dc, out=dc)
             dc *= o
             dc *= dht
             dc += dc_next
-            d = da[:, t]
-            np.multiply(dc, g, out=d[..., :H])
-            np.multiply(dc, c_prev, out=d[..., H:H2])
-            np.multiply(dc, i, out=d[..., H2:H3])
-            np.multiply(dht, tc, out=d[..., H3:])
-            np.subtract(1.0, a, out=fac)                  # s (1 - s) on all blocks, then 1 - g^2
+            d = da[t]
+            np.multiply(dc, g, out=d[0])
+            np.multiply(dc, c_prev, out=d[1])
+            np.multiply(dc, i, out=d[2])
+            np.multiply(dht, tc, out=d[3])
+            np.subtract(1.0, a, out=fac)                  # s (1 - s) on every gate, then 1 - g^2
             fac *= a
-            np.multiply(g, g, out=fac[..., H2:H3])
-            np.subtract(1.0, fac[..., H2:H3], out=fac[..., H2:H3])
+            np.multiply(g, g, out=fac[2])
+            np.subtract(1.0, fac[2], out=fac[2])
             d *= fac
             dc_next = dc * f
-            dh_next = np.matmul(d, WhT)
+            np.matmul(d, WhgT, out=buf)
+            dh_next = buf[0] + buf[1]                     # sum over the gates (faster than .sum(0))
+            dh_next += buf[2]
+            dh_next += buf[3]
     else:
         tmp = np.empty((M, N, H), dtype)
-        fac = np.empty((M, N, H2), dtype)
+        fac = np.empty((2, M, N, H), dtype)
         for t in range(T - 1, -1, -1):
-            a = acts[:, t]
-            rz, r, z, n = a[..., :H2], a[..., :H], a[..., H:H2], a[..., H2:]
-            h_prev = hs[:, t - 1] if t > 0 else h0_
-            np.add(dhs[:, t], dh_next, out=dht)
-            d, e = da[:, t], dah[:, t]
-            dar, daz, dan = d[..., :H], d[..., H:H2], d[..., H2:]
+            a = acts[t]
+            rz, r, z, n = a[:2], a[0], a[1], a[2]
+            h_prev = hs[t - 1] if t > 0 else h0_
+            np.add(dhs[t], dh_next, out=dht)
+            d, e = da[t], dah[t]
+            dar, daz, dan = d[0], d[1], d[2]
             np.subtract(1.0, z, out=dan)                  # dan = dht (1 - z)(1 - n^2)
             dan *= dht
             np.multiply(n, n, out=tmp)
@@ -282,25 +289,28 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
             dan *= tmp
             np.subtract(h_prev, n, out=daz)               # dz = dht (h_prev - n)
             daz *= dht
-            np.multiply(dan, cache.extra[:, t], out=dar)     # dr = dan (h_prev Wh_n + bh_n)
+            np.multiply(dan, cache.extra[t], out=dar)     # dr = dan (h_prev Wh_n + bh_n)
             np.subtract(1.0, rz, out=fac)
             fac *= rz
-            d[..., :H2] *= fac
-            e[..., :H2] = d[..., :H2]
-            np.multiply(dan, r, out=e[..., H2:])
-            dh_next = np.matmul(e, WhT)
+            d[:2] *= fac
+            e[:2] = d[:2]
+            np.multiply(dan, r, out=e[2])
+            np.matmul(e, WhgT, out=buf)
+            dh_next = buf[0] + buf[1]
+            dh_next += buf[2]
             np.multiply(dht, z, out=tmp)
             dh_next += tmp
 
-    da2 = da.reshape(M, T * N, GH)
+    # (T, G, M, N, H) -> (M, T*N, G*H): one rearranging copy, then every weight gradient is one product
+    da2 = da.transpose(2, 0, 3, 1, 4).reshape(M, T * N, GH)
     xt = x.transpose(0, 2, 1, 3).reshape(M, T * N, D).astype(dtype, copy=False)
     dx = None
     if need_dx:
         WxT = np.ascontiguousarray(np.swapaxes(p["Wx"], 1, 2), dtype=dtype)
         dx = np.matmul(da2, WxT).reshape(M, T, N, D).transpose(0, 2, 1, 3).copy()
     grads = {"Wx": np.matmul(np.swapaxes(xt, 1, 2), da2)}
-    h_prev = np.concatenate([h0_[:, None], hs[:, :-1]], axis=1).reshape(M, T * N, H)
-    dah2 = da2 if spec.name != "gru" else dah.reshape(M, T * N, GH)
+    h_prev = np.concatenate([h0_[None], hs[:-1]], axis=0).transpose(1, 0, 2, 3).reshape(M, T * N, H)
+    dah2 = da2 if spec.name != "gru" else dah.transpose(2, 0, 3, 1, 4).reshape(M, T * N, GH)
     grads["Wh"] = np.matmul(np.swapaxes(h_prev, 1, 2), dah2)
     if spec.name == "gru":
         grads["bx"] = _sum_rows(da2)
@@ -310,20 +320,20 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
     return dx, dh_next, dc_next, grads
 
 
-
 def _readout(hs, Wy, by):
-    """Scores of hidden states stored ``(M, T, N, H)``, returned ``(M, T, N, K)``."""
-    M, T, N, H = hs.shape
-    scores = np.matmul(hs.reshape(M, T * N, H), Wy)
+    """Scores of hidden states stored ``(T, M, N, H)``; returns ``(M, T, N, K)`` and ``h (M, T*N, H)``."""
+    T, M, N, H = hs.shape
+    h2 = hs.transpose(1, 0, 2, 3).reshape(M, T * N, H)
+    scores = np.matmul(h2, Wy)
     scores += by[:, None, :]
-    return scores.reshape(M, T, N, -1)
+    return scores.reshape(M, T, N, -1), h2
 
 
 def ensemble_predict(cell, params, x):
     """Readout scores ``(M, N, T, K)`` of ``M`` models (cell params plus ``Wy (M, H, K)``, ``by (M, K)``)."""
     spec = get_cell(cell)
     _, cache = ensemble_forward(spec, x, None, {k: params[k] for k in spec.param_names})
-    return _readout(cache.hs, params["Wy"], params["by"]).transpose(0, 2, 1, 3)
+    return _readout(cache.hs, params["Wy"], params["by"])[0].transpose(0, 2, 1, 3)
 
 
 def ensemble_loss(cell, params, x, y, mask=None, loss="softmax"):
@@ -344,7 +354,7 @@ def ensemble_loss(cell, params, x, y, mask=None, loss="softmax"):
     check_shape("mask", mask, (M, N, T), ("M", "N", "T"))
     _, cache = ensemble_forward(spec, x, None, {k: params[k] for k in spec.param_names})
     Wy, by = params["Wy"], params["by"]
-    scores = _readout(cache.hs, Wy, by)          # (M, T, N, K): time-major inside, no copies
+    scores, h2 = _readout(cache.hs, Wy, by)      # (M, T, N, K): time-major inside
     K = scores.shape[-1]
     mask = mask.transpose(0, 2, 1)
     if loss == "softmax":
@@ -368,7 +378,7 @@ def ensemble_loss(cell, params, x, y, mask=None, loss="softmax"):
     dscores *= (mask / N)[..., None]
     H = cache.hs.shape[-1]
     d2 = dscores.reshape(M, T * N, K)
-    grads_ro = {"Wy": np.matmul(np.swapaxes(cache.hs.reshape(M, T * N, H), 1, 2), d2), "by": _sum_rows(d2)}
+    grads_ro = {"Wy": np.matmul(np.swapaxes(h2, 1, 2), d2), "by": _sum_rows(d2)}
     dh = np.matmul(d2, np.swapaxes(Wy, 1, 2)).reshape(M, T, N, H).transpose(0, 2, 1, 3)
     _, _, _, grads = ensemble_backward(dh, cache, need_dx=False)
     grads.update(grads_ro)
