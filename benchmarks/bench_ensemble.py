@@ -130,12 +130,15 @@ def main(argv=None):
         def ensemble(dtype):
             p = {k: v.astype(dtype) for k, v in stacked.items()}
             xs = x.astype(dtype)
-            it = iter(range(S))
 
-            def sample():
-                s = next(it)
-                return xs[s], y[s], mask[s]
-            return lambda: ensemble_train(cell, p, sample, steps=S, lr=LR, clip=CLIP)
+            def run():
+                it = iter(range(S))
+
+                def sample():
+                    s = next(it)
+                    return xs[s], y[s], mask[s]
+                return ensemble_train(cell, p, sample, steps=S, lr=LR, clip=CLIP)
+            return run
 
         variants = {"one by one (float64)": one_by_one, "ensemble float64": ensemble(np.float64),
                     "ensemble float32": ensemble(np.float32)}

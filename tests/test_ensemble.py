@@ -239,3 +239,15 @@ def test_float32_training_stays_float32():
     hist = ensemble_train("gru", params, lambda: reber_batches((0, 0), 8, rng, dtype=np.float32), steps=3, clip=1.0)
     assert all(v.dtype == np.float32 for v in hist.params.values())
     assert np.all(np.isfinite(np.array(hist.loss)))
+
+
+def test_loss_clear_errors():
+    ps, x, _, _, _ = _ensemble("rnn", M=2)
+    params = stack_params([{**p, "Wy": np.zeros((2, 3)), "by": np.zeros(3)} for p in ps])
+    y = np.zeros((2, 2, 4), np.int64)
+    with pytest.raises(ValueError, match=r"class ids in \[0, 3\)"):
+        ensemble_loss("rnn", params, x, y + 3)
+    with pytest.raises(TypeError, match="integer class ids"):
+        ensemble_loss("rnn", params, x, y.astype(float))
+    with pytest.raises(ValueError, match=r"mask must have shape \(M, N, T\)"):
+        ensemble_loss("rnn", params, x, y, mask=np.ones((2, 4)))

@@ -363,6 +363,9 @@ def ensemble_loss(cell, params, x, y, mask=None, loss="softmax"):
             raise TypeError(f"y must hold integer class ids, got dtype {y.dtype}")
         check_shape("y", y, (M, N, T), ("M", "N", "T"))
         y_safe = np.where(mask != 0, y.transpose(0, 2, 1), 0)
+        if y_safe.size and (y_safe.min() < 0 or y_safe.max() >= K):
+            raise ValueError(f"y must hold class ids in [0, {K}) where mask is non-zero, "
+                             f"got values in [{y_safe.min()}, {y_safe.max()}]")
         logp = log_softmax(scores, axis=-1)
         picked = np.take_along_axis(logp, y_safe[..., None], axis=-1)[..., 0]
         losses = -(mask * picked).reshape(M, -1).sum(axis=1) / N
