@@ -45,10 +45,10 @@ class EnsembleCache(NamedTuple):
     h0: np.ndarray                # (M, N, H)
     c0: Optional[np.ndarray]      # (M, N, H) LSTM only
     params: dict                  # the cell's parameters, (M, ...) each
-    acts: np.ndarray              # (T, G, M, N, H) gate activations (rnn: pre-activations)
-    hs: np.ndarray                # (T, M, N, H) hidden states
-    cs: Optional[np.ndarray]      # (T, M, N, H) LSTM cell states
-    extra: Optional[np.ndarray]   # LSTM: tanh(c); GRU: h_prev Wh_n + bh_n; (T, M, N, H)
+    acts: np.ndarray              # (G, M, T, N, H) gate activations (rnn: pre-activations)
+    hs: np.ndarray                # (M, T, N, H) hidden states
+    cs: Optional[np.ndarray]      # (M, T, N, H) LSTM cell states
+    extra: Optional[np.ndarray]   # LSTM: tanh(c); GRU: h_prev Wh_n + bh_n; (M, T, N, H)
 
 
 def stack_params(param_dicts):
@@ -125,56 +125,58 @@ def ensemble_forward(cell, x, h0, params, c0=None):
     b_in = (p["b"] if "b" in p else p["bx"]).astype(dtype, copy=True)
     if spec.name == "gru":
         b_in[:, :2 * H] += p["bh"][:, :2 * H]     # the r, z biases of both sides are only ever added
-    # Storage is (T, G, M, N, H): at step t each gate of all models is one contiguous block, so every
-    # elementwise operation runs over M*N*H contiguous numbers. The input projection of all steps is
-    # one batched product, rearranged once.
+    # Storage is (G, M, T, N, H): at step t a gate of one model is a contiguous block of N*H numbers
+    # (elementwise operations stay fast), and after the loop acts[g] reshapes to (M, T*N, H) for
+    # free, so the weight gradients need no rearranging copies. The input projection of all steps
+    # is one batched product per gate, written in place.
     xt = x.transpose(0, 2, 1, 3).reshape(M, T * N, D).astype(dtype, copy=False)
-    proj = np.matmul(xt, p["Wx"].astype(dtype, copy=False) * half)
-    proj += (b_in * half)[:, None, :]
-    acts = np.ascontiguousarray(proj.reshape(M, T, N, G, H).transpose(1, 3, 0, 2, 4))
+    Wxg = np.ascontiguousarray((p["Wx"] * half).astype(dtype, copy=False).reshape(M, D, G, H).transpose(2, 0, 1, 3))
+    acts = np.empty((G, M, T, N, H), dtype)
+    np.matmul(xt[None], Wxg, out=acts.reshape(G, M, T * N, H))
+    acts += (b_in * half).reshape(M, G, H).transpose(1, 0, 2)[:, :, None, None, :]
     # the recurrent weights per gate: (G, M, H, H); h_{t-1} (1, M, N, H) @ it is one batched product
     Whg = np.ascontiguousarray((p["Wh"] * half).astype(dtype, copy=False).reshape(M, H, G, H).transpose(2, 0, 1, 3))
-    hs = np.empty((T, M, N, H), dtype)
+    hs = np.empty((M, T, N, H), dtype)
     h_prev = h0.astype(dtype, copy=False)
     cs = extra = None
     if spec.name == "rnn":
         tmp = np.empty((1, M, N, H), dtype)
         for t in range(T):
             np.matmul(h_prev[None], Whg, out=tmp)
-            a = acts[t]
+            a = acts[:, :, t]
             a += tmp
-            np.tanh(a[0], out=hs[t])
-            h_prev = hs[t]
+            np.tanh(a[0], out=hs[:, t])
+            h_prev = hs[:, t]
     elif spec.name == "lstm":
         tmp = np.empty((4, M, N, H), dtype)
         ig = np.empty((M, N, H), dtype)
-        cs = np.empty((T, M, N, H), dtype)
-        extra = np.empty((T, M, N, H), dtype)                 # tanh(c_t)
+        cs = np.empty((M, T, N, H), dtype)
+        extra = np.empty((M, T, N, H), dtype)                 # tanh(c_t)
         c_prev = c0.astype(dtype, copy=False)
         for t in range(T):
             np.matmul(h_prev[None], Whg, out=tmp)
-            a = acts[t]
+            a = acts[:, :, t]
             a += tmp
             np.tanh(a, out=a)
             for s_ in (a[:2], a[3]):                          # i, f and o: tanh(a/2) -> sigmoid(a)
                 s_ += 1.0
                 s_ *= 0.5
-            np.multiply(a[1], c_prev, out=cs[t])              # c_t = f c_{t-1} + i g
+            np.multiply(a[1], c_prev, out=cs[:, t])              # c_t = f c_{t-1} + i g
             np.multiply(a[0], a[2], out=ig)
-            cs[t] += ig
-            np.tanh(cs[t], out=extra[t])
-            np.multiply(a[3], extra[t], out=hs[t])            # h_t = o tanh(c_t)
-            h_prev, c_prev = hs[t], cs[t]
+            cs[:, t] += ig
+            np.tanh(cs[:, t], out=extra[:, t])
+            np.multiply(a[3], extra[:, t], out=hs[:, t])            # h_t = o tanh(c_t)
+            h_prev, c_prev = hs[:, t], cs[:, t]
     else:   # gru
-        ahs = np.empty((T, 3, M, N, H), dtype)                # h_{t-1} Wh per gate (+ bh_n on n)
+        ahs = np.empty((3, M, T, N, H), dtype)                # h_{t-1} Wh per gate (+ bh_n on n)
         rh = np.empty((M, N, H), dtype)
         bh_n = p["bh"][:, None, 2 * H:].astype(dtype, copy=False)
         for t in range(T):
-            ah = ahs[t]
+            ah = ahs[:, :, t]
             np.matmul(h_prev[None], Whg, out=ah)
             hn = ah[2]
             hn += bh_n
-            a = acts[t]
+            a = acts[:, :, t]
             rz = a[:2]
             rz += ah[:2]
             np.tanh(rz, out=rz)
@@ -184,13 +186,13 @@ def ensemble_forward(cell, x, h0, params, c0=None):
             np.multiply(a[0], hn, out=rh)
             n += rh
             np.tanh(n, out=n)
-            ht = hs[t]
+            ht = hs[:, t]
             np.subtract(h_prev, n, out=ht)                    # h_t = n + z (h_{t-1} - n)
             ht *= a[1]
             ht += n
             h_prev = ht
-        extra = ahs[:, 2]
-    h = hs.transpose(1, 2, 0, 3)
+        extra = ahs[2]
+    h = hs.transpose(0, 2, 1, 3)
     return h, EnsembleCache(spec.name, x, h0, c0, p, acts, hs, cs, extra)
 
 
@@ -217,12 +219,12 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
     dh = as_float_array("dh", dh)
     check_shape("dh", dh, (M, N, T, H), ("M", "N", "T", "H"))
     dtype = hs.dtype
-    dhs = dh.transpose(2, 0, 1, 3)                        # (T, M, N, H) view
+    dhs = dh.transpose(0, 2, 1, 3)                        # (M, T, N, H) view
     # Wh^T per gate, (G, M, H, H): dh_prev = sum over gates of da_gate Wh_gate^T
     WhgT = np.ascontiguousarray(p["Wh"].astype(dtype, copy=False).reshape(M, H, G, H).transpose(2, 0, 3, 1))
     h0_ = h0.astype(dtype, copy=False)
-    da = np.empty((T, G, M, N, H), dtype)                 # gradient of the pre-activations
-    dah = da if spec.name != "gru" else np.empty((T, G, M, N, H), dtype)   # GRU: the hidden side differs
+    da = np.empty((G, M, T, N, H), dtype)                 # gradient of the pre-activations
+    dah = da if spec.name != "gru" else np.empty((G, M, T, N, H), dtype)   # GRU: the hidden side differs
     dh_next = np.zeros((M, N, H), dtype)
     dht = np.empty((M, N, H), dtype)
     buf = np.empty((G, M, N, H), dtype)
@@ -237,9 +239,9 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
         raise ValueError(f"dc_T was given but a {spec.name} cell has no cell state")
     if spec.name == "rnn":
         for t in range(T - 1, -1, -1):
-            g = da[t, 0]
-            np.add(dhs[t], dh_next, out=g)                # the "+ dh_next" term
-            np.multiply(hs[t], hs[t], out=dht)
+            g = da[0, :, t]
+            np.add(dhs[:, t], dh_next, out=g)                # the "+ dh_next" term
+            np.multiply(hs[:, t], hs[:, t], out=dht)
             np.subtract(1.0, dht, out=dht)
             g *= dht                                      # tanh' = 1 - h^2
             dh_next = np.matmul(g, WhgT[0])
@@ -247,17 +249,17 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
         dc = np.empty((M, N, H), dtype)
         fac = np.empty((4, M, N, H), dtype)
         for t in range(T - 1, -1, -1):
-            a = acts[t]
+            a = acts[:, :, t]
             i, f, g, o = a[0], a[1], a[2], a[3]
-            tc = cache.extra[t]
-            c_prev = cache.cs[t - 1] if t > 0 else cache.c0
-            np.add(dhs[t], dh_next, out=dht)
+            tc = cache.extra[:, t]
+            c_prev = cache.cs[:, t - 1] if t > 0 else cache.c0
+            np.add(dhs[:, t], dh_next, out=dht)
             np.multiply(tc, tc, out=dc)                   # two paths into c_t
             np.subtract(1.0, dc, out=dc)
             dc *= o
             dc *= dht
             dc += dc_next
-            d = da[t]
+            d = da[:, :, t]
             np.multiply(dc, g, out=d[0])
             np.multiply(dc, c_prev, out=d[1])
             np.multiply(dc, i, out=d[2])
@@ -276,11 +278,11 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
         tmp = np.empty((M, N, H), dtype)
         fac = np.empty((2, M, N, H), dtype)
         for t in range(T - 1, -1, -1):
-            a = acts[t]
+            a = acts[:, :, t]
             rz, r, z, n = a[:2], a[0], a[1], a[2]
-            h_prev = hs[t - 1] if t > 0 else h0_
-            np.add(dhs[t], dh_next, out=dht)
-            d, e = da[t], dah[t]
+            h_prev = hs[:, t - 1] if t > 0 else h0_
+            np.add(dhs[:, t], dh_next, out=dht)
+            d, e = da[:, :, t], dah[:, :, t]
             dar, daz, dan = d[0], d[1], d[2]
             np.subtract(1.0, z, out=dan)                  # dan = dht (1 - z)(1 - n^2)
             dan *= dht
@@ -289,7 +291,7 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
             dan *= tmp
             np.subtract(h_prev, n, out=daz)               # dz = dht (h_prev - n)
             daz *= dht
-            np.multiply(dan, cache.extra[t], out=dar)     # dr = dan (h_prev Wh_n + bh_n)
+            np.multiply(dan, cache.extra[:, t], out=dar)     # dr = dan (h_prev Wh_n + bh_n)
             np.subtract(1.0, rz, out=fac)
             fac *= rz
             d[:2] *= fac
@@ -301,29 +303,36 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
             np.multiply(dht, z, out=tmp)
             dh_next += tmp
 
-    # (T, G, M, N, H) -> (M, T*N, G*H): one rearranging copy, then every weight gradient is one product
-    da2 = da.transpose(2, 0, 3, 1, 4).reshape(M, T * N, GH)
+    # every weight gradient is one batched product per gate over all steps: da[g] is (M, T*N, H)
+    def join(a):                                   # (G, M, R, H) -> (M, R, G*H)
+        return a.transpose(1, 2, 0, 3).reshape(M, a.shape[2], GH)
+
+    da_g = da.reshape(G, M, T * N, H)
+    dah_g = dah.reshape(G, M, T * N, H)
     xt = x.transpose(0, 2, 1, 3).reshape(M, T * N, D).astype(dtype, copy=False)
     dx = None
     if need_dx:
-        WxT = np.ascontiguousarray(np.swapaxes(p["Wx"], 1, 2), dtype=dtype)
-        dx = np.matmul(da2, WxT).reshape(M, T, N, D).transpose(0, 2, 1, 3).copy()
-    grads = {"Wx": np.matmul(np.swapaxes(xt, 1, 2), da2)}
-    h_prev = np.concatenate([h0_[None], hs[:-1]], axis=0).transpose(1, 0, 2, 3).reshape(M, T * N, H)
-    dah2 = da2 if spec.name != "gru" else dah.transpose(2, 0, 3, 1, 4).reshape(M, T * N, GH)
-    grads["Wh"] = np.matmul(np.swapaxes(h_prev, 1, 2), dah2)
+        WxgT = np.ascontiguousarray(p["Wx"].astype(dtype, copy=False).reshape(M, D, G, H).transpose(2, 0, 3, 1))
+        parts = np.matmul(da_g, WxgT)              # (G, M, T*N, D)
+        dx = parts[0]
+        for g_ in range(1, G):
+            dx = dx + parts[g_]
+        dx = dx.reshape(M, T, N, D).transpose(0, 2, 1, 3).copy()
+    grads = {"Wx": join(np.matmul(np.swapaxes(xt, 1, 2)[None], da_g))}
+    h_prev = np.concatenate([h0_[:, None], hs[:, :-1]], axis=1).reshape(M, T * N, H)
+    grads["Wh"] = join(np.matmul(np.swapaxes(h_prev, 1, 2)[None], dah_g))
     if spec.name == "gru":
-        grads["bx"] = _sum_rows(da2)
-        grads["bh"] = _sum_rows(dah2)
+        grads["bx"] = join(_sum_rows(da_g.reshape(G * M, T * N, H)).reshape(G, M, 1, H))[:, 0]
+        grads["bh"] = join(_sum_rows(dah_g.reshape(G * M, T * N, H)).reshape(G, M, 1, H))[:, 0]
     else:
-        grads["b"] = _sum_rows(da2)
+        grads["b"] = join(_sum_rows(da_g.reshape(G * M, T * N, H)).reshape(G, M, 1, H))[:, 0]
     return dx, dh_next, dc_next, grads
 
 
 def _readout(hs, Wy, by):
-    """Scores of hidden states stored ``(T, M, N, H)``; returns ``(M, T, N, K)`` and ``h (M, T*N, H)``."""
-    T, M, N, H = hs.shape
-    h2 = hs.transpose(1, 0, 2, 3).reshape(M, T * N, H)
+    """Scores of hidden states stored ``(M, T, N, H)``; returns ``(M, T, N, K)`` and ``h (M, T*N, H)``."""
+    M, T, N, H = hs.shape
+    h2 = hs.reshape(M, T * N, H)
     scores = np.matmul(h2, Wy)
     scores += by[:, None, :]
     return scores.reshape(M, T, N, -1), h2
