@@ -1,12 +1,12 @@
 """Experiments that train many models, run live with ensemble training (``rnncourse.nn.ensemble``).
 
 ``reber_lag_sweep`` reruns lesson 7's lag sweep: for every cell, lag and seed a small model learns
-next-symbol prediction on ``tasks.embedded_reber(lag)``, exactly as the offline script
-``rnncourse/data/make_reber_lags.py`` does (same initialisation, same batches, same Adam with
-clipping, same evaluation batch and the same two measures), but all lags and seeds of one cell are
-trained together as one ensemble. It returns a ``diagnostics.ReberSweep``, the structure of the
-shipped ``reber_lags.npz``, so ``viz.reber_lag_explorer(sweep)`` shows fresh results as it shows
-the shipped ones.
+next-symbol prediction on ``tasks.embedded_reber(lag)`` with the settings, initialisation, test
+strings and measures of the offline script ``rnncourse/data/make_reber_lags.py``, but all lags and
+seeds of one cell are trained together as one ensemble, on batches from the vectorised sampler
+``reber_batches`` (same distribution as the task's sampler, much faster). It returns a
+``diagnostics.ReberSweep``, the structure of the shipped ``reber_lags.npz``, so
+``viz.reber_lag_explorer(sweep)`` shows fresh results exactly as it shows the shipped ones.
 """
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from .nn import SequenceModel
 from .nn.ensemble import ensemble_predict, ensemble_train, pad_batches, padded_sampler, stack_params
 from .nn.functional import log_softmax
 
-__all__ = ["reber_lag_sweep", "save_sweep", "TextProgress", "REBER_LAGS", "REBER_CELLS", "REBER_SETTINGS"]
+__all__ = ["reber_lag_sweep", "reber_batches", "save_sweep", "TextProgress", "REBER_LAGS", "REBER_CELLS",
+           "REBER_SETTINGS"]
 
 REBER_LAGS = (0, 5, 10, 15, 20, 30)
 REBER_CELLS = ("rnn", "lstm", "gru")

@@ -36,7 +36,8 @@ from .model import TrainingDiverged
 from .optim import make_optimizer
 
 __all__ = ["EnsembleCache", "EnsembleHistory", "stack_params", "unstack_params", "ensemble_forward",
-           "ensemble_backward", "ensemble_loss", "ensemble_predict", "ensemble_train", "padded_sampler"]
+           "ensemble_backward", "ensemble_loss", "ensemble_predict", "ensemble_train", "padded_sampler",
+           "pad_batches"]
 
 
 class EnsembleCache(NamedTuple):
