@@ -251,3 +251,12 @@ def test_loss_clear_errors():
         ensemble_loss("rnn", params, x, y.astype(float))
     with pytest.raises(ValueError, match=r"mask must have shape \(M, N, T\)"):
         ensemble_loss("rnn", params, x, y, mask=np.ones((2, 4)))
+
+
+def test_lesson_7_explorer_shows_a_fresh_sweep():
+    from rnncourse.viz import reber_lag_explorer
+    sw = reber_lag_sweep(lags=(0, 10), seeds=(0, 1), steps=2, every=1, progress=False)
+    ex = reber_lag_explorer(sw)
+    ex.controls["lag"].value = 10
+    assert ex.state["curves"].shape == (3, 2, 3)
+    np.testing.assert_array_equal(ex.state["curves"], sw.critical_accuracy[:, :, 1])
