@@ -111,7 +111,8 @@ def main(argv=None):
     M, S = args.models, args.steps
     print(f"# ensemble vs one by one: M={M} models, {S} steps, H={HIDDEN}, batch {BATCH}, lag {LAG}; "
           f"{args.threads} BLAS thread(s); numpy {np.__version__}"
-          + (f", torch {torch.__version__}" if torch else "") + f"; {platform.processor() or platform.machine()}")
+          + (f", torch {torch.__version__}" if torch else "")
+          + f"; {platform.processor() or platform.machine()}")
     print("# minimum over repeats; wall seconds (CPU seconds); the machine may be shared, so expect noise")
     task = tasks.embedded_reber(lag=LAG)
     batches = [[task.sample(BATCH, np.random.default_rng([m, s])) for s in range(S)] for m in range(M)]
@@ -152,7 +153,8 @@ def main(argv=None):
         base = best["one by one (float64)"]
         for name, (w, c) in best.items():
             rows.append((cell, name, w, c, base[0] / w, base[1] / c))
-    print(f"\n| cell | variant | wall s | CPU s | speed-up (wall) | speed-up (CPU) |\n|---|---|---|---|---|---|")
+    print("\n| cell | variant | wall s | CPU s | speed-up (wall) | speed-up (CPU) |")
+    print("|---|---|---|---|---|---|")
     for cell, name, w, c, sw, sc in rows:
         print(f"| {cell} | {name} | {w:.2f} | {c:.2f} | {sw:.1f}x | {sc:.1f}x |")
     if limiter is not None:

@@ -18,7 +18,7 @@ import numpy as np
 from . import tasks
 from .diagnostics import ReberSweep
 from .nn import SequenceModel
-from .nn.ensemble import ensemble_predict, ensemble_train, pad_batches, padded_sampler, stack_params
+from .nn.ensemble import ensemble_predict, ensemble_train, pad_batches, stack_params
 from .nn.functional import log_softmax
 
 __all__ = ["reber_lag_sweep", "reber_batches", "save_sweep", "TextProgress", "REBER_LAGS", "REBER_CELLS",

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from rnncourse import tasks
-from rnncourse.nn import SequenceModel, check_gradients, init_cell_params, sequence_backward, sequence_forward, train
+from rnncourse.nn import (SequenceModel, check_gradients, init_cell_params, sequence_backward,
+                          sequence_forward, train)
 from rnncourse.nn.ensemble import (ensemble_backward, ensemble_forward, ensemble_loss, ensemble_predict,
                                    ensemble_train, pad_batches, padded_sampler, stack_params, unstack_params)
 
@@ -82,7 +83,8 @@ def test_gradient_check_catches_mixed_up_models():
 def test_ensemble_loss_gradient_check(cell):
     ps, x, _, _, _ = _ensemble(cell, M=2, T=3, N=3)
     rng = np.random.default_rng(5)
-    params = stack_params([{**p, "Wy": rng.standard_normal((2, 4)), "by": rng.standard_normal(4)} for p in ps])
+    params = stack_params([{**p, "Wy": rng.standard_normal((2, 4)), "by": rng.standard_normal(4)}
+                           for p in ps])
     y = rng.integers(0, 4, size=(2, 3, 3))
     mask = (rng.random((2, 3, 3)) < 0.7).astype(float)
     losses, grads, _ = ensemble_loss(cell, params, x, y, mask)
@@ -165,7 +167,8 @@ def test_reber_batches_are_embedded_reber_strings_of_each_lag():
         assert np.array_equal(x[m, :, 1:].argmax(-1)[on], y[m, :, :-1][on])
         assert np.all(x[m][mask[m] == 0] == 0)
         # same distribution as the task's own sampler (mean length within 3 standard errors)
-        ref = tasks.embedded_reber(lag, stats_samples=1).sample(2000, np.random.default_rng(1)).mask.sum(axis=1)
+        ref = tasks.embedded_reber(lag, stats_samples=1).sample(2000, np.random.default_rng(1))
+        ref = ref.mask.sum(axis=1)
         assert abs(n.mean() - ref.mean()) < 3 * ref.std() * np.sqrt(1 / 300 + 1 / 2000)
         # the second symbol is T or P about equally often
         assert 0.4 < np.mean(y[m, :, 0] == S.index("T")) < 0.6
@@ -236,7 +239,8 @@ def test_float32_training_stays_float32():
     params = stack_params([SequenceModel.for_task("gru", task, 4, rng=s).params for s in (0, 1)])
     params = {k: v.astype(np.float32) for k, v in params.items()}
     rng = np.random.default_rng(0)
-    hist = ensemble_train("gru", params, lambda: reber_batches((0, 0), 8, rng, dtype=np.float32), steps=3, clip=1.0)
+    hist = ensemble_train("gru", params, lambda: reber_batches((0, 0), 8, rng, dtype=np.float32),
+                          steps=3, clip=1.0)
     assert all(v.dtype == np.float32 for v in hist.params.values())
     assert np.all(np.isfinite(np.array(hist.loss)))
 

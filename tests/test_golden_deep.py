@@ -14,7 +14,8 @@ import os
 import numpy as np
 import pytest
 
-from rnncourse.nn.deep import deep_backward, deep_forward, deep_grads_from_torch, layers_from_torch, layers_to_torch
+from rnncourse.nn.deep import (deep_backward, deep_forward, deep_grads_from_torch, layers_from_torch,
+                               layers_to_torch)
 
 ATOL = 1e-10
 FILES = sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden", "deep", "*.npz")))

@@ -22,7 +22,6 @@ end change neither the earlier outputs nor, because their loss is masked out, an
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple, Optional
@@ -31,7 +30,7 @@ import numpy as np
 
 from ._checks import as_float_array, check_cache, check_shape, result_dtype
 from .cells import get_cell
-from .functional import log_softmax, sigmoid
+from .functional import log_softmax
 from .model import TrainingDiverged
 from .optim import make_optimizer
 
@@ -80,7 +79,8 @@ def _check_ensemble_params(spec, params, D):
         raise TypeError(f"params must be a dict of (M, ...) arrays, got {type(params).__name__}")
     missing = [k for k in spec.param_names if k not in params]
     if missing:
-        raise ValueError(f"params for a {spec.name} ensemble need keys {list(spec.param_names)}, missing {missing}")
+        raise ValueError(f"params for a {spec.name} ensemble need keys {list(spec.param_names)}, "
+                         f"missing {missing}")
     G = spec.gates
     gh = f"{G}H" if G > 1 else "H"
     p = {k: as_float_array(k, params[k]) for k in spec.param_names}
@@ -131,12 +131,14 @@ def ensemble_forward(cell, x, h0, params, c0=None):
     # free, so the weight gradients need no rearranging copies. The input projection of all steps
     # is one batched product per gate, written in place.
     xt = x.transpose(0, 2, 1, 3).reshape(M, T * N, D).astype(dtype, copy=False)
-    Wxg = np.ascontiguousarray((p["Wx"] * half).astype(dtype, copy=False).reshape(M, D, G, H).transpose(2, 0, 1, 3))
+    Wxg = (p["Wx"] * half).astype(dtype, copy=False).reshape(M, D, G, H)
+    Wxg = np.ascontiguousarray(Wxg.transpose(2, 0, 1, 3))
     acts = np.empty((G, M, T, N, H), dtype)
     np.matmul(xt[None], Wxg, out=acts.reshape(G, M, T * N, H))
     acts += (b_in * half).reshape(M, G, H).transpose(1, 0, 2)[:, :, None, None, :]
     # the recurrent weights per gate: (G, M, H, H); h_{t-1} (1, M, N, H) @ it is one batched product
-    Whg = np.ascontiguousarray((p["Wh"] * half).astype(dtype, copy=False).reshape(M, H, G, H).transpose(2, 0, 1, 3))
+    Whg = (p["Wh"] * half).astype(dtype, copy=False).reshape(M, H, G, H)
+    Whg = np.ascontiguousarray(Whg.transpose(2, 0, 1, 3))
     hs = np.empty((M, T, N, H), dtype)
     h_prev = h0.astype(dtype, copy=False)
     cs = extra = None
@@ -313,7 +315,8 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
     xt = x.transpose(0, 2, 1, 3).reshape(M, T * N, D).astype(dtype, copy=False)
     dx = None
     if need_dx:
-        WxgT = np.ascontiguousarray(p["Wx"].astype(dtype, copy=False).reshape(M, D, G, H).transpose(2, 0, 3, 1))
+        WxgT = p["Wx"].astype(dtype, copy=False).reshape(M, D, G, H)
+        WxgT = np.ascontiguousarray(WxgT.transpose(2, 0, 3, 1))
         parts = np.matmul(da_g, WxgT)              # (G, M, T*N, D)
         dx = parts[0]
         for g_ in range(1, G):
@@ -465,7 +468,8 @@ def ensemble_train(cell, params, sample: Callable, steps=200, optimizer="adam", 
         bad = ~(np.isfinite(losses) & np.isfinite(norms))
         if bad.any():
             hist.params, hist.seconds = params, time.perf_counter() - t0
-            raise TrainingDiverged(f"training diverged at step {step} for models {np.flatnonzero(bad).tolist()}: "
+            raise TrainingDiverged(f"training diverged at step {step} for models "
+                                   f"{np.flatnonzero(bad).tolist()}: "
                                    f"try clip=1.0 or a smaller learning rate (lr={lr} now)", hist)
         if clip is not None:
             scale = np.minimum(1.0, clip / np.where(norms > 0, norms, 1.0))
