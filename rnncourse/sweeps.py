@@ -227,7 +227,8 @@ def reber_lag_sweep(cells=REBER_CELLS, lags=REBER_LAGS, seeds=(0, 1), progress=T
         ensemble_train(cell, params, sample, steps=steps, lr=cfg["lr"], clip=cfg["clip"],
                        callback=callback, callback_every=every)
     seconds = time.perf_counter() - t0
-    report(total, total, f"done: {len(cells) * len(lags) * len(seeds)} models in {seconds:.0f} s")
+    n = len(cells) * len(lags) * len(seeds)
+    report(total, total, f"done: {n} model{'s' if n != 1 else ''} in {seconds:.0f} s")
     return ReberSweep(np.array(lags), tuple(cells), np.array(seeds), np.arange(0, steps + 1, every),
                       acc, loss, cfg["hidden"])
 

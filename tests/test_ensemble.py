@@ -264,3 +264,12 @@ def test_lesson_7_explorer_shows_a_fresh_sweep():
     ex.controls["lag"].value = 10
     assert ex.state["curves"].shape == (3, 2, 3)
     np.testing.assert_array_equal(ex.state["curves"], sw.critical_accuracy[:, :, 1])
+
+
+def test_widget_progress_bar_reaches_the_end(monkeypatch):
+    import IPython.display
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda w: shown.append(w))
+    reber_lag_sweep(cells=("rnn",), lags=(0,), seeds=(0,), steps=2, every=1, progress="widget")
+    bar, label = shown[0].children
+    assert (bar.value, bar.max) == (2, 2) and label.value.startswith("done: 1 model in")
