@@ -172,7 +172,8 @@ def _rnn_folded(cv, x0):
 
 
 def draw_rnn_unrolled(ax, T=4, folded=True):
-    """Lesson 1: the RNN unrolled over ``T`` steps (``1 <= T <= 8``), with the folded cell and its
+    """Lesson 1: the RNN unrolled over ``T`` steps (``1 <= T <= 8``; give the figure about 1.6 inches
+    of width per step plus 4 for the folded cell), with the folded cell and its
     self-loop on the left when ``folded``. Every step is the same cell with the same ``W_x, W_h, b``.
     Returns ``{part: [artists]}`` with parts ``"step1".. "stepT"``, ``"x1".."xT"``, ``"h1".."hT"``,
     ``"h0"`` and, with ``folded``, ``"cell"``, ``"loop"``, ``"x_in"``, ``"h_out"``."""

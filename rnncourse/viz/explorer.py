@@ -105,15 +105,19 @@ class GridFloatSlider(widgets.FloatSlider):
         if "value" in sync_data:
             v = float(sync_data["value"])
             g = self.snap(v)
-            if g == self.value:                      # noise around the current value
+            sync_data = dict(sync_data)
+            if g == self.value:                      # noise around the current value: no change
                 if g in self._sent:
                     self._sent.remove(g)
+                del sync_data["value"]
             elif v != g and g in self._sent:         # a late echo of an earlier kernel value
                 self._sent.remove(g)
-                sync_data = {k: x for k, x in sync_data.items() if k != "value"}
-                self.send_state("value")
-                if not sync_data:
-                    return
+                del sync_data["value"]
+                self.send_state("value")             # show the current value in the browser again
+            else:
+                sync_data["value"] = g
+            if not sync_data:
+                return
         self._from_browser = True
         try:
             super().set_state(sync_data)
