@@ -507,7 +507,8 @@ def param_count_gru(D, H):
 
 
 __all__ += ["LSTMRun", "run_lstm", "lstm_cell_jacobians", "forget_products", "matrix_norms",
-            "GRURun", "run_gru", "pulse_memory", "gru_direct_path", "half_life", "param_count_lstm", "param_count_gru"]
+            "GRURun", "run_gru", "pulse_memory", "gru_direct_path", "half_life", "param_count_lstm",
+            "param_count_gru"]
 
 
 # --------------------------------------------------------------------------- long range (lesson 7)

@@ -1,7 +1,6 @@
 """Tests for rnncourse.viz.diagrams: the cells drawn by code are complete, labelled and readable."""
 import itertools
 
-import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -11,10 +10,11 @@ from rnncourse.viz import diagrams as dg
 from widget_helpers import PNG
 
 
-def _ax(size=(9, 5.6)):
+def _ax(size=(9, 5.6), subplot=False):
+    """A full-figure Axes, or (``subplot``) one with the default margins of ``plt.subplots``."""
     fig = Figure(figsize=size, dpi=90)
     FigureCanvasAgg(fig)
-    return fig.add_axes((0, 0, 1, 1))
+    return fig.add_subplot(1, 1, 1) if subplot else fig.add_axes((0, 0, 1, 1))
 
 
 def _texts(ax):
@@ -117,3 +117,15 @@ def test_explorers_show_the_path_they_plot():
     from rnncourse.viz import widgets as W
     ex = W.gru_memory_explorer(T=20)
     assert ex.diagram.value == dg.cell_png("gru", highlight="keep", width_inches=4.2)
+
+
+@pytest.mark.parametrize("draw,size", [(dg.draw_rnn_unrolled, (11, 3.4)), (dg.draw_rnn_unrolled, (7, 2.4)),
+                                       (dg.draw_lstm_cell, (8.5, 5.6)), (dg.draw_lstm_cell, (5, 3.4)),
+                                       (dg.draw_gru_cell, (8.5, 5.6)), (dg.draw_gru_cell, (5, 3.4)),
+                                       (dg.draw_rnn_folded, (4, 3.5))])
+def test_labels_stay_readable_on_the_figures_lessons_use(draw, size):
+    """The one-line calls of the lessons (``plt.subplots(figsize=...)``, default margins) and a small
+    figure: fonts follow the drawing's scale, so no two labels overlap and none is cut off."""
+    ax = _ax(size, subplot=True)
+    draw(ax)
+    assert _overlaps(ax) == [] and _inside(ax) == []

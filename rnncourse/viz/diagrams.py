@@ -63,6 +63,16 @@ class _Canvas:
         ax.set_ylim(*ylim)
         ax.set_aspect("equal")
         ax.axis("off")
+        # Text is sized in points but the drawing in data units: scale the fonts with the inches one
+        # data unit gets on this Axes (equal aspect: the tighter direction), so labels fit their
+        # boxes on any figure size. The pictures were laid out at about 0.67 inch per unit.
+        fig_w, fig_h = ax.figure.get_size_inches()
+        pos = ax.get_position()
+        inch_per_unit = min(pos.width * fig_w / (xlim[1] - xlim[0]), pos.height * fig_h / (ylim[1] - ylim[0]))
+        self.k = float(np.clip(inch_per_unit / 0.67, 0.45, 1.6))
+
+    def fs(self, size):
+        return size * self.k
 
     def _add(self, part, artist):
         self.parts.setdefault(part, []).append(artist)
@@ -72,14 +82,14 @@ class _Canvas:
         p = FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.12",
                            fc=fill, ec=INK, lw=1.4, zorder=3)
         self._add(part, self.ax.add_patch(p))
-        self._add(part, self.ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, zorder=4,
-                                     color=INK))
+        self._add(part, self.ax.text(x, y, text, ha="center", va="center", fontsize=self.fs(fontsize),
+                                     zorder=4, color=INK))
 
     def op(self, part, x, y, symbol, r=0.22):
         c = Circle((x, y), r, fc=GATE_FILL["op"], ec=INK, lw=1.4, zorder=3)
         self._add(part, self.ax.add_patch(c))
-        self._add(part, self.ax.text(x, y, symbol, ha="center", va="center", fontsize=FONT + 1, zorder=4,
-                                     color=INK))
+        self._add(part, self.ax.text(x, y, symbol, ha="center", va="center", fontsize=self.fs(FONT + 1),
+                                     zorder=4, color=INK))
 
     def arrow(self, part, points, label=None, at=0.5, offset=(0, 0.18), ha="center", va="bottom",
               shrink_end=0.24, shrink_start=0.0, seg=None):
@@ -92,19 +102,20 @@ class _Canvas:
         if len(body) > 2:
             line = Line2D(body[:-1, 0], body[:-1, 1], color=INK, lw=1.5, zorder=2, solid_capstyle="butt")
             self._add(part, self.ax.add_line(line))
-        head = FancyArrowPatch(tuple(body[-2]), tuple(body[-1]), arrowstyle="-|>", mutation_scale=13,
+        head = FancyArrowPatch(tuple(body[-2]), tuple(body[-1]), arrowstyle="-|>", mutation_scale=13 * self.k,
                                color=INK, lw=1.5, shrinkA=0, shrinkB=0, zorder=2)
         self._add(part, self.ax.add_patch(head))
         if label:
             if seg is None:
                 seg = int(np.argmax(np.linalg.norm(np.diff(body, axis=0), axis=1)))
             p = body[seg] + at * (body[seg + 1] - body[seg]) + np.asarray(offset)
-            self._add(part, self.ax.text(p[0], p[1], label, ha=ha, va=va, fontsize=FONT - 1, zorder=5,
+            self._add(part, self.ax.text(p[0], p[1], label, ha=ha, va=va, fontsize=self.fs(FONT - 1), zorder=5,
                                          color=INK, bbox=dict(boxstyle="round,pad=0.12", fc="white",
                                                               ec="none", alpha=0.85)))
 
     def text(self, part, x, y, s, **kw):
         kw = dict(ha="center", va="center", fontsize=FONT, color=INK, zorder=5) | kw
+        kw["fontsize"] = self.fs(kw["fontsize"])
         return self._add(part, self.ax.text(x, y, s, **kw))
 
     def apply_highlight(self, highlight, paths):
@@ -146,13 +157,12 @@ def _check_ax(ax):
 
 # --------------------------------------------------------------------------- lesson 1: the RNN
 
-def draw_rnn_folded(ax, x0=0.0):
-    """The folded RNN: one cell with its self-loop (the state fed back with a delay of one step).
-    Drawn with its left edge at ``x0`` on an axis the caller has set up; returns the parts."""
+def draw_rnn_folded(ax):
+    """The folded RNN alone: one cell with its self-loop (the state fed back one step later).
+    Returns ``{part: [artists]}`` with parts ``"cell"``, ``"loop"``, ``"x_in"``, ``"h_out"``."""
     _check_ax(ax)
-    cv = _Canvas.__new__(_Canvas)
-    cv.ax, cv.parts = ax, {}
-    _rnn_folded(cv, x0)
+    cv = _Canvas(ax, (-0.2, 4.2), (-0.5, 4.1))
+    _rnn_folded(cv, 0.0)
     return cv.parts
 
 
@@ -279,7 +289,8 @@ def draw_gru_cell(ax, highlight=None):
     xz, xr, xn, xkeep, xadd = 2.8, 5.0, 7.4, 2.8, 9.4
     cv.arrow("h_prev", [(0.0, yh), (xkeep, yh)], label="$h_{t-1}$ (N, H)", at=0.62, offset=(0, 0.2))
     cv.op("times_z", xkeep, yh, "×")
-    cv.arrow("zh_arrow", [(xkeep, yh), (xadd, yh)], label="$z \\odot h_{t-1}$ (N, H)", at=0.5, offset=(0, 0.2),
+    cv.arrow("zh_arrow", [(xkeep, yh), (xadd, yh)], label="$z \\odot h_{t-1}$ (N, H)", at=0.5,
+             offset=(0, 0.2),
              shrink_start=0.22)
     cv.op("plus", xadd, yh, "+")
     cv.arrow("h_out", [(xadd, yh), (12.0, yh)], label="$h_t$ (N, H)", at=0.6, offset=(0, 0.2),
@@ -289,7 +300,8 @@ def draw_gru_cell(ax, highlight=None):
     cv.box("affine", 5.3, ya, 7.5, 0.8, "$x_t W_x + b_x$,  $h_{t-1} W_h + b_h$   (N, 3H) each", "white")
     cv.arrow("x_in", [(5.3, -0.75), (5.3, ya - 0.4)], label="$x_t$ (N, D)", at=0.3, offset=(0.15, 0),
              ha="left", va="center", shrink_end=0.0)
-    for name, xx, fn, fill in (("r", xr, "σ", "sigmoid"), ("z", xz, "σ", "sigmoid"), ("n", xn, "tanh", "tanh")):
+    for name, xx, fn, fill in (("r", xr, "σ", "sigmoid"), ("z", xz, "σ", "sigmoid"),
+                               ("n", xn, "tanh", "tanh")):
         cv.box(name, xx, yg, 0.95 if fn == "tanh" else 0.7, 0.62, fn, GATE_FILL[fill])
         cv.arrow(f"a_{name}", [(xx, ya + 0.4), (xx, yg - 0.31)], shrink_end=0.0)
     cv.arrow("r_arrow", [(xr + 0.35, yg), (xn - 0.48, yg)], label="r (N, H)", at=0.5, offset=(0, 0.12),

@@ -39,7 +39,6 @@ import time
 from collections import OrderedDict, deque
 
 import ipywidgets as widgets
-import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image as PILImage

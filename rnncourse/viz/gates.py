@@ -107,7 +107,8 @@ class LSTMGateExplorer(Explorer):
         for a in (ax["input"], ax["gates"]):
             a.tick_params(labelbottom=False)
         k = np.arange(self.T + 1)
-        styles = {"rnn": dict(color="0.45", lw=2, ls=":", label=r"vanilla RNN $\|\partial h_T/\partial h_k\|$"),
+        styles = {"rnn": dict(color="0.45", lw=2, ls=":",
+                              label=r"vanilla RNN $\|\partial h_T/\partial h_k\|$"),
                   "cell": dict(color=GATE_COLORS["f"], lw=2, label=r"LSTM $\|\partial c_T/\partial c_k\|$"),
                   "carousel": dict(color="k", lw=1.2, ls="--",
                                    label=r"carousel: $f_{k+1} \cdots f_T$ (largest unit)")}
