@@ -5,9 +5,11 @@ For every explorer at its default settings, set one control programmatically ``-
 The observer runs synchronously, so the time of ``control.value = v`` covers the whole update:
 compute, artist updates, drawing, PNG encoding and handing the bytes to the ``Image`` widget.
 Prints p50 / p95 / max in milliseconds per explorer and control; exits 1 if any p95 exceeds
-``--budget`` ms (100 by default).
+``--budget`` ms (100 by default). This is where widget speed is checked: the test suite has no
+timed assertions (a loaded machine would make them fail for no bug). ``--demo`` measures in demo
+mode (larger figures for a projector: more pixels to draw and encode).
 
-    MPLBACKEND=Agg .venv/bin/python benchmarks/bench_widgets.py [--n 60] [--budget 100]
+    MPLBACKEND=Agg .venv/bin/python benchmarks/bench_widgets.py [--n 60] [--budget 100] [--demo]
 """
 from __future__ import annotations
 
@@ -71,7 +73,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=60, help="updates per control (default 60)")
     ap.add_argument("--budget", type=float, default=100.0, help="p95 budget in ms (default 100)")
+    ap.add_argument("--demo", action="store_true", help="measure in demo mode (projector size)")
     args = ap.parse_args(argv)
+    if args.demo:
+        from rnncourse.viz import demo_mode
+        demo_mode(True)
     explorers = build_all()
     rows = []
     for name, (ex, sweeps) in explorers.items():

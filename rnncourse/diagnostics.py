@@ -1,4 +1,4 @@
-"""The quantities the lessons' explorers show, as pure functions (lessons 1 and 3 to 6).
+"""The quantities the lessons' explorers show, as pure functions (used by lessons 0 to 7).
 
 Nothing here draws or keeps state: every function takes arrays and returns arrays (or small
 NamedTuples of arrays), so the same numbers can be asserted in tests, printed in a notebook and
@@ -35,9 +35,9 @@ from .nn.rnn import rnn_step_backward, rnn_step_forward
 
 __all__ = [
     "recurrent_matrix", "spectral_radius", "spectral_norm", "run_rnn",
-    "step_jacobians", "jacobian_products", "jacobian_norms",
+    "step_jacobians", "jacobian_products", "jacobian_norms", "linear_regime_norms",
     "saturation_fraction", "saturation_per_step", "mean_tanh_derivative",
-    "BPTTTrace", "bptt_trace", "truncation_errors", "bptt_cache_floats",
+    "BPTTTrace", "bptt_trace", "truncation_error", "truncation_errors", "bptt_cache_floats",
     "angle_degrees", "ClipComparison", "compare_clipping",
     "param_count_rnn", "param_count_unrolled",
 ]
@@ -45,12 +45,15 @@ __all__ = [
 
 # --------------------------------------------------------------------------- matrices
 
-def recurrent_matrix(H, radius=1.0, kind="normal", rng=0):
+def recurrent_matrix(H, radius=1.0, kind="gaussian", rng=0):
     """A recurrent matrix ``Wh (H, H)`` whose spectral radius is exactly ``radius``.
 
-    ``kind``: "normal" (Gaussian entries, rescaled), "orthogonal" (every eigenvalue has modulus 1
-    before scaling, so all singular values equal ``radius``) or "identity" (``radius * I``).
-    ``radius = 0`` gives the zero matrix (the recurrence is switched off).
+    ``kind``: "gaussian" (independent Gaussian entries, rescaled; such a matrix is almost surely
+    *non-normal*: its eigenvectors are not orthogonal, so its spectral norm is larger than its
+    spectral radius and a product of a few copies can grow before it shrinks), "orthogonal" (every
+    eigenvalue has modulus 1 before scaling, so all singular values equal ``radius``) or
+    "identity" (``radius * I``). "normal" is an older name for "gaussian" (it clashed with the
+    "normal matrix" of linear algebra). ``radius = 0`` gives the zero matrix.
     """
     if not (np.isscalar(radius) and radius >= 0):
         raise ValueError(f"radius must be a number >= 0, got {radius!r}")
@@ -59,8 +62,8 @@ def recurrent_matrix(H, radius=1.0, kind="normal", rng=0):
         return radius * np.eye(H)
     if kind == "orthogonal":
         return orthogonal(H, rng, gain=radius)
-    if kind != "normal":
-        raise ValueError(f"kind must be 'normal', 'orthogonal' or 'identity', got {kind!r}")
+    if kind not in ("gaussian", "normal"):
+        raise ValueError(f"kind must be 'gaussian', 'orthogonal' or 'identity', got {kind!r}")
     W = rng.normal(size=(H, H))
     return W * (radius / spectral_radius(W))
 
@@ -104,6 +107,15 @@ def jacobian_products(h, Wh):
         for k in range(T - 1, -1, -1):
             P[k] = P[k + 1] @ J[k]
     return P
+
+
+def linear_regime_norms(rho, T):
+    """``(T+1,)``: ``rho ** (T - k)`` for ``k = 0..T``, what ``||dh_T/dh_k||`` would be if every
+    unit stayed linear (``tanh' = 1``) and ``Wh`` stretched every direction by its spectral radius
+    ``rho`` (exact for an orthogonal or identity ``Wh``). Overflow gives ``inf``."""
+    k = np.arange(T + 1)
+    with np.errstate(over="ignore"):
+        return float(rho) ** (T - k).astype(np.float64)
 
 
 def jacobian_norms(h, Wh, ord=2):
@@ -204,14 +216,20 @@ def bptt_trace(x, Wx, Wh, b, dh, h0=None, k=None):
     return BPTTTrace(np.stack(hs, axis=1), dh_total, dh_next_all, dWh_terms, dWx, dWh, db, dh_next)
 
 
+def truncation_error(dWh_truncated, dWh_full):
+    """Relative error ``||dWh_k - dWh|| / ||dWh||`` (Frobenius norms) of one truncated gradient
+    against the full one; 0 when both are zero."""
+    full = np.asarray(dWh_full, dtype=np.float64)
+    diff = np.asarray(dWh_truncated, dtype=np.float64) - full
+    return float(np.linalg.norm(diff) / max(np.linalg.norm(full), 1e-300))
+
+
 def truncation_errors(x, Wx, Wh, b, dh, ks, h0=None):
-    """Relative error ``||dWh_k - dWh|| / ||dWh||`` of truncated BPTT for every window in ``ks``.
-    Uses the core's ``rnn_backward`` for the full gradient. Returns ``(len(ks),)``."""
+    """``truncation_error`` of truncated BPTT for every window in ``ks``. Uses the core's
+    ``rnn_backward`` for the full gradient. Returns ``(len(ks),)``."""
     _, cache = rnn_forward(x, h0, Wx, Wh, b)
     full = rnn_backward(dh, cache)[3]
-    denom = max(np.linalg.norm(full), 1e-300)
-    return np.array([np.linalg.norm(bptt_trace(x, Wx, Wh, b, dh, h0, int(k)).dWh - full) / denom
-                     for k in ks])
+    return np.array([truncation_error(bptt_trace(x, Wx, Wh, b, dh, h0, int(k)).dWh, full) for k in ks])
 
 
 def bptt_cache_floats(N, T, D, H, k=None):
@@ -295,7 +313,41 @@ def train_with_snapshots(model, task, steps=200, every=10, **train_kwargs):
     return hist, snapshots
 
 
-__all__.append("train_with_snapshots")
+def readout_values(model, x, y, loss):
+    """What the training explorer plots for a batch: ``(N, T)`` values read from the model.
+
+    ``loss="mse"``: the first output (a regression value). Otherwise the softmax of the scores,
+    and for two classes ``P(class 1)``, for more ``P(correct class)`` (the probability the model
+    gives the target ``y (N, T)``).
+    """
+    from .nn import predict, softmax
+
+    scores = predict(model, x)
+    if loss == "mse":
+        return scores[..., 0]
+    p = softmax(scores, axis=-1)
+    if p.shape[-1] == 2:
+        return p[..., 1]
+    return np.take_along_axis(p, np.asarray(y)[..., None], axis=-1)[..., 0]
+
+
+def readout_error(values, target, mask, loss, n_classes):
+    """The error of one sequence as the training explorer reports it, over the steps with
+    ``mask > 0``: the mean squared error for ``loss="mse"``; otherwise the fraction of wrong steps
+    (two classes: ``|P(class 1) - target| > 0.5``; more: ``P(correct class) < 0.5``). ``values``,
+    ``target``, ``mask (T,)`` as from ``readout_values`` and the batch. NaN if no step counts."""
+    values, target = np.asarray(values, dtype=np.float64), np.asarray(target, dtype=np.float64)
+    on = np.asarray(mask) > 0
+    if not on.any():
+        return float("nan")
+    if loss == "mse":
+        return float(np.mean((values[on] - target[on]) ** 2))
+    if n_classes == 2:
+        return float(np.mean(np.abs(values[on] - target[on]) > 0.5))
+    return float(np.mean(values[on] < 0.5))
+
+
+__all__ += ["train_with_snapshots", "readout_values", "readout_error"]
 
 
 # --------------------------------------------------------------------------- LSTM (lesson 5)
@@ -417,6 +469,22 @@ def pulse_memory(h_with, h_without):
                           axis=-1)
 
 
+def gru_direct_path(memory, z, start):
+    """``(T,)``: how much of a pulse the GRU state keeps along its direct path alone.
+
+    ``h_t = (1 - z_t) n_t + z_t h_{t-1}``: a difference in ``h`` at step ``start + 1`` (index
+    ``start``) reaches step ``t`` through the direct term multiplied by ``z_{start+2} ... z_t``.
+    Returns ``memory[start]`` times that product for the unit that keeps most, and NaN before
+    ``start``. ``memory (T,)`` as from ``pulse_memory``, ``z (T, H)``.
+    """
+    memory = np.asarray(memory, dtype=np.float64)
+    z = np.asarray(z, dtype=np.float64)
+    out = np.full(len(memory), np.nan)
+    keep = np.r_[1.0, np.cumprod(z[start + 1:], axis=0).max(axis=1)]      # (T - start,)
+    out[start:] = memory[start] * keep
+    return out
+
+
 def half_life(memory, start):
     """Steps after index ``start`` until ``memory`` first drops below half of ``memory[start]``;
     ``None`` if it never does within the sequence."""
@@ -439,7 +507,8 @@ def param_count_gru(D, H):
 
 
 __all__ += ["LSTMRun", "run_lstm", "lstm_cell_jacobians", "forget_products", "matrix_norms",
-            "GRURun", "run_gru", "pulse_memory", "half_life", "param_count_lstm", "param_count_gru"]
+            "GRURun", "run_gru", "pulse_memory", "gru_direct_path", "half_life", "param_count_lstm",
+            "param_count_gru"]
 
 
 # --------------------------------------------------------------------------- long range (lesson 7)

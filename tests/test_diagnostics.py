@@ -10,14 +10,14 @@ def _rnn(seed=0, N=2, T=7, D=3, H=5, radius=0.9):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(N, T, D))
     Wx = rng.normal(scale=0.5, size=(D, H))
-    Wh = dg.recurrent_matrix(H, radius, "normal", rng)
+    Wh = dg.recurrent_matrix(H, radius, "gaussian", rng)
     b = rng.normal(scale=0.1, size=H)
     h0 = rng.normal(scale=0.5, size=(N, H))
     dh = rng.normal(size=(N, T, H))
     return x, Wx, Wh, b, h0, dh
 
 
-@pytest.mark.parametrize("kind", ["normal", "orthogonal", "identity"])
+@pytest.mark.parametrize("kind", ["gaussian", "normal", "orthogonal", "identity"])
 @pytest.mark.parametrize("radius", [0.0, 0.5, 1.3])
 def test_recurrent_matrix_has_requested_radius(kind, radius):
     W = dg.recurrent_matrix(6, radius, kind, rng=1)

@@ -66,9 +66,16 @@ def test_forget_products():
 
 # ---------------------------------------------------------------------------- explorer, lesson 5
 
+# Built once per module, reset to the defaults before every test (so tests run in any order).
+
 @pytest.fixture(scope="module")
-def lstm_ex():
+def _lstm_ex():
     return W.lstm_gate_explorer()
+
+
+@pytest.fixture
+def lstm_ex(_lstm_ex):
+    return _lstm_ex.reset()
 
 
 def test_lstm_explorer_forget_bias_keeps_the_gradient(lstm_ex):
@@ -83,7 +90,6 @@ def test_lstm_explorer_forget_bias_keeps_the_gradient(lstm_ex):
     np.testing.assert_allclose(s["carousel"][0], np.prod(s["f"], axis=0).max())
     assert not np.allclose(ex.artists["grad"]["carousel"].get_ydata(), plotted)
     np.testing.assert_allclose(ex.artists["gates"]["f"].get_ydata(), s["f"].mean(axis=1))
-    ex.controls["forget_bias"].value = 1.0
 
 
 def test_lstm_explorer_zero_Wh_leaves_only_the_carousel(lstm_ex):
@@ -92,7 +98,6 @@ def test_lstm_explorer_zero_Wh_leaves_only_the_carousel(lstm_ex):
     ex.controls["recurrent"].value = "zero"
     np.testing.assert_allclose(ex.state["cell_norms"], ex.state["carousel"], rtol=1e-10)
     np.testing.assert_allclose(ex.artists["grad"]["cell"].get_ydata(), ex.state["cell_norms"])
-    ex.controls["recurrent"].value = "as initialised"
 
 
 def test_lstm_explorer_input_bias_controls_writing_not_keeping(lstm_ex):
@@ -104,8 +109,6 @@ def test_lstm_explorer_input_bias_controls_writing_not_keeping(lstm_ex):
     np.testing.assert_allclose(ex.state["carousel"], car, rtol=0.2)       # barely moves
     line = ex.artists["cell"][0]
     np.testing.assert_allclose(line.get_ydata(), ex.state["c"][:, 0])
-    ex.controls["input_bias"].value = 0.0
-    ex.controls["forget_bias"].value = 1.0
 
 
 # ---------------------------------------------------------------------------- diagnostics, lesson 6
@@ -138,8 +141,13 @@ def test_half_life_and_pulse_memory():
 # ---------------------------------------------------------------------------- explorer, lesson 6
 
 @pytest.fixture(scope="module")
-def gru_ex():
+def _gru_ex():
     return W.gru_memory_explorer()
+
+
+@pytest.fixture
+def gru_ex(_gru_ex):
+    return _gru_ex.reset()
 
 
 def test_gru_explorer_update_bias_lengthens_memory(gru_ex):
@@ -156,7 +164,6 @@ def test_gru_explorer_update_bias_lengthens_memory(gru_ex):
     np.testing.assert_allclose(ex.artists["gates"]["z"].get_ydata(), s["z"].mean(axis=1))
     ex.controls["update_bias"].value = 6.0
     assert ex.state["half_life"] is None and "> 55" in ex.artists["text"].get_text()
-    ex.controls["update_bias"].value = 0.0
 
 
 def test_gru_explorer_saturated_update_gate_copies(gru_ex):
@@ -174,8 +181,6 @@ def test_gru_explorer_reset_gate(gru_ex):
     assert ex.state["mean_r"] < 0.05
     ex.controls["reset_bias"].value = 4.0
     assert ex.state["memory"][-1] > 10 * low
-    ex.controls["reset_bias"].value = 0.0
-    ex.controls["update_bias"].value = 0.0
 
 
 # ---------------------------------------------------------------------------- textgen, lesson 7

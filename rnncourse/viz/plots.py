@@ -16,6 +16,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from . import style
+
 __all__ = [
     "COLORS", "set_log_ylim", "plain_log_labels", "marker_segments",
     "draw_hidden_heatmap", "update_hidden_heatmap",
@@ -30,8 +32,8 @@ __all__ = [
     "draw_clipping", "update_clipping",
 ]
 
-COLORS = {"full": "0.35", "main": "tab:blue", "alt": "tab:orange", "third": "tab:green",
-          "ref": "tab:red", "target": "0.2"}
+# One palette for the whole course (Okabe-Ito, colour-blind safe): see ``rnncourse.viz.style``.
+COLORS = style.COLORS
 
 
 def _animate(artists):
@@ -418,12 +420,11 @@ def update_curves(artists, ys):
         line.set_ydata(_positive(y) if line.axes.get_yscale() == "log" else y)
 
 
-def draw_unit_traces(ax, v, ylim=None, ylabel="value", cmap="tab10"):
+def draw_unit_traces(ax, v, ylim=None, ylabel="value"):
     """One line per unit: ``v (T, H)`` over ``t = 1..T`` (for cell states and hidden states)."""
-    import matplotlib as mpl
     T, H = v.shape
     t = np.arange(1, T + 1)
-    colors = mpl.colormaps[cmap](np.arange(H) % 10)
+    colors = style.unit_colors(H)
     lines = {}
     for j in range(H):
         lines[j], = ax.plot(t, v[:, j], color=colors[j], lw=1.2, alpha=0.85)
@@ -453,29 +454,5 @@ def update_marker(artists, x):
     artists["marker"].set_xdata([x, x])
 
 
-def draw_probability_bars(ax, labels, p, highlight=None, ylim=(0, 1)):
-    """Bars of a probability distribution over ``labels`` (e.g. the next character); the bar at
-    index ``highlight`` is coloured differently (e.g. the arg max). Returns ``{"bars", ...}``."""
-    x = np.arange(len(labels))
-    bars = ax.bar(x, p, color=COLORS["main"], width=0.8)
-    ax.set_xticks(x)
-    ax.set_xticklabels([repr(c)[1:-1] if c != " " else "␣" for c in labels])
-    ax.set_xlim(-0.6, len(labels) - 0.4)
-    ax.set_ylim(*ylim)
-    ax.set_ylabel("probability")
-    ax.grid(alpha=0.3, axis="y")
-    for b in bars:
-        b.set_animated(True)
-    out = {"bars": list(bars)}
-    update_probability_bars(out, p, highlight)
-    return out
-
-
-def update_probability_bars(artists, p, highlight=None):
-    for i, bar in enumerate(artists["bars"]):
-        bar.set_height(p[i])
-        bar.set_color(COLORS["alt"] if i == highlight else COLORS["main"])
-
-
 __all__ += ["draw_curves", "update_curves", "draw_unit_traces", "update_unit_traces",
-            "draw_marker", "update_marker", "draw_probability_bars", "update_probability_bars"]
+            "draw_marker", "update_marker"]
