@@ -70,14 +70,16 @@ def test_no_torch_dependency_and_no_upper_pins():
     assert not any("<" in r for r in reqs), "upper pins need a stated reason"
 
 
-def test_package_imports_silently_and_data_ships(capsys):
+def test_package_imports_silently_and_data_ships():
+    """In a fresh interpreter (this one has imported the package long ago): no output, no warning."""
     import importlib.resources
+    import subprocess
 
-    import rnncourse
-    import rnncourse.nn
-    import rnncourse.tasks  # noqa: F401
-
-    assert capsys.readouterr().out == ""
+    code = "import rnncourse, rnncourse.nn, rnncourse.tasks, rnncourse.workspace, rnncourse.cli"
+    r = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True,
+                       timeout=120, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert (r.stdout, r.stderr) == ("", ""), f"importing the package printed {r.stdout!r} {r.stderr!r}"
     assert (importlib.resources.files("rnncourse") / "data" / "corpus.txt").is_file()
 
 
