@@ -183,7 +183,7 @@ def course_env(base=None):
 def links(repo, hub=None, branch="main", path=WELCOME):
     """``[(name, url)]``: how students open the bundle in ``repo`` (a git URL) on a hub, Binder, Colab.
 
-    nbgitpuller clones ``repo`` into ``~/<repository name>`` on the student's first click and merges
+    nbgitpuller clones ``repo`` into ``~/<repository name>`` (without ``.git``) on the student's first click and merges
     updates on later clicks (a file the student changed is kept). Binder and Colab links exist only
     for GitHub repositories; Colab runs one notebook and needs ``!pip install rnncourse`` first.
     """
@@ -198,8 +198,9 @@ def links(repo, hub=None, branch="main", path=WELCOME):
         h = urlparse(hub)
         if h.scheme not in ("https", "http") or not h.netloc:
             raise ValueError(f"hub must be a URL such as https://hub.example.edu, got {hub!r}")
-        query = urlencode({"repo": repo, "branch": branch, "urlpath": f"lab/tree/{name}/{path}"},
-                          quote_via=quote)
+        # nbgitpuller would name the folder after the URL's last part, ".git" included: name it
+        query = urlencode({"repo": repo, "branch": branch, "targetpath": name,
+                           "urlpath": f"lab/tree/{name}/{path}"}, quote_via=quote)
         out.append(("nbgitpuller", f"{hub.rstrip('/')}/hub/user-redirect/git-pull?{query}"))
     parts = url.path.strip("/").removesuffix(".git").split("/")
     if url.netloc == "github.com" and len(parts) == 2:

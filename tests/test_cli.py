@@ -170,7 +170,7 @@ def test_release_link_and_python_dash_m(tmp_path, capsys):
     lines = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines() if not line.startswith("("))
     assert lines == {
         "nbgitpuller": "https://hub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Funi"
-                       "%2Frnn-student.git&branch=spring&urlpath=lab%2Ftree%2Frnn-student%2Fnotebooks"
+                       "%2Frnn-student.git&branch=spring&targetpath=rnn-student&urlpath=lab%2Ftree%2Frnn-student%2Fnotebooks"
                        "%2F00_welcome.ipynb",
         "binder": "https://mybinder.org/v2/gh/uni/rnn-student/spring?urlpath=lab%2Ftree%2Fnotebooks"
                   "%2F00_welcome.ipynb",

@@ -21,10 +21,10 @@ def _pyproject():
     return tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
-def _environment_deps():
+def _environment_deps(path=ROOT / "environment.yml"):
     """The conda and pip entries of environment.yml (a simple list format; no YAML library needed)."""
     conda, pip, in_pip, section = [], [], False, None
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    for line in Path(path).read_text().splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         top = re.match(r"^(\w[\w-]*):", line)
@@ -100,3 +100,32 @@ def test_package_data_patterns_cover_every_shipped_file():
     for f in data:
         rel = f.relative_to(ROOT / "rnncourse").as_posix()
         assert any(fnmatch.fnmatch(rel, pat) for pat in patterns), f"{rel} is not in package-data {patterns}"
+
+
+def test_binder_environment_matches_and_installs_the_course():
+    """binder/ hides the root's environment.yml from repo2docker: the same packages plus nbgitpuller,
+    the course installed by postBuild, one BLAS thread set by start."""
+    conda, pip = _environment_deps()
+    b_conda, b_pip = _environment_deps(ROOT / "binder" / "environment.yml")
+    hub = {_name(r): r for r in _pyproject()["project"]["optional-dependencies"]["hub"]}
+    extra = sorted(set(b_conda) - set(conda))
+    assert set(conda) <= set(b_conda) and extra == [hub["nbgitpuller"]], extra
+    assert b_pip == [], "binder/postBuild installs the course, once the repository is in the image"
+    post, start = (ROOT / "binder" / "postBuild"), (ROOT / "binder" / "start")
+    assert "pip install" in post.read_text() and "rm -rf solutions" in post.read_text()
+    assert "OPENBLAS_NUM_THREADS=1" in start.read_text() and 'exec "$@"' in start.read_text()
+    import os
+    assert os.access(post, os.X_OK) and os.access(start, os.X_OK)
+
+
+def test_wheel_build_hook_and_workspace_ship_the_same_files():
+    """setup.py (the wheel) and rnncourse.workspace (init, release) agree on what a student gets."""
+    import ast
+
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    course = next(ast.literal_eval(n.value) for n in ast.walk(tree)
+                  if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", None) == "COURSE")
+    src = (ROOT / "rnncourse" / "workspace.py").read_text()
+    for folder, patterns in course.items():
+        assert f'("{folder}", {patterns!r})'.replace("'", '"') in src, (folder, patterns)
+    assert "solutions" not in course
