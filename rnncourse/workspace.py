@@ -43,11 +43,11 @@ This folder is yours. Everything you save here stays here.
 - `notebooks/` holds the lessons. Start with `notebooks/00_welcome.ipynb`.
 - `exercises/` holds the exercise notebooks. Each lesson ends with a link to its exercise.
 
-Open the course with
+Open the course (in the folder that holds this one) with
 
     rnncourse lab {dirname}
 
-Update the course after `pip install --upgrade rnncourse` with
+After installing a new version of the course (`pip install ...` again), update this folder with
 
     rnncourse init {dirname}
 
