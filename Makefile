@@ -13,6 +13,7 @@ export MKL_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 # make lab works in a git-ignored copy of the lessons, so the committed notebooks stay clean
 WORKSPACE ?= rnncourse-workspace
+LAB_ARGS ?=
 
 .PHONY: lab test exercises grade bench clean
 
@@ -27,7 +28,7 @@ $(STAMP): pyproject.toml
 # changed in the workspace but writes the new version beside it)
 lab: $(STAMP)
 	$(BIN)/rnncourse init $(WORKSPACE)
-	$(BIN)/rnncourse lab $(WORKSPACE)
+	$(BIN)/rnncourse lab $(WORKSPACE) $(LAB_ARGS)
 
 ## test: the whole test suite (unit, golden, widgets, grading, every notebook through nbval)
 test: $(STAMP)
