@@ -1,8 +1,9 @@
 """The ``rnncourse`` command (also ``python -m rnncourse``).
 
 Students:
-    rnncourse init [DIR]               copy the lessons and exercises into DIR (default ./rnncourse-workspace);
-                                       run again after an update: a file you changed is never overwritten
+    rnncourse init [DIR]               copy the lessons and exercises into DIR (default
+                                       ./rnncourse-workspace); run it again after an update:
+                                       a file you changed is never overwritten
     rnncourse lab [DIR] [JUPYTER ARGS] open JupyterLab in the workspace on the welcome notebook
     rnncourse doctor [DIR]             is this machine ready to run the course? (one line per problem)
 Instructors:
@@ -68,7 +69,8 @@ def _lab(args):
         print(f"created the workspace {target}: {_summary(actions)}")
     elif manifest.get("version") != ws.rnncourse.__version__:
         print(f"the lessons in {target} are from rnncourse {manifest.get('version')}, this is "
-              f"{ws.rnncourse.__version__}: run  rnncourse init {args.dir}  to update (your changes are kept)")
+              f"{ws.rnncourse.__version__}: run  rnncourse init {args.dir}  to update "
+              "(your changes are kept)")
     cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={target}"]
     if not any(a.startswith("--ServerApp.default_url") or not a.startswith("-") for a in args.extra):
         cmd.append(ws.WELCOME)        # a path relative to the root: JupyterLab opens it on start
@@ -120,7 +122,8 @@ except Exception as exc:
 report["env"] = {v: os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")}
 try:
     from threadpoolctl import threadpool_info
-    report["blas_threads"] = sorted({p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"})
+    report["blas_threads"] = sorted({p["num_threads"] for p in threadpool_info()
+                                     if p.get("user_api") == "blas"})
 except ImportError:
     pass
 print("RNNCOURSE-DOCTOR " + json.dumps(report))
@@ -216,7 +219,8 @@ def _doctor(args):
                            f"{sys.executable} -m ipykernel install --user  makes it use this Python")
         elif report["version"] != rnncourse.__version__:
             fail("kernel", f"the python3 kernel ({report['python']}) has rnncourse {report['version']}, "
-                           f"this command {rnncourse.__version__}: {sys.executable} -m ipykernel install --user")
+                           f"this command {rnncourse.__version__}: "
+                           f"{sys.executable} -m ipykernel install --user")
         else:
             ok("kernel", f"starts; rnncourse {report['version']} ({report['python']})")
         if report.get("png_bytes", 0) > 100:
@@ -236,7 +240,8 @@ def _doctor(args):
             fail("threads", f"BLAS runs {threads} threads although OPENBLAS_NUM_THREADS=1: "
                             "set it before Python starts (rnncourse lab does)")
         else:
-            ok("threads", "one BLAS thread per kernel" + ("" if threads else " (OPENBLAS/MKL/OMP_NUM_THREADS=1)"))
+            ok("threads", "one BLAS thread per kernel"
+               + ("" if threads else " (OPENBLAS/MKL/OMP_NUM_THREADS=1)"))
     place = Path(args.dir) if args.dir else None
     if place is None:
         for candidate in (Path(ws.DEFAULT_DIR), Path(".")):
@@ -250,8 +255,9 @@ def _doctor(args):
         if manifest is None:
             fail("workspace", f"{place} is not an rnncourse workspace: rnncourse init {place}")
         elif manifest.get("version") != rnncourse.__version__:
-            fail("workspace", f"the lessons in {place} are from rnncourse {manifest.get('version')}, the package "
-                              f"is {rnncourse.__version__}: rnncourse init {place}  (keeps your changes)")
+            fail("workspace", f"the lessons in {place} are from rnncourse {manifest.get('version')}, "
+                              f"the package is {rnncourse.__version__}: rnncourse init {place}  "
+                              "(keeps your changes)")
         else:
             ok("workspace", f"{place.resolve()} has the lessons of rnncourse {manifest['version']}")
     if problems:
@@ -318,7 +324,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="rnncourse", description="The rnncourse command line.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("init", help="create or update your workspace (never overwrites your changes)")
-    p.add_argument("dir", nargs="?", default=ws.DEFAULT_DIR, help=f"workspace folder (default {ws.DEFAULT_DIR})")
+    p.add_argument("dir", nargs="?", default=ws.DEFAULT_DIR,
+                   help=f"workspace folder (default {ws.DEFAULT_DIR})")
     p.set_defaults(fn=_init)
     p = sub.add_parser("lab", help="open JupyterLab in your workspace on the welcome notebook")
     p.add_argument("dir", nargs="?", default=ws.DEFAULT_DIR)
@@ -358,7 +365,8 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         if argv[:1] == ["lab"]:
-            # everything after "lab [DIR]" goes to jupyter lab untouched (argparse would reject "--no-browser")
+            # everything after "lab [DIR]" goes to jupyter lab untouched
+            # (argparse would reject "--no-browser")
             d, extra = _lab_argv(argv[1:])
             return _lab(argparse.Namespace(dir=d, extra=extra))
         args = ap.parse_args(argv)

@@ -101,7 +101,7 @@ def bundle_files():
     for folder, patterns in (("notebooks", ("*.ipynb", "*.md")), ("exercises", ("ex*.ipynb", "*.md"))):
         for pattern in patterns:
             for p in sorted((root / folder).glob(pattern)):
-                if p.name.endswith(".new.ipynb") or ".new." in p.name:
+                if ".new." in p.name:
                     continue            # a maintainer's unmerged generator output, not course material
                 files[f"{folder}/{p.name}"] = p.read_text(encoding="utf-8")
     if WELCOME not in files:
@@ -183,9 +183,10 @@ def course_env(base=None):
 def links(repo, hub=None, branch="main", path=WELCOME):
     """``[(name, url)]``: how students open the bundle in ``repo`` (a git URL) on a hub, Binder, Colab.
 
-    nbgitpuller clones ``repo`` into ``~/<repository name>`` (without ``.git``) on the student's first click and merges
-    updates on later clicks (a file the student changed is kept). Binder and Colab links exist only
-    for GitHub repositories; Colab runs one notebook and needs ``!pip install rnncourse`` first.
+    nbgitpuller clones ``repo`` into ``~/<repository name>`` (without ``.git``) on the student's
+    first click and merges updates on later clicks (a file the student changed is kept). Binder and
+    Colab links exist only for GitHub repositories; Colab runs one notebook and needs
+    ``!pip install rnncourse`` first.
     """
     from urllib.parse import quote, urlencode, urlparse
 
