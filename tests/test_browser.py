@@ -3,8 +3,10 @@ the explorer's picture changes.
 
 Needs Debian's chromium (``/usr/bin/chromium``; ``.ci/run`` installs it) and the ``playwright``
 Python package; skipped with the reason otherwise. The server listens on 127.0.0.1 only and serves
-a *copy* of the lessons, with every Jupyter config/runtime directory inside the test's temp folder,
-so nothing is written back into the repository or the user's home.
+a student workspace made by ``rnncourse.workspace.sync`` (the layout ``rnncourse init`` gives:
+``notebooks/`` beside ``exercises/``), with every Jupyter config/runtime directory inside the test's
+temp folder, so nothing is written back into the repository or the user's home. The lesson's closing
+"Exercise:" link must open the exercise notebook.
 """
 import json
 import os
@@ -18,9 +20,12 @@ from pathlib import Path
 
 import pytest
 
+from rnncourse.workspace import sync
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("RNNCOURSE_CHROMIUM", "/usr/bin/chromium")
-LESSON = "01_recurrence.ipynb"
+LESSON = "notebooks/01_recurrence.ipynb"
+EXERCISE = "ex1_recurrence.ipynb"
 
 pytestmark = pytest.mark.browser
 
@@ -45,8 +50,8 @@ def _free_port():
 
 @pytest.fixture
 def lab(tmp_path):
-    root = tmp_path / "course"
-    shutil.copytree(ROOT / "notebooks", root)
+    root = tmp_path / "rnncourse-workspace"
+    sync(root, log=lambda message: None)
     env = dict(os.environ)
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
                 "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR", "JUPYTER_DATA_DIR_UNUSED"):
@@ -130,5 +135,13 @@ def test_lesson_runs_and_slider_redraws_the_plot(lab):
             if os.environ.get("RNNCOURSE_SCREENSHOT"):   # for a human look: where the explorer is
                 handle.scroll_into_view_if_needed()
                 page.screenshot(path=os.environ["RNNCOURSE_SCREENSHOT"])
+            # the closing "Exercise:" link opens the exercise notebook (it did nothing when Jupyter was
+            # rooted at notebooks/)
+            link = page.locator(f'.jp-RenderedMarkdown a[href*="{EXERCISE}"]').first
+            link.scroll_into_view_if_needed()
+            link.click()
+            page.wait_for_selector(f'.lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current:has-text("{EXERCISE}")',
+                                   timeout=60_000)
+            page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", timeout=60_000)
         finally:
             browser.close()

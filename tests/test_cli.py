@@ -1,27 +1,201 @@
-"""The command line's plumbing that other tests do not reach: `rnncourse lab` and `doctor`."""
+"""The command line: the student workspace (init, lab), doctor, release, link, and clear errors.
+
+A built wheel installed into a clean venv is tested from the outside in tests/test_wheel.py.
+"""
+import json
+import re
 import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
 from rnncourse import cli
+from rnncourse import workspace as ws
+
+ROOT = Path(__file__).resolve().parents[1]
+LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
-def test_lab_opens_the_welcome_notebook_from_the_course_folder(monkeypatch):
+def _links(path):
+    """Relative link targets in a notebook's markdown cells or a markdown file."""
+    if path.suffix == ".ipynb":
+        nb = json.loads(path.read_text())
+        texts = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    else:
+        texts = [path.read_text()]
+    return [t.split("#")[0] for text in texts for t in LINK.findall(text)
+            if not re.match(r"^[a-z]+:", t) and not t.startswith("#")]
+
+
+def test_init_ships_lessons_and_exercises_without_solutions(tmp_path, capsys):
+    assert cli.main(["init", str(tmp_path / "ws")]) == 0
+    out = capsys.readouterr().out
+    w = tmp_path / "ws"
+    lessons = sorted(p.name for p in (w / "notebooks").glob("*.ipynb"))
+    exercises = sorted(p.name for p in (w / "exercises").glob("*.ipynb"))
+    assert lessons == sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert exercises == sorted(p.name for p in (ROOT / "exercises").glob("ex*.ipynb")
+                               if ".new." not in p.name)
+    assert {p.name for p in (w / "notebooks").glob("*.md")} == {p.name for p in (ROOT / "notebooks").glob("*.md")}
+    assert (w / "README.md").is_file() and "rnncourse lab ws" in (w / "README.md").read_text()
+    assert not list(w.rglob("*solution*")) and not (w / "solutions").exists()
+    # no code cell of a shipped notebook holds a solution region
+    code = ["".join(c["source"]) for p in w.rglob("*.ipynb") for c in json.loads(p.read_text())["cells"]
+            if c["cell_type"] == "code"]
+    assert len(code) > 50 and not any(re.search(r"^\s*### END SOLUTION", c, re.M) for c in code)
+    manifest = json.loads((w / ws.MANIFEST).read_text())
+    assert manifest["version"] == ws.rnncourse.__version__ and "exercises/ex3_bptt.ipynb" in manifest["files"]
+    assert "written" in out and "rnncourse lab" in out
+
+
+def test_every_relative_link_resolves_inside_the_workspace(tmp_path):
+    ws.sync(tmp_path, log=lambda m: None)
+    checked = 0
+    for path in sorted(tmp_path.rglob("*")):
+        if path.suffix in (".ipynb", ".md"):
+            for target in _links(path):
+                assert (path.parent / target).resolve().is_file(), f"{path.relative_to(tmp_path)} links to {target}"
+                assert tmp_path.resolve() in (path.parent / target).resolve().parents, target
+                checked += 1
+    exercise_links = [t for p in (tmp_path / "notebooks").glob("*.ipynb") for t in _links(p) if "exercises/" in t]
+    assert len(exercise_links) >= 7 and checked > 10
+
+
+def test_update_never_overwrites_student_work(tmp_path, monkeypatch):
+    ws.sync(tmp_path, log=lambda m: None)
+    mine = tmp_path / "exercises" / "ex3_bptt.ipynb"
+    mine.write_text(mine.read_text().replace("raise NotImplementedError", "return 42", 1))
+    my_text = mine.read_text()
+    (tmp_path / "notebooks" / "02_training.ipynb").unlink()          # deleted: comes back
+    # the next release of the package changes two notebooks
+    real = ws.bundle_files()
+    changed = dict(real)
+    changed["exercises/ex3_bptt.ipynb"] = real["exercises/ex3_bptt.ipynb"].replace("dh", "dh ", 1)
+    changed["notebooks/01_recurrence.ipynb"] = real["notebooks/01_recurrence.ipynb"] + " "
+    monkeypatch.setattr(ws, "bundle_files", lambda: changed)
+    said = []
+    actions = dict(ws.sync(tmp_path, log=said.append))
+    assert mine.read_text() == my_text, "the student's exercise was overwritten"
+    assert (tmp_path / "exercises" / "ex3_bptt.new.ipynb").read_text() == changed["exercises/ex3_bptt.ipynb"]
+    assert actions["exercises/ex3_bptt.ipynb"] == "beside"
+    assert len(said) == 1 and "ex3_bptt.new.ipynb" in said[0] and "kept your" in said[0]
+    assert actions["notebooks/01_recurrence.ipynb"] == "updated"
+    assert (tmp_path / "notebooks" / "01_recurrence.ipynb").read_text() == changed["notebooks/01_recurrence.ipynb"]
+    assert actions["notebooks/02_training.ipynb"] == "written"
+    # a third run still recognises the student's file as theirs
+    assert dict(ws.sync(tmp_path, log=said.append))["exercises/ex3_bptt.ipynb"] == "beside"
+    assert mine.read_text() == my_text
+
+
+def test_lab_opens_the_welcome_notebook_in_the_workspace(monkeypatch, tmp_path):
     seen = {}
 
-    def fake_call(cmd, cwd=None):
-        seen["cmd"], seen["cwd"] = cmd, cwd
+    def fake_call(cmd, cwd=None, env=None):
+        seen.update(cmd=cmd, cwd=cwd, env=env)
         return 0
 
     monkeypatch.setattr(subprocess, "call", fake_call)
-    assert cli.main(["lab", "--no-browser", "--port=9999"]) == 0
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    assert cli.main(["lab", "--no-browser", "--port=9999"]) == 0      # default folder, created
+    w = (tmp_path / ws.DEFAULT_DIR).resolve()
     cmd = seen["cmd"]
-    assert cmd[1:4] == ["-m", "jupyter", "lab"]
-    assert "notebooks/00_welcome.ipynb" in cmd and "--no-browser" in cmd and "--port=9999" in cmd
-    assert Path(seen["cwd"]) == cli.ROOT
-    assert (Path(seen["cwd"]) / "notebooks" / "00_welcome.ipynb").is_file()
+    assert cmd[1:4] == ["-m", "jupyter", "lab"] and f"--ServerApp.root_dir={w}" in cmd
+    assert ws.WELCOME in cmd and "--no-browser" in cmd and "--port=9999" in cmd
+    assert Path(seen["cwd"]) == w and (w / ws.WELCOME).is_file() and (w / "exercises").is_dir()
+    assert all(seen["env"][v] == "1" for v in ws.THREAD_VARS)
+    assert not (w / "solutions").exists()
+    assert cli.main(["lab", "other", "--", "--no-browser"]) == 0     # an explicit folder
+    assert Path(seen["cwd"]) == (tmp_path / "other").resolve() and "--no-browser" in seen["cmd"]
 
 
-def test_doctor_reports_ready(capsys):
-    assert cli.main(["doctor"]) in (0, None)
+def _last_line(capsys):
+    return capsys.readouterr().out.strip().splitlines()[-1]
+
+
+def test_doctor_says_ready_only_when_every_check_passes(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    for v in ws.THREAD_VARS:
+        monkeypatch.delenv(v, raising=False)
+    assert cli.main(["doctor"]) == 0
+    assert _last_line(capsys) == "ready"
+    # a shell that asks for many BLAS threads: one PROBLEM line saying what to do
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    assert cli.main(["doctor"]) == 1
     out = capsys.readouterr().out
-    assert "numpy" in out and "ready" in out
+    assert out.strip().splitlines()[-1].startswith("NOT ready")
+    assert [line for line in out.splitlines() if line.startswith("PROBLEM")] == [
+        "PROBLEM threads   the course expects one BLAS thread, but your shell sets OPENBLAS_NUM_THREADS=4: "
+        "unset them (rnncourse lab sets 1)"]
+
+
+def test_doctor_names_each_missing_piece(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    report = {"python": "py", "version": ws.rnncourse.__version__, "png_bytes": 5000, "ipywidgets": "8",
+              "env": {v: "1" for v in ws.THREAD_VARS}}
+    monkeypatch.setattr(cli, "_probe_kernel", lambda: dict(report))
+    assert cli.main(["doctor"]) == 0 and _last_line(capsys) == "ready"
+
+    def no_course():
+        raise ws.CourseNotFound("this rnncourse installation has no lessons: install a released wheel")
+
+    cases = [
+        ("lessons", lambda m: m.setattr(ws, "bundle_files", no_course)),
+        ("widgets", lambda m: m.setattr(cli, "_widgets_frontend", lambda: "pip install jupyterlab_widgets")),
+        ("kernel", lambda m: m.setattr(cli, "_probe_kernel", lambda: {**report, "version": "0.0.1"})),
+        ("plots", lambda m: m.setattr(cli, "_probe_kernel", lambda: {**report, "png_bytes": 0})),
+        ("threads", lambda m: m.setattr(cli, "_probe_kernel", lambda: {**report, "blas_threads": [1, 2]})),
+        ("version", lambda m: m.setattr(ws.rnncourse, "__version__", "9.9") or m.setattr(
+            cli, "_probe_kernel", lambda: {**report, "version": "9.9"})),
+        ("workspace", lambda m: m.chdir(ws.sync(tmp_path / "old", log=print) and tmp_path / "old") or (
+            tmp_path / "old" / ws.MANIFEST).write_text(json.dumps({"version": "0.0.1", "files": {}}))),
+    ]
+    for what, breakit in cases:
+        with monkeypatch.context() as m:
+            breakit(m)
+            assert cli.main(["doctor"]) == 1, what
+            out = capsys.readouterr().out
+            problems = [line for line in out.splitlines() if line.startswith("PROBLEM")]
+            assert len(problems) == 1 and problems[0].split()[1] == what, out
+            assert out.strip().splitlines()[-1].startswith("NOT ready")
+
+
+def test_release_link_and_python_dash_m(tmp_path, capsys):
+    assert cli.main(["release", "--out", str(tmp_path / "bundle")]) == 0
+    assert (tmp_path / "bundle" / ws.WELCOME).is_file() and not (tmp_path / "bundle" / "solutions").exists()
+    capsys.readouterr()
+    assert cli.main(["link", "--hub", "https://hub.example.edu/", "--repo",
+                     "https://github.com/uni/rnn-student.git", "--branch", "spring"]) == 0
+    lines = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines() if not line.startswith("("))
+    assert lines == {
+        "nbgitpuller": "https://hub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Funi"
+                       "%2Frnn-student.git&branch=spring&targetpath=rnn-student&urlpath=lab%2Ftree%2Frnn-student%2Fnotebooks"
+                       "%2F00_welcome.ipynb",
+        "binder": "https://mybinder.org/v2/gh/uni/rnn-student/spring?urlpath=lab%2Ftree%2Fnotebooks"
+                  "%2F00_welcome.ipynb",
+        "colab": "https://colab.research.google.com/github/uni/rnn-student/blob/spring/notebooks/00_welcome.ipynb",
+    }
+    assert cli.main(["link", "--repo", "rnn-student"]) == 2
+    assert "--repo" not in capsys.readouterr().out
+    r = subprocess.run([sys.executable, "-m", "rnncourse", "--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "init" in r.stdout and "doctor" in r.stdout
+
+
+def test_clear_errors_without_course_data(monkeypatch, tmp_path, capsys):
+    """An install without lessons or solutions says what to pass, and never writes into the package."""
+    monkeypatch.setattr(ws, "checkout_root", lambda: None)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["exercises"]) == 2
+    assert "--solutions DIR" in capsys.readouterr().err
+    package = Path(ws.rnncourse.__file__).parent
+    assert cli.main(["exercises", "--solutions", str(ROOT / "solutions"), "--out", str(package / "exercises")]) == 2
+    assert "inside the installed package" in capsys.readouterr().err and not (package / "exercises").exists()
+
+    def nowhere():
+        raise ws.CourseNotFound("this rnncourse installation has no lessons")
+
+    monkeypatch.setattr(ws, "course_root", nowhere)
+    assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "g")]) == 2
+    assert "has no lessons" in capsys.readouterr().err
+    assert cli.main(["init", str(tmp_path / "w")]) == 2 and not (tmp_path / "w").exists()

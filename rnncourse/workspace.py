@@ -1,0 +1,213 @@
+"""The student bundle and the student's workspace: a folder of their own, separate from the source.
+
+The bundle is what a student gets: the lessons (``notebooks/*.ipynb`` and ``notebooks/*.md``, for
+example the glossary), the exercise notebooks (``exercises/ex*.ipynb``, ``exercises/*.md``) and a
+short README. Never the solutions. ``notebooks/`` and ``exercises/`` stay sibling folders, so a
+lesson's link ``../exercises/ex1_recurrence.ipynb`` works in the workspace as in the repository.
+
+Where the bundle comes from:
+
+- in a source checkout (an editable install) it is read from the checkout's own folders;
+- in an installed wheel it is read from ``rnncourse/_course/``, which ``setup.py`` copies in at
+  build time (the repository keeps ``notebooks/`` and ``exercises/`` where they are).
+
+A student's work is never overwritten. ``DIR/.rnncourse.json`` records the package version and a
+SHA-256 hash of every file as it was shipped. When the workspace is updated, a file that still has
+its shipped hash is replaced; a file the student changed is kept and the new version is written
+beside it (``ex3_bptt.new.ipynb``), with a message saying so. A deleted file comes back.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import json
+import os
+from pathlib import Path
+
+import rnncourse
+
+__all__ = ["DEFAULT_DIR", "MANIFEST", "WELCOME", "CourseNotFound", "checkout_root", "course_root",
+           "bundle_files", "sync", "read_manifest", "course_env", "templates_dir", "solutions_dir"]
+
+DEFAULT_DIR = "rnncourse-workspace"
+MANIFEST = ".rnncourse.json"
+WELCOME = "notebooks/00_welcome.ipynb"
+#: the course's small matrices run faster and steadier on one BLAS thread (see the Makefile)
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+
+README = """\
+# Your rnncourse workspace
+
+This folder is yours. Everything you save here stays here.
+
+- `notebooks/` holds the lessons. Start with `notebooks/00_welcome.ipynb`.
+- `exercises/` holds the exercise notebooks. Each lesson ends with a link to its exercise.
+
+Open the course (in the folder that holds this one) with
+
+    rnncourse lab {dirname}
+
+After installing a new version of the course (`pip install ...` again), update this folder with
+
+    rnncourse init {dirname}
+
+An update never overwrites a file you changed. If a new version of a file you changed exists, it
+is written beside yours with `.new` in its name (for example `exercises/ex3_bptt.new.ipynb`), and
+the command tells you. A file you deleted comes back. `rnncourse doctor` checks that this computer
+can run the course.
+"""
+
+
+class CourseNotFound(RuntimeError):
+    """This installation carries no lessons (neither a source checkout nor a wheel with course data)."""
+
+
+def checkout_root():
+    """The source checkout this package is imported from (editable install), or None."""
+    root = Path(rnncourse.__file__).resolve().parents[1]
+    if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir():
+        return root
+    return None
+
+
+def course_root():
+    """The folder that holds ``notebooks/`` and ``exercises/``: the checkout, or the wheel's data."""
+    root = checkout_root()
+    if root is not None:
+        return root
+    packaged = Path(str(importlib.resources.files("rnncourse"))) / "_course"
+    if (packaged / "notebooks").is_dir():
+        return packaged
+    raise CourseNotFound(
+        f"this rnncourse installation ({Path(rnncourse.__file__).parent}) has no lessons: "
+        "install a released wheel (pip install rnncourse) or work from a source checkout")
+
+
+def templates_dir():
+    """The exercise templates the grader rebuilds submissions from."""
+    return course_root() / "exercises"
+
+
+def solutions_dir():
+    """The solution notebooks: only in a source checkout (a wheel never ships them), else None."""
+    root = checkout_root()
+    return root / "solutions" if root is not None else None
+
+
+def bundle_files():
+    """``{relative path in the workspace: text}`` of every file a student gets."""
+    root = course_root()
+    files = {}
+    for folder, patterns in (("notebooks", ("*.ipynb", "*.md")), ("exercises", ("ex*.ipynb", "*.md"))):
+        for pattern in patterns:
+            for p in sorted((root / folder).glob(pattern)):
+                if ".new." in p.name:
+                    continue            # a maintainer's unmerged generator output, not course material
+                files[f"{folder}/{p.name}"] = p.read_text(encoding="utf-8")
+    if WELCOME not in files:
+        raise CourseNotFound(f"the course at {root} has no {WELCOME}")
+    return files
+
+
+def _digest(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_manifest(workspace):
+    """The workspace's manifest ``{"version": ..., "files": {path: sha256}}``, or None."""
+    p = Path(workspace) / MANIFEST
+    if not p.is_file():
+        return None
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+
+
+def _beside(target):
+    """``exercises/ex3_bptt.ipynb`` -> ``exercises/ex3_bptt.new.ipynb``."""
+    return target.with_name(f"{target.stem}.new{target.suffix}")
+
+
+def sync(workspace, log=print):
+    """Create or update the student bundle in ``workspace``; never overwrite a file the student changed.
+
+    Returns ``[(relative path, action)]`` with action one of "written" (new or restored),
+    "updated" (unchanged by the student, replaced by the new version), "unchanged", and
+    "beside" (changed by the student: kept; the new version is in ``<name>.new<suffix>``).
+    """
+    ws = Path(workspace)
+    if ws.exists() and not ws.is_dir():
+        raise NotADirectoryError(f"workspace must be a folder, but {ws} is a file")
+    files = dict(bundle_files())
+    files["README.md"] = README.format(dirname=ws.name)
+    ws.mkdir(parents=True, exist_ok=True)
+    manifest = read_manifest(ws) or {}
+    shipped = dict(manifest.get("files", {}))
+    actions = []
+    for rel, text in sorted(files.items()):
+        target = ws / rel
+        new = _digest(text)
+        if target.is_file():
+            current = target.read_text(encoding="utf-8", errors="replace")
+            if current == text:
+                shipped[rel] = new
+                actions.append((rel, "unchanged"))
+                continue
+            if shipped.get(rel) != _digest(current):
+                beside = _beside(target)
+                beside.write_text(text, encoding="utf-8")
+                log(f"kept your {target}: you changed it, so the new version is in {beside}")
+                actions.append((rel, "beside"))
+                continue
+            action = "updated"
+        else:
+            action = "written"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        shipped[rel] = new
+        actions.append((rel, action))
+    manifest = {"version": rnncourse.__version__, "files": shipped}
+    (ws / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return actions
+
+
+def course_env(base=None):
+    """The environment a lesson kernel should get: one BLAS/OpenMP thread unless the user chose."""
+    env = dict(os.environ if base is None else base)
+    for var in THREAD_VARS:
+        env.setdefault(var, "1")
+    return env
+
+
+def links(repo, hub=None, branch="main", path=WELCOME):
+    """``[(name, url)]``: how students open the bundle in ``repo`` (a git URL) on a hub, Binder, Colab.
+
+    nbgitpuller clones ``repo`` into ``~/<repository name>`` (without ``.git``) on the student's
+    first click and merges updates on later clicks (a file the student changed is kept). Binder and
+    Colab links exist only for GitHub repositories; Colab runs one notebook and needs
+    ``!pip install rnncourse`` first.
+    """
+    from urllib.parse import quote, urlencode, urlparse
+
+    url = urlparse(repo)
+    if url.scheme not in ("https", "http", "file") or not url.path.strip("/"):
+        raise ValueError(f"repo must be a git URL such as https://github.com/OWNER/NAME, got {repo!r}")
+    name = url.path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+    out = []
+    if hub:
+        h = urlparse(hub)
+        if h.scheme not in ("https", "http") or not h.netloc:
+            raise ValueError(f"hub must be a URL such as https://hub.example.edu, got {hub!r}")
+        # nbgitpuller would name the folder after the URL's last part, ".git" included: name it
+        query = urlencode({"repo": repo, "branch": branch, "targetpath": name,
+                           "urlpath": f"lab/tree/{name}/{path}"}, quote_via=quote)
+        out.append(("nbgitpuller", f"{hub.rstrip('/')}/hub/user-redirect/git-pull?{query}"))
+    parts = url.path.strip("/").removesuffix(".git").split("/")
+    if url.netloc == "github.com" and len(parts) == 2:
+        owner, gh = parts
+        out.append(("binder", f"https://mybinder.org/v2/gh/{owner}/{gh}/{quote(branch, safe='')}"
+                              f"?urlpath={quote('lab/tree/' + path, safe='')}"))
+        out.append(("colab", f"https://colab.research.google.com/github/{owner}/{gh}/blob/"
+                             f"{quote(branch)}/{quote(path)}"))
+    return out
