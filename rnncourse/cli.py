@@ -4,7 +4,7 @@
     rnncourse doctor                   versions, kernel and widgets: is this machine ready?
     rnncourse exercises                generate exercises/ from solutions/ (never overwrites edits)
     rnncourse exercises --check        exit 1 if exercises/ is out of date
-    rnncourse grade SUBMISSION... --out DIR [--jobs 2] [--shard I/N] [--seed S] [--timeout 30]
+    rnncourse grade SUBMISSION... --out DIR [--jobs 2] [--shard I/N] [--seed S] [--timeout 30] [--sandbox bwrap|audit]
     rnncourse grade --merge SHARD_DIR... --out DIR
 """
 from __future__ import annotations
@@ -100,9 +100,14 @@ def _grade(args):
     if not args.paths:
         print("give at least one notebook or folder to grade", file=sys.stderr)
         return 2
+    from rnncourse.grading.sandbox import SandboxUnavailable
     limits = Limits(cell_timeout=args.timeout, mem_mb=args.mem_mb, cpu_s=args.cpu_s)
-    grade(args.paths, args.out, templates_dir=args.templates, jobs=args.jobs, seed=args.seed,
-          limits=limits, shard=args.shard)
+    try:
+        grade(args.paths, args.out, templates_dir=args.templates, jobs=args.jobs, seed=args.seed,
+              limits=limits, shard=args.shard, sandbox=args.sandbox)
+    except SandboxUnavailable as exc:
+        print(f"rnncourse grade: {exc}", file=sys.stderr)
+        return 3
     return 0
 
 
@@ -130,6 +135,9 @@ def main(argv=None):
     p.add_argument("--mem-mb", type=int, default=2048, help="memory limit per kernel (default 2048 MB)")
     p.add_argument("--cpu-s", type=int, default=300, help="CPU-time limit per kernel (default 300 s)")
     p.add_argument("--templates", help="folder of exercise templates (default: the course's exercises/)")
+    p.add_argument("--sandbox", choices=("bwrap", "audit"), default="bwrap",
+                   help="bwrap (default): every kernel in a bubblewrap sandbox; audit: a Python audit hook "
+                        "only, for a trusted class where bubblewrap cannot be installed (written into grades.csv)")
     p.set_defaults(fn=_grade)
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["lab"]:
