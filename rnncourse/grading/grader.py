@@ -286,7 +286,9 @@ def _make_client(nb, root, limits, spec_dir, box):
     kdir = Path(spec_dir) / "kernels" / "rnncourse-sandbox"
     kdir.mkdir(parents=True, exist_ok=True)
     argv = _kernel_argv(root, limits, box)
-    (kdir / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "sandbox", "language": "python"}))
+    (kdir / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "sandbox", "language": "python",
+                                                 # SIGINT would reach bwrap, not the kernel inside it
+                                                 "interrupt_mode": "message"}))
     ksm = KernelSpecManager(kernel_dirs=[str(kdir.parent)])
     # Unix-socket (ipc) transport, in this submission's scratch folder (the only one its sandbox
     # sees): TCP ports are picked by binding to port 0 and releasing it, so kernels started side by

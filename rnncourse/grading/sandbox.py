@@ -129,8 +129,10 @@ def bwrap_argv(scratch, view, pkg_dir, probe=False):
             a += ["--ro-bind", f, f]
     for r in _python_roots():
         a += _crossable(r) + ["--ro-bind", r, r]
-    a += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm", "--tmpfs", "/home",
-          "--tmpfs", "/run", "--tmpfs", "/var/tmp"]
+    # private, size-capped memory file systems (a tmpfs lives in the host's RAM)
+    a += ["--proc", "/proc", "--dev", "/dev"]
+    for mnt, mb in (("/tmp", 256), ("/dev/shm", 64), ("/home", 16), ("/run", 4), ("/var/tmp", 16)):
+        a += ["--size", str(mb * 1024 * 1024), "--tmpfs", mnt]
     if view:
         a += _crossable(pkg_dir) + ["--ro-bind", str(view), str(pkg_dir)]
     if not probe:
@@ -290,7 +292,7 @@ def main(argv=None):
         os.setgroups([])
         os.setgid(NOBODY)
         os.setuid(NOBODY)
-        connection_file = os.path.join(root, "runtime", "kernel.json")
+        connection_file = os.path.join(root, "runtime", f"kernel-{os.getpid()}-{os.urandom(4).hex()}.json")
         os.makedirs(os.path.dirname(connection_file), exist_ok=True)
         fd = os.open(connection_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as fh:
