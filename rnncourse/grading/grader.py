@@ -699,7 +699,7 @@ def grade_one(student, path, templates_dir, seed, limits=Limits(), box=None):
         def after(key, cell, st):
             status[key] = st
             if cell is not None:
-                err = _error_of(cell)
+                err = _scrub(_error_of(cell))
                 if err:
                     cell_errors[key] = err
             if key.startswith("task:") and key[5:] not in collected:
@@ -762,6 +762,17 @@ def sandbox_owner(box):
     return NOBODY if (box.mode == "bwrap" and os.geteuid() == 0) else None
 
 
+_NUMBER = re.compile(r"-?\d+\.\d+(?:[eE][-+]?\d+)?")
+
+
+def _scrub(message):
+    """An error message from the student's code, without the numbers of hidden inputs: a message
+    that quotes three or more decimals (e.g. ``raise ValueError(str(x))``) has them replaced."""
+    if message and len(_NUMBER.findall(message)) >= 3:
+        return _NUMBER.sub("…", message)
+    return message
+
+
 def _collect(task_id, io_fd, name, st, cell_error=None):
     tfd = _open_dir(name, io_fd)
     out = {"status": st, "probes": {}, "func": None, "patched": []}
@@ -787,7 +798,7 @@ def _collect(task_id, io_fd, name, st, cell_error=None):
             try:
                 outputs, budget = _read_arrays(pfd, "out", budget)
                 after, budget = _read_arrays(pfd, "after", budget)
-                error = _read_text("error.txt", pfd)
+                error = _scrub(_read_text("error.txt", pfd))
                 if error is None and not outputs and not after:
                     outputs, after, error = {}, None, fallback
             except Exception as exc:

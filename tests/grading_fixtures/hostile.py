@@ -286,4 +286,8 @@ try:
 except OSError as exc:
     print("full:", exc)
 '''}, (), full, [])
+    A["leaks_inputs"] = ({SF: '''
+def rnn_step_forward(x, h_prev, Wx, Wh, b):
+    raise ValueError("hidden x: " + np.array2string(x, precision=6))
+'''}, (), {"ex1.rnn_step_forward": 0, "ex1.rnn_forward": 3}, ["ValueError: hidden x: [[…"])
     return A
