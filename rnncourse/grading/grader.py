@@ -5,22 +5,26 @@ For every submitted notebook:
 1. *Rebuild* it from the exercise template: the template's setup cells plus the student's solution
    cells, matched by cell id (a cell that lost its id is looked up by the function it defines).
    Deleted, duplicated or re-typed cells are reported; the student's other cells are not run.
-2. *Scan* the solution cells (AST) for use of the package's reference implementation.
-3. *Run* the rebuilt notebook in a fresh kernel (``rnncourse.grading.sandbox``: memory, CPU-time and
-   file-size limits, empty working directory, writes outside it refused and logged) with a per-cell
-   timeout. A cell that kills or wedges the kernel is skipped and the kernel restarted.
+2. *Scan* the solution cells (AST) for use of the package's reference implementation: a second
+   opinion that flags the task for review and never costs points on its own.
+3. *Run* the rebuilt notebook in a fresh kernel inside a bubblewrap sandbox
+   (``rnncourse.grading.sandbox``: own namespaces, read-only system, a copy of the package without
+   the functions of this exercise, private scratch, minimal environment; memory, CPU-time, file-size
+   and process-count limits) with a per-cell timeout. A cell that kills or wedges the kernel is
+   skipped and the kernel restarted; the kernel is shut down as soon as the notebook is graded.
 4. For each task, write hidden inputs (drawn now, from a seed recorded in the gradebook) as ``.npy``
-   files, run a driver cell that calls the student's function and saves what it returns as ``.npy``,
-   and read those files back with ``allow_pickle=False``. Every comparison with the reference
+   files, run a driver (loaded before any student code) that calls the student's function and saves
+   what it returns as ``.npy``, and read those files back through directory file descriptors,
+   never following a symlink, with ``allow_pickle=False``. Every comparison with the reference
    happens here, in the grader's process: patching NumPy or redefining ``check`` in the notebook
    changes nothing.
-5. Write ``grades.csv`` and one feedback file per student. Submissions are never modified; a failure
-   of one submission is reported for that student and the batch goes on.
+5. Write the gradebook (``rnncourse.grading.gradebook``: ``grades.csv``, feedback, exports).
+   Submissions are never modified; a failure of one submission is reported for that student and
+   the batch goes on.
 """
 from __future__ import annotations
 
 import ast
-import csv
 import json
 import os
 import re
