@@ -200,11 +200,15 @@ def patched_names():
 def course_functions(sources):
     """``{name: function}`` from ``{name: (module, source)}``: the course's implementation of a
     helper, sent by the grader (the kernel's copy of the package has none), executed in a copy of
-    that module's namespace."""
+    that module's namespace (``rest``: functions it delegates to, each from its own module)."""
     import importlib
     out = {}
-    for name, (module, source) in (sources or {}).items():
+    for name, (module, source, *rest) in (sources or {}).items():
         ns = dict(vars(importlib.import_module(module)))
+        for emod, ename, esrc in (rest[0] if rest else ()):
+            ens = dict(vars(importlib.import_module(emod)))
+            exec(compile(esrc, f"<course {emod}.{ename}>", "exec"), ens)
+            ns[ename] = ens[ename]
         exec(compile(source, f"<course {module}.{name}>", "exec"), ns)
         out[name] = ns[name]
     return out

@@ -578,16 +578,37 @@ def stripped_names(exercise):
     return sorted(names)
 
 
-def helper_sources(spec):
-    """``{name: (module, source)}`` of the course functions ``spec`` swaps in for the student's
-    (``TaskSpec.helpers``), sent to the kernel because its package copy has no implementation."""
-    import inspect
+def _course_impl(name):
+    """The course's implementation of the graded function ``name``: the reference of its task
+    spec, else ``rnncourse.nn.<name>``."""
     import rnncourse.nn as nn
+    for spec in graded_specs():
+        if spec.func == name and getattr(spec, "reference", None) is not None:
+            return spec.reference
+    return getattr(nn, name, None)
+
+
+def helper_sources(spec):
+    """``{name: (module, source, extras)}`` of the course functions ``spec`` swaps in for the
+    student's (``TaskSpec.helpers``), sent to the kernel because its package copy has none;
+    ``extras`` are ``(module, name, source)`` of the functions that one delegates to
+    (``REFERENCE_ALIASES``), stripped from the copy as well."""
+    import importlib
+    import inspect
     out = {}
     for name in getattr(spec, "helpers", ()) or ():
-        fn = getattr(nn, name, None)
-        if fn is not None:
-            out[name] = (fn.__module__, inspect.getsource(fn))
+        fn = _course_impl(name)
+        if fn is None:
+            continue
+        extras = []
+        for alias in REFERENCE_ALIASES.get(name, ()):
+            mod = inspect.getmodule(fn)
+            target = getattr(mod, alias, None)
+            if target is None:
+                continue
+            extras.append((target.__module__, alias, inspect.getsource(target)))
+        out[name] = (fn.__module__, inspect.getsource(fn), extras)
+        importlib.import_module(fn.__module__)
     return out
 
 
