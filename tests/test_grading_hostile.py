@@ -91,6 +91,8 @@ def graded(tmp_path_factory):
         write(make_notebook("ex1", edits, ops), subs / name / EXERCISE_FILES["ex1"].name)
     (subs / "not_a_notebook").mkdir()
     (subs / "not_a_notebook" / "ex1_recurrence.ipynb").write_text("{ this is not json")
+    (subs / "symlinked").mkdir()                       # points at another student's notebook
+    (subs / "symlinked" / "ex1_recurrence.ipynb").symlink_to(victim)
     before = {"subs": _digest(subs), "home": _digest(home), "other": _digest(other)}
     secret_env = f"GRADER-ENV-SECRET-{tag}"
     saved = {k: os.environ.get(k) for k in ("HOME", "TMPDIR", "RNNCOURSE_TEST_SECRET")}
@@ -145,8 +147,9 @@ def test_flags_never_cost_points_on_their_own(graded):
 
 def test_batch_completes_and_broken_file_costs_only_its_owner(graded):
     results, out = graded["results"], graded["out"]
-    assert set(results) == set(graded["cases"]) | set(HONEST) | {"not_a_notebook"}
+    assert set(results) == set(graded["cases"]) | set(HONEST) | {"not_a_notebook", "symlinked"}
     assert results["not_a_notebook"].ungradable
+    assert "symbolic link" in results["symlinked"].ungradable and results["symlinked"].points == 0
     rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv"))}
     assert rows["huge_output"]["total"] == "5"
     assert "reference implementation" in rows["uses_reference"]["flags"]

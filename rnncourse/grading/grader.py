@@ -129,11 +129,17 @@ def _read_notebook(path):
     nbformat 3 and 4.x (with or without cell ids) are upgraded; saved outputs and attachments are
     dropped first, so the size limit applies to the code and text only."""
     import nbformat
-    size = os.path.getsize(path)
-    if size > MAX_FILE_BYTES:
-        raise ValueError(f"the file is {size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB")
-    with open(path, encoding="utf-8") as fh:
-        data = json.load(fh)
+    import stat
+    if os.path.islink(path):
+        raise ValueError("the submitted file is a symbolic link: only regular files are graded")
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("the submitted file is not a regular file")
+        if st.st_size > MAX_FILE_BYTES:
+            raise ValueError(f"the file is {st.st_size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB")
+        data = json.loads(fh.read().decode("utf-8"))
     if not isinstance(data, dict):
         raise ValueError("this is not a notebook (not a JSON object)")
     notes = []
