@@ -127,12 +127,13 @@ def bwrap_argv(scratch, view, pkg_dir, probe=False):
     for f in ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf"):
         if os.path.exists(f):
             a += ["--ro-bind", f, f]
-    for r in _python_roots():
-        a += _crossable(r) + ["--ro-bind", r, r]
-    # private, size-capped memory file systems (a tmpfs lives in the host's RAM)
+    # private, size-capped memory file systems (a tmpfs lives in the host's RAM); mounted before
+    # the Python installation, which may live under /tmp or /home
     a += ["--proc", "/proc", "--dev", "/dev"]
     for mnt, mb in (("/tmp", 256), ("/dev/shm", 64), ("/home", 16), ("/run", 4), ("/var/tmp", 16)):
         a += ["--size", str(mb * 1024 * 1024), "--tmpfs", mnt]
+    for r in _python_roots():
+        a += _crossable(r) + ["--ro-bind", r, r]
     if view:
         a += _crossable(pkg_dir) + ["--ro-bind", str(view), str(pkg_dir)]
     if not probe:
