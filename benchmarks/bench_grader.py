@@ -1,46 +1,142 @@
-"""How fast does the batch grader go? Grades N copies of a solution notebook and N copies of a
-broken one (every solution cell raising NotImplementedError, plus one infinite loop per 20 copies
-if --hostile) and prints notebooks per second. Target on a 2-core machine: 100 in under 120 s.
+"""How fast does the batch grader go, and does its memory stay flat as the class grows?
 
-    python benchmarks/bench_grader.py [--copies 100] [--exercise ex3] [--jobs 2]
+Grades a class of exercise-1 notebooks (half right, half wrong in four ways) once per size given
+and prints, for each: wall time, time per notebook, and the peak resident memory of the whole
+process tree (grader, worker processes, kernels and their sandboxes), sampled every 50 ms from
+/proc. Then it measures the sandbox's own cost: starting and stopping an empty kernel with and
+without bubblewrap.
+
+    python benchmarks/bench_grader.py [--sizes 40 200] [--jobs 2] [--sandbox bwrap|audit]
+
+Timings on a shared machine are noisy; compare runs made side by side.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+WRONG_STEP = {
+    "no_recurrence": "def rnn_step_forward(x, h_prev, Wx, Wh, b):\n    h = np.tanh(x @ Wx + b)\n    return h, None\n",
+    "transposed": "def rnn_step_forward(x, h_prev, Wx, Wh, b):\n    h = np.tanh(x @ Wx + h_prev @ Wh.T + b)\n    return h, None\n",
+    "no_tanh": "def rnn_step_forward(x, h_prev, Wx, Wh, b):\n    h = x @ Wx + h_prev @ Wh + b\n    return h, None\n",
+    "missing": "def rnn_step_forward(x, h_prev, Wx, Wh, b):\n    raise NotImplementedError\n",
+}
+
+
+def _tree_rss(pid):
+    """Resident memory (bytes) of ``pid`` and all its descendants."""
+    kids, rss = {}, {}
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{p}/statm") as fh:
+                rss[int(p)] = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+        kids.setdefault(ppid, []).append(int(p))
+    total, todo = rss.get(pid, 0), [pid]
+    while todo:
+        for k in kids.get(todo.pop(), []):
+            total += rss.get(k, 0)
+            todo.append(k)
+    return total
+
+
+class PeakRSS:
+    def __enter__(self):
+        self.peak, self.stop = 0, threading.Event()
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+        return self
+
+    def _run(self):
+        while not self.stop.is_set():
+            self.peak = max(self.peak, _tree_rss(os.getpid()))
+            self.stop.wait(0.05)
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.t.join()
+
+
+def make_class(folder, n):
+    from grading_fixtures.build import EXERCISE_FILES, make_notebook, write
+    name = EXERCISE_FILES["ex1"].name
+    bugs = list(WRONG_STEP.values())
+    for i in range(n):
+        edits = {} if i % 2 == 0 else {"ex1-rnn-step-forward-solution": bugs[(i // 2) % len(bugs)]}
+        write(make_notebook("ex1", edits), Path(folder) / f"student{i:04d}" / name)
+
+
+def sandbox_overhead(repeats=5):
+    """Seconds to start an empty kernel, run one cell and stop it: bwrap vs audit."""
+    from rnncourse.grading.grader import Box, Limits, _run_cells, make_views
+    out = {}
+    views = tempfile.mkdtemp(prefix="bench-views-")
+    try:
+        for mode in ("audit", "bwrap"):
+            box = (make_views(views, ["ex1"]) if mode == "bwrap" else Box("audit")).for_exercise("ex1")
+            times = []
+            for _ in range(repeats):
+                tmp = Path(tempfile.mkdtemp(prefix="bench-k-"))
+                root = tmp / "box"
+                for d in ("", "work", "ipc", "conn", "home", "tmp", "runtime", "mpl"):
+                    (root / d).mkdir(exist_ok=True)
+                    if mode == "bwrap" and os.geteuid() == 0 and d != "conn":
+                        os.chown(root / d, 65534, 65534)
+                t0 = time.perf_counter()
+                _run_cells([{"key": "c", "source": "1 + 1", "timeout": 30, "label": "c"}], root, Limits(),
+                           tmp / "spec", lambda k: None, lambda k, c, s: None, box)
+                times.append(time.perf_counter() - t0)
+                shutil.rmtree(tmp, ignore_errors=True)
+            out[mode] = sorted(times)[len(times) // 2]
+    finally:
+        shutil.rmtree(views, ignore_errors=True)
+    return out
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--copies", type=int, default=100)
-    ap.add_argument("--exercise", default="ex3")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[40, 200])
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--sandbox", default="bwrap", choices=("bwrap", "audit"))
+    ap.add_argument("--no-overhead", action="store_true")
     a = ap.parse_args()
     from rnncourse.grading.grader import grade
 
-    name = next((ROOT / "solutions").glob(f"{a.exercise}_*.ipynb")).name
-    tmp = Path(tempfile.mkdtemp(prefix="bench-grader-"))
-    try:
-        for kind, src in (("solution", ROOT / "solutions" / name), ("broken", ROOT / "exercises" / name)):
-            folder = tmp / kind
-            for i in range(a.copies):
-                (folder / f"student{i:04d}").mkdir(parents=True)
-                shutil.copy(src, folder / f"student{i:04d}" / name)
-            t0 = time.perf_counter()
-            results = grade([folder], tmp / f"out-{kind}", jobs=a.jobs, seed=1, log=lambda m: None)
-            dt = time.perf_counter() - t0
-            pts = sorted({r.points for r in results})
-            print(f"{kind:>8}: {len(results)} x {name} graded in {dt:.1f} s "
-                  f"({dt / len(results):.2f} s each, {a.jobs} kernels); points seen {pts}", flush=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    for n in a.sizes:
+        tmp = Path(tempfile.mkdtemp(prefix="bench-grader-"))
+        try:
+            make_class(tmp / "subs", n)
+            with PeakRSS() as mem:
+                t0 = time.perf_counter()
+                results = grade([tmp / "subs"], tmp / "out", jobs=a.jobs, seed=1, log=lambda m: None,
+                                sandbox=a.sandbox)
+                dt = time.perf_counter() - t0
+            per = sorted(r.seconds for r in results)
+            print(f"{n:4d} notebooks ({a.sandbox}, {a.jobs} kernels): {dt:6.1f} s wall, {dt / n:.2f} s per notebook, "
+                  f"median {per[len(per) // 2]:.2f} s / max {per[-1]:.2f} s inside a worker; "
+                  f"peak RSS of the process tree {mem.peak / 2**20:.0f} MB; "
+                  f"points seen {sorted({r.points for r in results})}", flush=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if not a.no_overhead:
+        o = sandbox_overhead()
+        print(f"start + one cell + stop of a kernel (median of 5): audit {o['audit']:.2f} s, "
+              f"bwrap {o['bwrap']:.2f} s (sandbox cost {o['bwrap'] - o['audit']:+.2f} s)")
 
 
 if __name__ == "__main__":

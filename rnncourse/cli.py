@@ -10,6 +10,7 @@ Instructors:
     rnncourse release --out DIR        write the student bundle (lessons, exercises, no solutions)
     rnncourse link --hub URL --repo URL [--branch B]   nbgitpuller, Binder and Colab links
     rnncourse grade SUBMISSION... --out DIR [--jobs 2] [--shard I/N] [--seed S] [--timeout 30]
+                                       [--sandbox bwrap|audit]
     rnncourse grade --merge SHARD_DIR... --out DIR
 Maintainers (in a source checkout):
     rnncourse exercises                generate exercises/ from solutions/ (never overwrites edits)
@@ -314,9 +315,14 @@ def _grade(args):
     if not args.paths:
         print("give at least one notebook or folder to grade", file=sys.stderr)
         return 2
+    from rnncourse.grading.sandbox import SandboxUnavailable
     limits = Limits(cell_timeout=args.timeout, mem_mb=args.mem_mb, cpu_s=args.cpu_s)
-    grade(args.paths, args.out, templates_dir=args.templates, jobs=args.jobs, seed=args.seed,
-          limits=limits, shard=args.shard)
+    try:
+        grade(args.paths, args.out, templates_dir=args.templates, jobs=args.jobs, seed=args.seed,
+              limits=limits, shard=args.shard, sandbox=args.sandbox)
+    except SandboxUnavailable as exc:
+        print(f"rnncourse grade: {exc}", file=sys.stderr)
+        return 3
     return 0
 
 
@@ -361,6 +367,9 @@ def main(argv=None):
     p.add_argument("--mem-mb", type=int, default=2048, help="memory limit per kernel (default 2048 MB)")
     p.add_argument("--cpu-s", type=int, default=300, help="CPU-time limit per kernel (default 300 s)")
     p.add_argument("--templates", help="folder of exercise templates (default: the course's exercises/)")
+    p.add_argument("--sandbox", choices=("bwrap", "audit"), default="bwrap",
+                   help="bwrap (default): every kernel in a bubblewrap sandbox; audit: a Python audit hook "
+                        "only, for a trusted class where bubblewrap cannot be installed (written into grades.csv)")
     p.set_defaults(fn=_grade)
     argv = sys.argv[1:] if argv is None else list(argv)
     try:

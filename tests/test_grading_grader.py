@@ -3,6 +3,7 @@ implemented"), each classic bug loses exactly its task's points with the right d
 submissions are never modified, and sharded runs merge into the same gradebook."""
 import csv
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from rnncourse.grading.probes import TASKS, tasks_of
 from grading_fixtures.build import EXERCISE_FILES, make_notebook, solution_cell_id, write
 from grading_fixtures.wrong import WRONG
 
+pytestmark = pytest.mark.skipif(not os.access("/usr/bin/bwrap", os.X_OK),
+                                reason="bubblewrap is not installed (apt-get install bubblewrap)")
 SEED = 777
 # A sequence function that calls the student's own step function is graded with the course's step
 # function swapped in (TaskSpec.helpers), so every bug costs exactly its own task's points.
@@ -97,3 +100,107 @@ def test_shards_merge_into_one_gradebook(tmp_path):
     assert {k: v["total"] for k, v in rows.items()} == {"ann": "5", "ben": "0", "cat": "5", "dan": "2"}
     # a missing shard is reported
     assert main(["grade", "--merge", str(tmp_path / "shard1"), "--out", str(tmp_path / "partial")]) == 1
+
+
+def test_gradebook_loses_nothing(tmp_path):
+    """Every file is graded and reported: two notebooks for one student+exercise are both kept and
+    flagged; zoë and zoé get their own feedback; a formula-like name is neutralised; nbformat 3,
+    4.4 without ids and a notebook with 25 MB of saved outputs are graded; exports are written."""
+    import json
+
+    import nbformat
+
+    subs = tmp_path / "subs"
+    name = EXERCISE_FILES["ex1"].name
+    write(make_notebook("ex1"), subs / "bob" / name)
+    write(make_notebook("ex1", source="exercises"), subs / "zz_other" / "bob.ipynb")
+    for student in ("zoë", "zoé", "=HYPERLINK(1)"):
+        write(make_notebook("ex1"), subs / student / name)
+    no_ids = make_notebook("ex1")
+    for c in no_ids.cells:
+        c.pop("id", None)
+    no_ids.nbformat_minor = 4
+    write(no_ids, subs / "old44" / name)
+    v3 = nbformat.convert(make_notebook("ex1"), 3)
+    (subs / "old3").mkdir()
+    (subs / "old3" / name).write_text(json.dumps(v3))
+    big = make_notebook("ex1")
+    code_cell = next(c for c in big.cells if c.cell_type == "code")
+    code_cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * 25_000_000)]
+    write(big, subs / "outputs" / name)
+    before = _digest(subs)
+    out = tmp_path / "out"
+    results = grade([subs], out, jobs=2, seed=SEED, log=lambda m: None)
+    assert _digest(subs) == before
+    assert len(results) == 8
+    rows = list(csv.DictReader(open(out / "grades.csv", encoding="utf-8")))
+    assert len(rows) == 8
+    bob = sorted((r for r in rows if r["student"] == "bob"), key=lambda r: r["total"])
+    assert [r["total"] for r in bob] == ["0", "5"] and all("DUPLICATE" in r["flags"] for r in bob)
+    totals = {r["student"]: r["total"] for r in rows if r["student"] != "bob"}
+    assert totals == {"zoë": "5", "zoé": "5", "'=HYPERLINK(1)": "5", "old44": "5", "old3": "5", "outputs": "5"}, \
+        {r["student"]: r["flags"] for r in rows}
+    assert {r["course_version"] for r in rows} == {__import__("rnncourse").__version__}
+    assert len({r["spec_hash"] for r in rows}) == 1 and all(r["spec_hash"] for r in rows)
+    assert all(r["sandbox"] == "bwrap" for r in rows)
+    files = sorted(p.name for p in (out / "feedback").glob("*.txt"))
+    assert len(files) == 7 and "bob.txt" in files                 # one per student; zoë != zoé
+    assert len([f for f in files if f.startswith("zoe-")]) == 2
+    bobs = (out / "feedback" / "bob.txt").read_text()
+    assert bobs.count("# ex1") == 2 and "DUPLICATE" in bobs
+    gs = json.loads((out / "exports" / "gradescope" / "bob.json").read_text())
+    assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(gs["tests"][0])
+    assert len(gs["tests"]) == 4                                   # two notebooks x two tasks, none merged
+    lms = {r["SIS User ID"]: r for r in csv.DictReader(open(out / "exports" / "lms.csv", encoding="utf-8"))}
+    assert lms["bob"]["ex1 (rnncourse)"] == "" and "2 notebooks" in lms["bob"]["needs review"]
+    assert lms["old3"]["ex1 (rnncourse)"] == "5"
+    assert "'=HYPERLINK(1)" in lms
+
+
+def test_feedback_names_and_csv_cells():
+    from rnncourse.grading.gradebook import feedback_name, neutralise
+
+    assert feedback_name("alice") == "alice"
+    assert feedback_name("zoë") != feedback_name("zoé") and feedback_name("zoë").startswith("zoe-")
+    assert feedback_name("../../etc") != "../../etc" and "/" not in feedback_name("../../etc")
+    assert [neutralise(v) for v in ("=1+1", "+1", "-2", "@SUM(A1)", "ok", 5)] == ["'=1+1", "'+1", "'-2", "'@SUM(A1)", "ok", 5]
+
+
+def test_missing_bubblewrap_stops_with_how_to_install(tmp_path, monkeypatch):
+    from rnncourse.grading import sandbox
+
+    monkeypatch.setattr(sandbox, "BWRAP", str(tmp_path / "no-bwrap"))
+    write(make_notebook("ex1"), tmp_path / "subs" / "a" / EXERCISE_FILES["ex1"].name)
+    with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap"):
+        grade([tmp_path / "subs"], tmp_path / "out", jobs=1, seed=1, log=lambda m: None)
+    assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out2")]) == 3
+    assert not (tmp_path / "out2" / "grades.csv").exists()
+
+
+def test_audit_mode_must_be_asked_for_and_is_recorded(tmp_path):
+    write(make_notebook("ex1"), tmp_path / "subs" / "a" / EXERCISE_FILES["ex1"].name)
+    assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--sandbox", "audit",
+                 "--jobs", "1", "--seed", "2"]) == 0
+    (row,) = csv.DictReader(open(tmp_path / "out" / "grades.csv"))
+    assert row["sandbox"] == "audit" and row["total"] == "5"
+
+
+def test_stripped_view_has_no_reference_of_the_exercise(tmp_path):
+    """The package copy a kernel of ex1 sees: rnn_step_forward/rnn_forward raise, the rest works."""
+    import subprocess
+    import sys
+
+    from rnncourse.grading.grader import make_views
+
+    box = make_views(tmp_path / "views", ["ex1", "ex7"])
+    views = dict(box.views)
+    code = ("import rnncourse.nn as nn, numpy as np\n"
+            "try:\n    nn.rnn_step_forward(np.ones((1, 2)), np.ones((1, 3)), np.ones((2, 3)), np.ones((3, 3)), np.ones(3))\n"
+            "    print('REFERENCE')\nexcept NotImplementedError:\n    print('stripped')\n"
+            "print(nn.lstm_step_forward.__doc__ is not None)\n")
+    for ex, expect in (("ex1", "stripped"), ("ex7", "REFERENCE")):
+        env = dict(os.environ, PYTHONPATH=str(Path(views[ex]).parent))
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert r.stdout.split()[0] == expect, (ex, r.stdout, r.stderr[-500:])
+    text = (Path(views["ex7"]) / "textgen.py").read_text()
+    assert "def temperature_probs" in text and "NotImplementedError" in text

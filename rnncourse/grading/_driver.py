@@ -1,11 +1,14 @@
 """Calling a function under test and turning what it returns into plain arrays.
 
 This module is the only grading code that runs inside a student's kernel during summative
-grading. The grader does not import it there: it sends this file's *source* to the kernel and
-executes it in a private namespace, so a submission that patches ``rnncourse.grading`` cannot
-change it. It only loads input arrays, calls the student's function and saves what came back;
-every comparison happens later, in the grader's own process. ``check`` uses the same functions
-in-process, so formative and summative feedback see identical calls.
+grading. The grader does not import it there: it sends this file's *source* to the kernel as the
+very first cell, before any of the student's code, and executes it in a private namespace under a
+name drawn at random for that kernel. So the driver holds the NumPy and ``os`` functions as they
+were before the student's code ran, writes every array with them, and reports which of them the
+student's code replaced afterwards (``patched.txt``; the grader flags it). It only loads input
+arrays, calls the student's function and saves what came back; every comparison happens later, in
+the grader's own process, which also keeps its own copy of the inputs. ``check`` uses the same
+functions in-process, so formative and summative feedback see identical calls.
 
 Argument specs (``args``), one per positional argument:
   ``("array", name)``          the array ``inputs[name]``
@@ -20,10 +23,21 @@ Return specs (``returns``): a list of slots when the function returns a tuple, e
 ``("model", prefix)`` (a SequenceModel: its ``params`` dict plus ``prefix + "cell"``). A single
 slot spec that is not a list means the function returns one value.
 """
+import builtins
 import os
 import traceback
 
 import numpy as np
+import numpy.lib.format as _npformat
+
+# The functions the driver relies on, as they are when this source is executed (in the grader's
+# kernel: before the student's first cell). Their names are checked again after each task.
+_PRISTINE = {"numpy.save": np.save, "numpy.load": np.load, "numpy.array": np.array,
+             "numpy.asarray": np.asarray, "numpy.lib.format.write_array": _npformat.write_array,
+             "numpy.lib.format.read_array": _npformat.read_array, "builtins.open": builtins.open,
+             "os.open": os.open, "os.write": os.write, "os.makedirs": os.makedirs, "os.listdir": os.listdir}
+_save, _load, _array, _open, _makedirs, _listdir = (np.save, np.load, np.array, builtins.open, os.makedirs,
+                                                    os.listdir)
 
 MAX_ERROR_CHARS = 2000
 
@@ -105,13 +119,20 @@ class course_helpers:
 
     def __enter__(self):
         if self.g is not None:
-            import importlib
-            for helper in self.helpers:       # a name (in rnncourse.nn) or (name, module, attribute)
-                name, module, attr = (helper, "rnncourse.nn", helper) if isinstance(helper, str) else helper
-                course = getattr(importlib.import_module(module), attr, None)
-                if name in self.g and course is not None:
+            if isinstance(self.helpers, dict):      # in the grader's kernel: {name: function}
+                course = self.helpers
+            else:                                   # in-process (check): the package's own
+                import importlib
+                course = {}
+                for helper in self.helpers:     # a name (in rnncourse.nn) or (name, module, attribute)
+                    name, module, attr = (helper, "rnncourse.nn", helper) if isinstance(helper, str) else helper
+                    impl = getattr(importlib.import_module(module), attr, None)
+                    if impl is not None:
+                        course[name] = impl
+            for name, impl in course.items():
+                if name in self.g:
                     self.saved[name] = self.g[name]
-                    self.g[name] = course
+                    self.g[name] = impl
         return self
 
     def __exit__(self, *exc):
@@ -126,7 +147,7 @@ def call(func, args, returns, inputs, helpers=()):
     Returns ``(outputs, after, error)``: the flattened outputs, the argument arrays as they are
     after the call (to detect in-place changes), and an error string (``None`` if it ran).
     """
-    mine = {k: np.array(v, copy=True) for k, v in inputs.items()}
+    mine = {k: _array(v, copy=True) for k, v in inputs.items()}
     try:
         if func is None:
             raise NameError("the function is not defined (was its cell run? was it renamed?)")
@@ -159,30 +180,67 @@ def _format_error(exc):
 
 
 def load_dir(path):
-    return {f[:-4]: np.load(os.path.join(path, f), allow_pickle=False)
-            for f in sorted(os.listdir(path)) if f.endswith(".npy")}
+    return {f[:-4]: _load(os.path.join(path, f), allow_pickle=False)
+            for f in sorted(_listdir(path)) if f.endswith(".npy")}
 
 
 def save_dir(path, arrays):
-    os.makedirs(path, exist_ok=True)
+    _makedirs(path, exist_ok=True)
     for k, v in arrays.items():
-        np.save(os.path.join(path, k + ".npy"), v, allow_pickle=False)
+        _save(os.path.join(path, k + ".npy"), v, allow_pickle=False)
+
+
+def _lookup(dotted):
+    import importlib
+    mod, _, attr = dotted.rpartition(".")
+    try:
+        return getattr(importlib.import_module(mod), attr)
+    except Exception:
+        return None
+
+
+def patched_names():
+    """The functions in ``_PRISTINE`` that no longer are what they were when the driver started."""
+    return sorted(n for n, f in _PRISTINE.items() if _lookup(n) is not f)
+
+
+def course_functions(sources):
+    """``{name: function}`` from ``{name: (module, source)}``: the course's implementation of a
+    helper, sent by the grader (the kernel's copy of the package has none), executed in a copy of
+    that module's namespace (``rest``: functions it delegates to, each from its own module)."""
+    import importlib
+    out = {}
+    for name, (module, source, *rest) in (sources or {}).items():
+        ns = dict(vars(importlib.import_module(module)))
+        for emod, ename, esrc in (rest[0] if rest else ()):
+            ens = dict(vars(importlib.import_module(emod)))
+            exec(compile(esrc, f"<course {emod}.{ename}>", "exec"), ens)
+            ns[ename] = ens[ename]
+        exec(compile(source, f"<course {module}.{name}>", "exec"), ns)
+        out[name] = ns[name]
+    return out
+
+
+def _write_text(path, text):
+    with _open(path, "w") as fh:
+        fh.write(text)
 
 
 def run_task_dir(func, args, returns, task_dir, helpers=()):
     """Grader entry point in the kernel: for every probe folder ``task_dir/<probe>/in``, call
-    ``func`` and write ``out/``, ``after/`` and ``error.txt``."""
+    ``func`` and write ``out/``, ``after/`` and ``error.txt``; ``patched.txt`` lists the driver's
+    functions the student's code replaced. ``helpers``: ``{name: (module, source)}``."""
     try:
         where = f"{getattr(func, '__module__', None)}:{getattr(func, '__qualname__', None)}"
-        with open(os.path.join(task_dir, "func.txt"), "w") as fh:
-            fh.write(where[:500])
+        _write_text(os.path.join(task_dir, "func.txt"), where[:500])
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
-    for probe in sorted(p for p in os.listdir(task_dir) if os.path.isdir(os.path.join(task_dir, p))):
+    course = course_functions(helpers) if isinstance(helpers, dict) else helpers
+    for probe in sorted(p for p in _listdir(task_dir) if os.path.isdir(os.path.join(task_dir, p))):
         pdir = os.path.join(task_dir, probe)
         inputs = load_dir(os.path.join(pdir, "in"))
-        outputs, after, error = call(func, args, returns, inputs, helpers)
+        outputs, after, error = call(func, args, returns, inputs, course)
         try:
             save_dir(os.path.join(pdir, "out"), outputs)
         except BaseException as exc:
@@ -191,5 +249,7 @@ def run_task_dir(func, args, returns, task_dir, helpers=()):
             error = error or _format_error(exc)
         save_dir(os.path.join(pdir, "after"), after)
         if error is not None:
-            with open(os.path.join(pdir, "error.txt"), "w") as fh:
-                fh.write(error)
+            _write_text(os.path.join(pdir, "error.txt"), error)
+    patched = patched_names()
+    if patched:
+        _write_text(os.path.join(task_dir, "patched.txt"), "\n".join(patched))

@@ -5,22 +5,26 @@ For every submitted notebook:
 1. *Rebuild* it from the exercise template: the template's setup cells plus the student's solution
    cells, matched by cell id (a cell that lost its id is looked up by the function it defines).
    Deleted, duplicated or re-typed cells are reported; the student's other cells are not run.
-2. *Scan* the solution cells (AST) for use of the package's reference implementation.
-3. *Run* the rebuilt notebook in a fresh kernel (``rnncourse.grading.sandbox``: memory, CPU-time and
-   file-size limits, empty working directory, writes outside it refused and logged) with a per-cell
-   timeout. A cell that kills or wedges the kernel is skipped and the kernel restarted.
+2. *Scan* the solution cells (AST) for use of the package's reference implementation: a second
+   opinion that flags the task for review and never costs points on its own.
+3. *Run* the rebuilt notebook in a fresh kernel inside a bubblewrap sandbox
+   (``rnncourse.grading.sandbox``: own namespaces, read-only system, a copy of the package without
+   the functions of this exercise, private scratch, minimal environment; memory, CPU-time, file-size
+   and process-count limits) with a per-cell timeout. A cell that kills or wedges the kernel is
+   skipped and the kernel restarted; the kernel is shut down as soon as the notebook is graded.
 4. For each task, write hidden inputs (drawn now, from a seed recorded in the gradebook) as ``.npy``
-   files, run a driver cell that calls the student's function and saves what it returns as ``.npy``,
-   and read those files back with ``allow_pickle=False``. Every comparison with the reference
+   files, run a driver (loaded before any student code) that calls the student's function and saves
+   what it returns as ``.npy``, and read those files back through directory file descriptors,
+   never following a symlink, with ``allow_pickle=False``. Every comparison with the reference
    happens here, in the grader's process: patching NumPy or redefining ``check`` in the notebook
    changes nothing.
-5. Write ``grades.csv`` and one feedback file per student. Submissions are never modified; a failure
-   of one submission is reported for that student and the batch goes on.
+5. Write the gradebook (``rnncourse.grading.gradebook``: ``grades.csv``, feedback, exports).
+   Submissions are never modified; a failure of one submission is reported for that student and
+   the batch goes on.
 """
 from __future__ import annotations
 
 import ast
-import csv
 import json
 import os
 import re
@@ -68,6 +72,8 @@ class SubmissionResult:
     issues: list = field(default_factory=list)         # notes on the notebook itself
     flags: list = field(default_factory=list)          # things an instructor must look at
     seconds: float = 0.0
+    ungradable: str = ""                                # why the notebook could not be graded at all
+    sandbox: str = ""                                   # "bwrap" or "audit"
 
     @property
     def points(self):
@@ -115,16 +121,54 @@ def find_submissions(paths):
     return sorted(set(found), key=lambda sp: (sp[0], sp[1]))
 
 
+MAX_FILE_BYTES = 512 * 1024 * 1024       # the file itself, saved outputs included
+
+
 def _read_notebook(path):
+    """The notebook as nbformat 4 with no outputs, and notes on what was changed to read it.
+
+    nbformat 3 and 4.x (with or without cell ids) are upgraded; saved outputs and attachments are
+    dropped first, so the size limit applies to the code and text only."""
     import nbformat
-    size = os.path.getsize(path)
-    if size > MAX_NOTEBOOK_BYTES:
-        raise ValueError(f"the notebook is {size / 1e6:.0f} MB; the limit is {MAX_NOTEBOOK_BYTES / 1e6:.0f} MB")
-    with open(path, encoding="utf-8") as fh:
-        data = json.load(fh)
-    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+    import stat
+    if os.path.islink(path):
+        raise ValueError("the submitted file is a symbolic link: only regular files are graded")
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("the submitted file is not a regular file")
+        if st.st_size > MAX_FILE_BYTES:
+            raise ValueError(f"the file is {st.st_size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB")
+        data = json.loads(fh.read().decode("utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("this is not a notebook (not a JSON object)")
+    notes = []
+    major = data.get("nbformat")
+    if major == 3 and isinstance(data.get("worksheets"), list):
+        for ws in data["worksheets"]:
+            for c in ws.get("cells", []) if isinstance(ws, dict) else []:
+                if isinstance(c, dict):
+                    c.pop("outputs", None)
+                    c["outputs"] = []
+        nb = nbformat.reads(json.dumps(data), as_version=4)
+        notes.append("nbformat 3 notebook: upgraded to nbformat 4 for grading")
+    elif isinstance(data.get("cells"), list):
+        for c in data["cells"]:
+            if isinstance(c, dict):
+                if c.get("cell_type") == "code":
+                    c["outputs"] = []
+                    c["execution_count"] = None
+                c.pop("attachments", None)
+        nb = nbformat.from_dict(data)
+    else:
         raise ValueError("this is not a notebook (no list of cells)")
-    return nbformat.from_dict(data)
+    code = sum(len("".join(c.get("source", "")) if isinstance(c.get("source"), list) else str(c.get("source", "")))
+               for c in nb.cells if isinstance(c, dict))
+    if code > MAX_NOTEBOOK_BYTES:
+        raise ValueError(f"the notebook holds {code / 1e6:.0f} MB of code and text; the limit is "
+                         f"{MAX_NOTEBOOK_BYTES / 1e6:.0f} MB")
+    return nb, notes
 
 
 def _which_exercise(path, nb, templates):
@@ -175,6 +219,13 @@ def rebuild(template, student_nb):
             if matches and chosen is None:
                 issues.append(f"cell '{tc.id}' was changed into a {student_nb.cells[matches[-1]].get('cell_type')} "
                               "cell: its text is not run")
+            if chosen is None and not matches:       # no id (nbformat < 4.5): the cell's metadata
+                for c in reversed(student_nb.cells):
+                    meta = c.get("metadata") if isinstance(c.get("metadata"), dict) else {}
+                    if c.get("cell_type") == "code" and (meta.get("rnncourse") or {}).get("exercise") == task \
+                            and SOLUTION_TAG in (meta.get("tags") or []):
+                        chosen = c
+                        break
             if chosen is None and func:
                 for c in student_nb.cells:
                     if c.get("cell_type") == "code" and func in _defines(str(c.get("source", ""))):
@@ -227,22 +278,36 @@ def reference_use(source, package_imports, defined):
 
 # ------------------------------------------------------------------------------------- kernel
 
-def _make_client(nb, root, limits, spec_dir):
+def _kernel_argv(root, limits, box):
+    """How the kernel is started: inside bubblewrap (``box.mode == "bwrap"``) or, when asked for,
+    with the audit hook only."""
+    inner = ["-m", "rnncourse.grading.sandbox", "--root", str(root), "--mem-mb", str(limits.mem_mb),
+             "--cpu-s", str(limits.cpu_s), "-f", "{connection_file}"]
+    if box.mode == "audit":
+        return [sys.executable] + inner + ["--audit"]
+    from rnncourse.grading import sandbox
+    return sandbox.bwrap_argv(root, box.view, box.pkg_dir) + [sys.executable] + inner
+
+
+def _make_client(nb, root, limits, spec_dir, box):
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
 
     kdir = Path(spec_dir) / "kernels" / "rnncourse-sandbox"
     kdir.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "rnncourse.grading.sandbox", "--root", str(root), "--mem-mb",
-            str(limits.mem_mb), "--cpu-s", str(limits.cpu_s), "-f", "{connection_file}"]
-    (kdir / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "sandbox", "language": "python"}))
+    argv = _kernel_argv(root, limits, box)
+    (kdir / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "sandbox", "language": "python",
+                                                 # SIGINT would reach bwrap, not the kernel inside it
+                                                 "interrupt_mode": "message"}))
     ksm = KernelSpecManager(kernel_dirs=[str(kdir.parent)])
-    # Unix-socket (ipc) transport, in this submission's private folder: TCP ports are picked by
-    # binding to port 0 and releasing it, so kernels started side by side (parallel grading, or the
-    # test suite's other kernels) can race for the same port and talk to the wrong kernel.
+    # Unix-socket (ipc) transport, in this submission's scratch folder (the only one its sandbox
+    # sees): TCP ports are picked by binding to port 0 and releasing it, so kernels started side by
+    # side can race for the same port and talk to the wrong kernel. The connection file (with its
+    # HMAC key) lives there too, so it never lands in a shared runtime folder.
     km = AsyncKernelManager(kernel_name="rnncourse-sandbox", kernel_spec_manager=ksm, transport="ipc",
-                            ip=str(Path(spec_dir) / "ipc"))
+                            ip=str(Path(root) / "ipc" / "k"))
+    km.connection_file = str(Path(root) / "conn" / f"kernel-{secrets.token_hex(6)}.json")
 
     class Client(NotebookClient):
         budget = MAX_CELL_OUTPUT_CHARS
@@ -258,9 +323,55 @@ def _make_client(nb, root, limits, spec_dir):
                 return None
             return super().output(outs, msg, display_id, cell_index)
 
+    # ``km=`` means nbclient does not own the kernel and will not shut it down: ``_run_cells`` does,
+    # as soon as the submission's cells are done (each idle kernel holds ~64 MB).
     return Client(nb, km=km, timeout=limits.cell_timeout, allow_errors=True, interrupt_on_timeout=True,
                   error_on_timeout={"ename": "CellTimeout", "evalue": "the cell timed out", "traceback": []},
                   startup_timeout=60, record_timing=False, iopub_timeout=2, shutdown_kernel="immediate")
+
+
+def _shutdown(km):
+    """Stop the kernel (and with it its sandbox: the PID namespace ends every process in it)."""
+    from jupyter_core.utils import run_sync
+    try:
+        if run_sync(km.is_alive)():
+            run_sync(km.shutdown_kernel)(now=True)
+    except Exception:
+        pass
+    try:
+        proc = getattr(getattr(km, "provisioner", None), "process", None) or getattr(km, "kernel", None)
+        if proc is not None and getattr(proc, "poll", lambda: 0)() is None:
+            proc.kill()
+            proc.wait(5)
+    except Exception:
+        pass
+    try:
+        run_sync(km.cleanup_resources)()
+    except Exception:
+        pass
+
+
+class _kernel_session:
+    """``client.setup_kernel`` that always shuts the kernel (and its sandbox) down on the way out."""
+
+    def __init__(self, client, root):
+        self.client, self.root, self.cm = client, root, None
+
+    def __enter__(self):
+        import subprocess
+        self.cm = self.client.setup_kernel(cwd=str(Path(self.root) / "work"), stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL)
+        try:
+            return self.cm.__enter__()
+        except BaseException:
+            _shutdown(self.client.km)
+            raise
+
+    def __exit__(self, *exc):
+        try:
+            return self.cm.__exit__(*exc)
+        finally:
+            _shutdown(self.client.km)
 
 
 def _stream(text):
@@ -279,7 +390,7 @@ class _KernelGone(Exception):
     pass
 
 
-def _run_cells(cells, root, limits, spec_dir, on_before, on_after):
+def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box):
     """Execute ``cells`` (list of dicts with 'source', 'timeout', 'key') in one kernel, restarting it
     when a cell kills or wedges it. ``on_before(key)``/``on_after(key, cell, status)`` let the
     caller write inputs and collect outputs. Returns notes."""
@@ -292,12 +403,11 @@ def _run_cells(cells, root, limits, spec_dir, on_before, on_after):
         if not todo:
             break
         nb = new_notebook(cells=[new_code_cell(c["source"]) for c in todo])
-        client = _make_client(nb, root, limits, spec_dir)
+        client = _make_client(nb, root, limits, spec_dir, box)
         culprit = None
         try:
             import subprocess
-            with client.setup_kernel(cwd=str(Path(root) / "work"), stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL):
+            with _kernel_session(client, root):
                 for idx, (c, cell) in enumerate(zip(todo, nb.cells)):
                     # cells already run in an earlier kernel must run again (definitions), but
                     # driver cells whose results were collected are not repeated
@@ -348,40 +458,195 @@ def _run_cells(cells, root, limits, spec_dir, on_before, on_after):
 
 # ------------------------------------------------------------------------------------- grading
 
-def _read_arrays(path, budget):
-    out = {}
-    if not os.path.isdir(path):
-        return out, budget
-    for f in sorted(os.listdir(path)):
-        full = os.path.join(path, f)
-        if not f.endswith(".npy") or not os.path.isfile(full) or os.path.islink(full):
-            continue
-        budget -= os.path.getsize(full)
-        if budget < 0:
-            raise ValueError("the function returned more data than the grader accepts")
-        out[f[:-4]] = np.load(full, allow_pickle=False)
-    return out, budget
+# Everything in a kernel's scratch folder was writable by the student's code, so the grader
+# reaches it only through directory file descriptors it opened itself, never following a symlink
+# (O_NOFOLLOW), opening only regular files (a FIFO cannot block it: O_NONBLOCK), and reading only
+# plain arrays (``allow_pickle=False``).
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
-def _read_text(path, limit=4000):
+def _open_dir(name, dir_fd):
     try:
-        with open(path, "rb") as fh:
-            return fh.read(limit).decode("utf-8", errors="replace")
+        return os.open(name, _DIR, dir_fd=dir_fd)
     except OSError:
         return None
 
 
-def grade_one(student, path, templates_dir, seed, limits=Limits()):
-    """Grade one notebook; never raises (any failure becomes part of the result)."""
+def _read_file(name, dir_fd, limit):
+    """Bytes of the regular file ``name`` in ``dir_fd`` (at most ``limit``), or None."""
+    import stat
+    try:
+        fd = os.open(name, _FILE, dir_fd=dir_fd)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        if st.st_size > limit:
+            raise ValueError("the function returned more data than the grader accepts")
+        chunks, left = [], limit + 1
+        while left > 0:
+            b = os.read(fd, min(left, 1 << 20))
+            if not b:
+                break
+            chunks.append(b)
+            left -= len(b)
+        data = b"".join(chunks)
+        if len(data) > limit:
+            raise ValueError("the function returned more data than the grader accepts")
+        return data
+    finally:
+        os.close(fd)
+
+
+def _read_arrays(dir_fd, name, budget):
+    import io
+    out = {}
+    fd = _open_dir(name, dir_fd)
+    if fd is None:
+        return out, budget
+    try:
+        for f in sorted(os.listdir(fd)):
+            if not f.endswith(".npy"):
+                continue
+            data = _read_file(f, fd, max(budget, 0))
+            if data is None:
+                continue
+            budget -= len(data)
+            out[f[:-4]] = np.load(io.BytesIO(data), allow_pickle=False)
+    finally:
+        os.close(fd)
+    return out, budget
+
+
+def _read_text(name, dir_fd, limit=4000):
+    try:
+        data = _read_file(name, dir_fd, 1 << 20)
+    except (OSError, ValueError):
+        return None
+    return None if data is None else data[:limit].decode("utf-8", errors="replace")
+
+
+def _write_array(arr, name, dir_fd):
+    import io
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=dir_fd)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(buf.getvalue())
+
+
+def _mkdir_at(name, dir_fd, owner):
+    """A new folder (it must not exist yet) in ``dir_fd``, owned by ``owner`` when set; its fd."""
+    os.mkdir(name, 0o755, dir_fd=dir_fd)
+    fd = os.open(name, _DIR, dir_fd=dir_fd)
+    if owner is not None:
+        os.fchown(fd, owner, owner)
+    return fd
+
+
+@dataclass(frozen=True)
+class Box:
+    """How kernels are isolated: ``mode`` "bwrap" (the default) or "audit"; for bwrap, the stripped
+    package view of each exercise (``views[exercise]`` -> folder) and the real package folder."""
+    mode: str = "bwrap"
+    views: tuple = ()              # ((exercise, folder), ...)
+    pkg_dir: str = ""
+    view: str = ""                 # set per submission
+
+    def for_exercise(self, ex):
+        from dataclasses import replace
+        return replace(self, view=dict(self.views).get(ex, ""))
+
+
+# Functions whose bodies also go, beside each graded function and its reference: the package's
+# own implementation that a reference only delegates to. Keep in sync with the exercise specs.
+REFERENCE_ALIASES = {"temperature_softmax": ("temperature_probs",)}
+
+
+def graded_specs(exercise=None):
+    """The graded task specs (of one exercise, or all): the single place the grader asks which
+    functions are graded (the registry in ``rnncourse.grading.exercises``)."""
+    return tasks_of(exercise) if exercise else list(TASKS.values())
+
+
+def stripped_names(exercise):
+    """Names of the functions removed from the package copy a kernel of ``exercise`` sees."""
+    names = set()
+    for spec in graded_specs(exercise):
+        names.add(spec.func)
+        names.update(REFERENCE_ALIASES.get(spec.func, ()))
+        ref = getattr(spec, "reference", None)
+        if ref is not None and getattr(ref, "__name__", None):
+            names.add(ref.__name__)
+    return sorted(names)
+
+
+def helper_sources(spec):
+    """``{name: (module, source, extras)}`` of the course functions ``spec`` swaps in for the
+    student's (``TaskSpec.helpers``), sent to the kernel because its package copy has none;
+    ``extras`` are ``(module, name, source)`` of the functions that one delegates to
+    (``REFERENCE_ALIASES``), stripped from the copy as well."""
+    import importlib
+    import inspect
+    out = {}
+    for helper in getattr(spec, "helpers", ()) or ():
+        # a name (in rnncourse.nn) or (name, module, attribute), as in the exercise specs
+        name, module, attr = (helper, "rnncourse.nn", helper) if isinstance(helper, str) else helper
+        fn = getattr(importlib.import_module(module), attr, None)
+        if fn is None:
+            continue
+        extras = []
+        for alias in REFERENCE_ALIASES.get(name, ()):
+            mod = inspect.getmodule(fn)
+            target = getattr(mod, alias, None)
+            if target is None:
+                continue
+            extras.append((target.__module__, alias, inspect.getsource(target)))
+        out[name] = (fn.__module__, inspect.getsource(fn), extras)
+        importlib.import_module(fn.__module__)
+    return out
+
+
+def make_views(dest, exercises=None):
+    """One stripped package view per exercise under ``dest``; returns a ``Box``."""
+    from rnncourse.grading import sandbox
+    exercises = exercises or sorted({s.exercise for s in graded_specs()})
+    views = []
+    for ex in exercises:
+        folder = Path(dest) / ex / "rnncourse"
+        sandbox.build_package_view(folder, stripped_names(ex))
+        views.append((ex, str(folder)))
+    os.chmod(dest, 0o755)
+    return Box("bwrap", tuple(views), sandbox.package_dir())
+
+
+def grade_one(student, path, templates_dir, seed, limits=Limits(), box=None):
+    """Grade one notebook; never raises (any failure becomes part of the result).
+
+    ``box``: how to isolate the kernel (``Box``); by default bubblewrap with package views built
+    for this call."""
     t0 = time.perf_counter()
     res = SubmissionResult(student, str(path), "?", int(seed))
-    tmp = None
+    tmp = views_tmp = None
+    root_fd = io_fd = None
     try:
         templates = load_templates(templates_dir)
-        nb = _read_notebook(path)
+        nb, res.issues = _read_notebook(path)
         res.exercise = ex = _which_exercise(path, nb, templates)
         specs = tasks_of(ex)
-        cells, res.issues = rebuild(templates[ex], nb)
+        cells, rebuild_issues = rebuild(templates[ex], nb)
+        res.issues += rebuild_issues
+        if box is None or (box.mode == "bwrap" and ex not in dict(box.views)):
+            from rnncourse.grading import sandbox
+            if box is None or box.mode == "bwrap":
+                sandbox.check_bwrap()
+                views_tmp = tempfile.mkdtemp(prefix="rnncourse-views-")
+                box = make_views(views_tmp, [ex])
+        res.sandbox = box.mode
+        box = box.for_exercise(ex)
         sol_src = {}
         for kind, task, src in cells:
             if kind == "solution":
@@ -403,78 +668,139 @@ def grade_one(student, path, templates_dir, seed, limits=Limits()):
 
         tmp = Path(tempfile.mkdtemp(prefix="rnncourse-grade-"))
         root = tmp / "box"
-        (root / "work").mkdir(parents=True)
-        io_dir = root / "work" / "io"
+        owner = sandbox_owner(box)
+        for d in ("", "work", "ipc", "conn", "home", "tmp", "runtime", "mpl"):
+            (root / d).mkdir(exist_ok=True)
+            if owner is not None and d != "conn":
+                os.chown(root / d, owner, owner)
+        root_fd = os.open(root, _DIR)
+        io_name = f"io-{secrets.token_hex(8)}"     # unguessable: nothing can be planted there first
+        io_fd = _mkdir_at(io_name, root_fd, owner)
 
-        run = []
+        # the driver runs first, before any student code, under a name drawn now
+        dname = f"_rnncourse_driver_{secrets.token_hex(8)}"
+        driver_src = Path(_driver.__file__).read_text()
+        run = [{"key": "driver", "label": "grader's driver", "timeout": limits.cell_timeout,
+                "source": f"{dname} = {{'__name__': 'rnncourse_driver', '__file__': '<rnncourse._driver>'}}\n"
+                          f"exec(compile({driver_src!r}, '<rnncourse._driver>', 'exec'), {dname})"}]
         for i, (kind, task, src) in enumerate(cells):
             label = "setup cell" if kind == "setup" else f"solution cell of {task}"
             run.append({"key": f"cell:{i}", "source": src, "timeout": limits.cell_timeout, "label": label,
                         "task": task})
-        driver_src = Path(_driver.__file__).read_text()
-        run.append({"key": "driver", "label": "grader's driver", "timeout": limits.cell_timeout,
-                    "source": "__rnncourse_driver__ = {'__name__': 'rnncourse_driver', '__file__': '<rnncourse._driver>'}\n"
-                              f"exec(compile({driver_src!r}, '<rnncourse._driver>', 'exec'), __rnncourse_driver__)"})
-        inputs = {}
+        inputs, tdirs = {}, {}
         for s in specs:
             inputs[s.id] = make_inputs(s, int(seed))
-            tdir = f"io/{s.id}"
+            tdirs[s.id] = f"t-{secrets.token_hex(6)}"
+            tdir = str(root / io_name / tdirs[s.id])
             run.append({"key": f"task:{s.id}", "label": f"grading {s.id}", "timeout": max(limits.task_timeout, s.timeout or 0),
-                        "source": f"__rnncourse_driver__['run_task_dir'](globals().get({s.func!r}), {s.args!r}, "
-                                  f"{s.returns!r}, {tdir!r}, {s.helpers!r})"})
+                        "task_id": s.id,
+                        "source": f"{dname}['run_task_dir'](globals().get({s.func!r}), {s.args!r}, "
+                                  f"{s.returns!r}, {tdir!r}, {helper_sources(s)!r})"})
 
         status, cell_errors = {}, {}
+        collected = {}
 
         def before(key):
             if key.startswith("task:"):
                 tid = key[5:]
-                tdir = io_dir / tid
-                shutil.rmtree(tdir, ignore_errors=True)
-                for probe, arrays in inputs[tid].items():
-                    _driver.save_dir(str(tdir / probe / "in"), arrays)
-
-        collected = {}
+                tfd = _mkdir_at(tdirs[tid], io_fd, owner)     # fails if something was planted there
+                try:
+                    for probe, arrays in inputs[tid].items():
+                        pfd = _mkdir_at(probe, tfd, owner)
+                        try:
+                            ifd = _mkdir_at("in", pfd, None)
+                            try:
+                                for k, v in arrays.items():
+                                    _write_array(v, k + ".npy", ifd)
+                            finally:
+                                os.close(ifd)
+                        finally:
+                            os.close(pfd)
+                finally:
+                    os.close(tfd)
 
         def after(key, cell, st):
             status[key] = st
             if cell is not None:
-                err = _error_of(cell)
+                err = _scrub(_error_of(cell))
                 if err:
                     cell_errors[key] = err
             if key.startswith("task:") and key[5:] not in collected:
-                collected[key[5:]] = _collect(key[5:], io_dir / key[5:], st, cell_errors.get(key))
+                collected[key[5:]] = _collect(key[5:], io_fd, tdirs[key[5:]], st, cell_errors.get(key))
 
-        notes = _run_cells(run, root, limits, tmp / "spec", before, after)
+        notes = _run_cells(run, root, limits, tmp / "spec", before, after, box)
         res.issues += notes
         for c in run:
             if c.get("task") and c["key"] in cell_errors:
-                res.issues.append(f"{c['label']} raised {cell_errors[c['key']]}")
-        log = _read_text(root / "violations.log", 4000)
-        if log:
-            lines = sorted(set(log.strip().splitlines()))[:5]
-            res.flags.append("the sandbox refused: " + " | ".join(l.replace("\t", ": ") for l in lines))
+                if status.get(c["key"]) == "timeout":
+                    res.issues.append(f"{c['label']} timed out after {c['timeout']} s "
+                                      "(an infinite loop, or far too slow): the rest of that cell did not run")
+                else:
+                    res.issues.append(f"{c['label']} raised {cell_errors[c['key']]}")
+        if box.mode == "audit":
+            log = _read_text("violations.log", root_fd, 4000)
+            if log:
+                lines = sorted(set(log.strip().splitlines()))[:5]
+                res.flags.append("the sandbox refused: " + " | ".join(l.replace("\t", ": ") for l in lines))
 
         for s in specs:
             got = collected.get(s.id) or {"status": status.get(f"task:{s.id}", "not run"), "probes": {}, "func": None}
             flags = list(task_flags[s.id])
             if got.get("func") and str(got["func"]).startswith("rnncourse"):
                 flags.append(f"the graded function is the package's own ({got['func']})")
-            res.tasks[s.id] = _judge(s, inputs[s.id], got, flags, int(seed))
+            if got.get("patched"):
+                flags.append("the notebook replaced functions the grader's driver uses ("
+                             + ", ".join(got["patched"]) + "): an in-place change of an input may be hidden")
+            # flags are a second opinion for the instructor: they never cost points on their own
+            tr = _judge(s, inputs[s.id], got, [], int(seed))
+            if flags:
+                tr.flags = flags
+                tr.diagnosis.append("flagged for review: " + "; ".join(flags))
+            res.tasks[s.id] = tr
     except Exception as exc:
-        res.issues.append(f"could not be graded: {type(exc).__name__}: {exc}")
+        from rnncourse.grading.sandbox import SandboxUnavailable
+        if isinstance(exc, SandboxUnavailable):
+            raise
+        res.ungradable = f"{type(exc).__name__}: {exc}"
+        res.issues.append(f"could not be graded: {res.ungradable}")
         if res.exercise in {t.split('.')[0] for t in TASKS}:
             for s in tasks_of(res.exercise):
                 res.tasks.setdefault(s.id, TaskResult(s.id, 0, s.points, [], [f"not graded: {exc}"]))
     finally:
+        for fd in (io_fd, root_fd):
+            if fd is not None:
+                os.close(fd)
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+        if views_tmp is not None:
+            shutil.rmtree(views_tmp, ignore_errors=True)
     res.seconds = time.perf_counter() - t0
     return res
 
 
-def _collect(task_id, tdir, st, cell_error=None):
-    """What the kernel left in ``tdir``: ``{"status", "func", "probes": {probe: Observation}}``."""
-    out = {"status": st, "probes": {}, "func": _read_text(tdir / "func.txt", 500)}
+def sandbox_owner(box):
+    """The uid that owns a kernel's scratch folder: ``nobody`` when the grader runs as root under
+    bubblewrap (the kernel switches to it), else None (the grader's own user)."""
+    from rnncourse.grading.sandbox import NOBODY
+    return NOBODY if (box.mode == "bwrap" and os.geteuid() == 0) else None
+
+
+_NUMBER = re.compile(r"-?\d+\.\d+(?:[eE][-+]?\d+)?")
+
+
+def _scrub(message):
+    """An error message from the student's code, without the numbers of hidden inputs: a message
+    that quotes three or more decimals (e.g. ``raise ValueError(str(x))``) has them replaced."""
+    if message and len(_NUMBER.findall(message)) >= 3:
+        return _NUMBER.sub("…", message)
+    return message
+
+
+def _collect(task_id, io_fd, name, st, cell_error=None):
+    """What the kernel left in its task folder (read through ``io_fd``, never following a symlink):
+    ``{"status", "func", "patched", "probes": {probe: Observation}}``."""
+    tfd = _open_dir(name, io_fd)
+    out = {"status": st, "probes": {}, "func": None, "patched": []}
     if st == "timeout":
         fallback = Problem("timeout", "timed out: an infinite loop, or far too slow")
     elif st == "died":
@@ -483,25 +809,32 @@ def _collect(task_id, tdir, st, cell_error=None):
         fallback = Problem("error", f"the grader could not call the function ({cell_error})")
     else:
         fallback = Problem("no-result", "produced no result")
-    budget = MAX_TASK_OUTPUT_BYTES
-    if not tdir.is_dir():
+    if tfd is None:
         return out
-    for probe in sorted(os.listdir(tdir)):
-        pdir = tdir / probe
-        if not pdir.is_dir():
-            continue
-        try:
-            outputs, budget = _read_arrays(pdir / "out", budget)
-            after, budget = _read_arrays(pdir / "after", budget)
-            error = _read_text(pdir / "error.txt")
-            if error is None and not outputs and not after:
-                obs = Observation({}, None, fallback)
-            else:
-                obs = Observation.from_driver(outputs, after, error)
-        except Exception as exc:
-            obs = Observation({}, {}, Problem("error", f"raised {type(exc).__name__}: {exc}"))
-        out["probes"][probe] = obs
-    shutil.rmtree(tdir, ignore_errors=True)
+    try:
+        out["func"] = _read_text("func.txt", tfd, 500)
+        patched = _read_text("patched.txt", tfd, 2000)
+        out["patched"] = [p for p in (patched or "").split() if p][:12]
+        budget = MAX_TASK_OUTPUT_BYTES
+        for probe in sorted(os.listdir(tfd)):
+            pfd = _open_dir(probe, tfd)
+            if pfd is None:
+                continue
+            try:
+                outputs, budget = _read_arrays(pfd, "out", budget)
+                after, budget = _read_arrays(pfd, "after", budget)
+                error = _scrub(_read_text("error.txt", pfd))
+                if error is None and not outputs and not after:
+                    obs = Observation({}, None, fallback)
+                else:
+                    obs = Observation.from_driver(outputs, after, error)
+            except Exception as exc:
+                obs = Observation({}, {}, Problem("error", f"raised {type(exc).__name__}: {exc}"))
+            finally:
+                os.close(pfd)
+            out["probes"][probe] = obs
+    finally:
+        os.close(tfd)
     return out
 
 
@@ -522,54 +855,65 @@ def _job(args):
     return grade_one(*args)
 
 
-def grade(paths, out_dir, templates_dir=None, jobs=2, seed=None, limits=Limits(), shard=None, log=None):
+def grade(paths, out_dir, templates_dir=None, jobs=2, seed=None, limits=Limits(), shard=None, log=None,
+          sandbox="bwrap"):
     """Grade every notebook under ``paths``; write the gradebook and feedback into ``out_dir``.
 
     ``shard=(i, n)`` grades only the i-th of n interleaved slices (1-based) and writes
     ``shard-i-of-n.jsonl`` instead of ``grades.csv``; ``merge`` combines the shards.
+    ``sandbox``: "bwrap" (every kernel in bubblewrap; stops with ``SandboxUnavailable`` saying how
+    to install it when it is missing) or "audit" (the audit hook only: ask for it explicitly).
     Returns the list of ``SubmissionResult``.
     """
+    from rnncourse.grading import gradebook
+    from rnncourse.grading.sandbox import check_bwrap
+    if sandbox not in ("bwrap", "audit"):
+        raise ValueError(f"sandbox must be 'bwrap' or 'audit', got {sandbox!r}")
     log = log or (lambda m: print(m, file=sys.stderr, flush=True))
     templates_dir = Path(templates_dir or default_templates())
     load_templates(templates_dir)                       # fail early on a wrong folder
+    if sandbox == "bwrap":
+        check_bwrap()
     subs = find_submissions(paths)
     if shard:
         i, n = shard
         subs = subs[i - 1::n]
     base = int(seed) if seed is not None else secrets.randbits(48)
     out = Path(out_dir)
-    (out / "feedback").mkdir(parents=True, exist_ok=True)
-    log(f"grading {len(subs)} notebook(s) with {jobs} kernel(s) in parallel, seed {base}")
-    results, t0 = [], time.perf_counter()
-    jobs_args = [(st, p, str(templates_dir), _student_seed(base, st, p), limits) for st, p in subs]
-    if jobs <= 1:
-        it = (_job(a) for a in jobs_args)
-        pool = None
-    else:
-        import multiprocessing
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
-        futures = {pool.submit(_job, a): a for a in jobs_args}
-        it = (_safe_result(f, futures[f]) for f in as_completed(futures))
+    out.mkdir(parents=True, exist_ok=True)
+    views_tmp = tempfile.mkdtemp(prefix="rnncourse-views-")
     try:
-        for k, r in enumerate(it, 1):
-            results.append(r)
-            mx = sum(t.max_points for t in r.tasks.values())
-            extra = f"  FLAGS: {len(r.flags) + sum(len(t.flags) for t in r.tasks.values())}" \
-                if r.flags or any(t.flags for t in r.tasks.values()) else ""
-            log(f"[{k}/{len(subs)}] {r.student} {r.exercise}: {r.points:g}/{mx} ({r.seconds:.1f} s){extra}")
+        box = make_views(views_tmp) if sandbox == "bwrap" else Box("audit")
+        log(f"grading {len(subs)} notebook(s) with {jobs} kernel(s) in parallel, seed {base}, sandbox {sandbox}")
+        results, t0 = [], time.perf_counter()
+        jobs_args = [(st, p, str(templates_dir), _student_seed(base, st, p), limits, box) for st, p in subs]
+        if jobs <= 1:
+            it = (_job(a) for a in jobs_args)
+            pool = None
+        else:
+            import multiprocessing
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+            futures = {pool.submit(_job, a): a for a in jobs_args}
+            it = (_safe_result(f, futures[f]) for f in as_completed(futures))
+        try:
+            for k, r in enumerate(it, 1):
+                results.append(r)
+                mx = sum(t.max_points for t in r.tasks.values())
+                extra = f"  FLAGS: {len(r.flags) + sum(len(t.flags) for t in r.tasks.values())}" \
+                    if r.flags or any(t.flags for t in r.tasks.values()) else ""
+                log(f"[{k}/{len(subs)}] {r.student} {r.exercise}: {r.points:g}/{mx} ({r.seconds:.1f} s){extra}")
+        finally:
+            if pool is not None:
+                pool.shutdown()
     finally:
-        if pool is not None:
-            pool.shutdown()
+        shutil.rmtree(views_tmp, ignore_errors=True)
     results.sort(key=lambda r: (r.student, r.exercise, r.path))
-    rows = [_row(r) for r in results]
-    for student in sorted({r.student for r in results}):
-        _write_feedback(out / "feedback" / f"{_safe_name(student)}.txt", [r for r in results if r.student == student])
+    rows = [gradebook.row_of(r, sandbox) for r in results]
     if shard:
-        with open(out / f"shard-{shard[0]}-of-{shard[1]}.jsonl", "w") as fh:
-            for row in rows:
-                fh.write(json.dumps(row) + "\n")
+        gradebook.write_shard(out / f"shard-{shard[0]}-of-{shard[1]}.jsonl", rows)
+        gradebook.write_feedback(out / "feedback", gradebook._mark_duplicates(rows))
     else:
-        write_gradebook(out / "grades.csv", rows)
+        gradebook.write_all(out, rows, list(TASKS))
     log(f"done: {len(results)} notebook(s) in {time.perf_counter() - t0:.1f} s -> {out}")
     return results
 
@@ -579,7 +923,8 @@ def _safe_result(future, args):
         return future.result()
     except Exception as exc:  # a crashed worker process: report it for that student only
         r = SubmissionResult(args[0], args[1], "?", args[3])
-        r.issues.append(f"the grader failed on this notebook: {type(exc).__name__}: {exc}")
+        r.ungradable = f"the grader failed on this notebook: {type(exc).__name__}: {exc}"
+        r.issues.append(r.ungradable)
         return r
 
 
@@ -589,61 +934,7 @@ def _student_seed(base, student, path):
     return int.from_bytes(h[:6], "little")
 
 
-def _safe_name(s):
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", s)[:100] or "student"
-
-
-def _row(r):
-    flags = list(r.flags) + [f"{t}: {f}" for t, tr in r.tasks.items() for f in tr.flags]
-    return {"student": r.student, "exercise": r.exercise, "path": r.path, "seed": r.seed,
-            "tasks": {t: tr.points for t, tr in r.tasks.items()},
-            "max": {t: tr.max_points for t, tr in r.tasks.items()}, "flags": flags, "issues": r.issues}
-
-
-def write_gradebook(path, rows):
-    """``grades.csv``: one row per student; a column per task seen, total, maximum, flags."""
-    tasks = [t for t in TASKS if any(t in r["tasks"] for r in rows)]
-    students = {}
-    for r in rows:
-        s = students.setdefault(r["student"], {"tasks": {}, "max": {}, "flags": [], "seeds": []})
-        s["tasks"].update(r["tasks"])
-        s["max"].update(r["max"])
-        s["flags"] += r["flags"] + [f"not graded: {i}" for i in r["issues"] if i.startswith("could not be graded")]
-        s["seeds"].append(str(r["seed"]))
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["student"] + tasks + ["total", "max", "flags", "seeds"])
-        for name in sorted(students):
-            s = students[name]
-            w.writerow([name] + [f"{s['tasks'][t]:g}" if t in s["tasks"] else "" for t in tasks] +
-                       [f"{sum(s['tasks'].values()):g}", f"{sum(s['max'].values()):g}",
-                        " | ".join(s["flags"]), " ".join(s["seeds"])])
-
-
 def merge(shard_dirs, out_dir):
     """Combine ``shard-*-of-N.jsonl`` files (from any folders) into ``out_dir/grades.csv``."""
-    rows, seen = [], {}
-    for d in map(Path, shard_dirs):
-        for f in sorted(d.glob("shard-*-of-*.jsonl")) if d.is_dir() else [d]:
-            m = re.match(r"shard-(\d+)-of-(\d+)\.jsonl$", f.name)
-            if m:
-                seen.setdefault(int(m.group(2)), set()).add(int(m.group(1)))
-            rows += [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
-    missing = [f"{i}/{n}" for n, got in seen.items() for i in range(1, n + 1) if i not in got]
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    write_gradebook(Path(out_dir) / "grades.csv", rows)
-    return rows, missing
-
-
-def _write_feedback(path, results):
-    lines = []
-    for r in results:
-        mx = sum(t.max_points for t in r.tasks.values())
-        lines += [f"# {r.exercise} ({Path(r.path).name}): {r.points:g}/{mx} points", ""]
-        lines += [f"note: {i}" for i in r.issues]
-        lines += [f"FLAG: {f}" for f in r.flags]
-        if r.issues or r.flags:
-            lines.append("")
-        for t in r.tasks.values():
-            lines += [format_result(t), ""]
-    path.write_text("\n".join(lines) + "\n")
+    from rnncourse.grading import gradebook
+    return gradebook.merge(shard_dirs, out_dir, list(TASKS))

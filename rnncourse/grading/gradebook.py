@@ -1,0 +1,202 @@
+"""The gradebook: what the grader writes, so that no submission is lost or merged away.
+
+* ``grades.csv``: one row per submitted notebook (never one per student: two notebooks of the same
+  student for the same exercise are two rows, both flagged), with the seed, the sandbox mode, the
+  course version and a hash of the exercise specs, so a re-grade is reproducible and auditable.
+  Text cells that a spreadsheet would run as a formula (starting with ``= + - @``, a tab or a
+  carriage return) get a leading ``'``.
+* ``feedback/<name>.txt``: one file per student; the name keeps the student's name recognisable
+  (accents folded to ASCII) and, when that is not the exact name, adds a short hash of it, so
+  ``zoë`` and ``zoé`` never share a file.
+* ``exports/gradescope/<name>.json``: Gradescope's autograder ``results.json`` for that student.
+* ``exports/lms.csv``: one row per student, one column per exercise (Canvas / Moodle import). An
+  exercise with two notebooks is left empty and named in the ``needs review`` column.
+* ``shard-I-of-N.jsonl``: the rows of one shard; ``merge`` turns shards into the files above.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import importlib
+import inspect
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+__all__ = ["row_of", "write_all", "merge", "feedback_name", "neutralise", "spec_hash", "course_version"]
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """A CSV cell a spreadsheet shows as text: ``'`` before a leading ``= + - @`` (CWE-1236)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def feedback_name(student):
+    """A file name for ``student``'s feedback: readable, and different for different names."""
+    folded = unicodedata.normalize("NFKD", student).encode("ascii", "ignore").decode()
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", folded).strip("._")[:80] or "student"
+    if safe == student:
+        return safe
+    return f"{safe}-{hashlib.sha256(student.encode('utf-8')).hexdigest()[:8]}"
+
+
+def course_version():
+    import rnncourse
+    return getattr(rnncourse, "__version__", "unknown")
+
+
+def spec_hash():
+    """Hash of the code that defines the graded tasks (inputs, probes, tolerances, references)."""
+    import rnncourse.grading.exercises as exercises
+    from rnncourse.grading import reference, verdict
+    mods = [verdict, reference, exercises] + [importlib.import_module(f"rnncourse.grading.exercises.{ex}")
+                                              for ex in sorted(exercises.EXERCISES)]
+    h = hashlib.sha256()
+    for mod in mods:
+        h.update(inspect.getsource(mod).encode())
+    return h.hexdigest()[:16]
+
+
+def row_of(r, sandbox_mode):
+    """A JSON-able record of one graded notebook (``grader.SubmissionResult``)."""
+    from rnncourse.grading.checks import format_result
+    return {"student": r.student, "exercise": r.exercise, "path": r.path, "file": Path(r.path).name,
+            "seed": r.seed, "sandbox": sandbox_mode, "course_version": course_version(), "spec_hash": spec_hash(),
+            "tasks": {t: tr.points for t, tr in r.tasks.items()},
+            "max": {t: tr.max_points for t, tr in r.tasks.items()},
+            "flags": list(r.flags) + [f"{t}: {f}" for t, tr in r.tasks.items() for f in tr.flags],
+            "issues": list(r.issues), "ungradable": getattr(r, "ungradable", ""),
+            "feedback": {t: format_result(tr) for t, tr in r.tasks.items()},
+            "passed": {t: bool(tr.points == tr.max_points) for t, tr in r.tasks.items()}}
+
+
+def _mark_duplicates(rows):
+    by = {}
+    for r in rows:
+        by.setdefault((r["student"], r["exercise"]), []).append(r)
+    for (student, ex), group in by.items():
+        if len(group) > 1 and ex != "?":
+            files = ", ".join(sorted(g["path"] for g in group))
+            for g in group:
+                note = f"DUPLICATE: {len(group)} notebooks for {student} / {ex} ({files}): each is graded, none merged"
+                if note not in g["flags"]:
+                    g["flags"].append(note)
+                g["duplicate"] = True
+    return rows
+
+
+def write_grades_csv(path, rows, task_order):
+    tasks = [t for t in task_order if any(t in r["tasks"] for r in rows)]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["student", "exercise", "file"] + tasks +
+                   ["total", "max", "flags", "seed", "sandbox", "course_version", "spec_hash", "path"])
+        for r in sorted(rows, key=lambda r: (r["student"], r["exercise"], r["path"])):
+            flags = list(r["flags"]) + ([f"not graded: {r['ungradable']}"] if r.get("ungradable") else [])
+            cells = [r["student"], r["exercise"], r["file"]] + \
+                [f"{r['tasks'][t]:g}" if t in r["tasks"] else "" for t in tasks] + \
+                [f"{sum(r['tasks'].values()):g}", f"{sum(r['max'].values()):g}", " | ".join(flags),
+                 str(r["seed"]), r.get("sandbox", ""), r.get("course_version", ""), r.get("spec_hash", ""), r["path"]]
+            w.writerow([neutralise(c) for c in cells])
+
+
+def write_feedback(folder, rows):
+    """One text file per student; returns ``{student: file name}``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = {}
+    for student in sorted({r["student"] for r in rows}):
+        name = feedback_name(student)
+        names[student] = name
+        lines = []
+        for r in sorted((r for r in rows if r["student"] == student), key=lambda r: (r["exercise"], r["path"])):
+            total, mx = sum(r["tasks"].values()), sum(r["max"].values())
+            lines += [f"# {r['exercise']} ({r['file']}): {total:g}/{mx} points", ""]
+            lines += [f"note: {i}" for i in r["issues"]]
+            lines += [f"FLAG: {f}" for f in r["flags"]]
+            if r["issues"] or r["flags"]:
+                lines.append("")
+            for t in r["tasks"]:
+                lines += [r["feedback"].get(t, ""), ""]
+        (folder / f"{name}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return names
+
+
+def write_gradescope(folder, rows, names):
+    """Gradescope autograder ``results.json`` per student (per-test score, max_score, status,
+    output, visibility)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for student, name in names.items():
+        mine = [r for r in rows if r["student"] == student]
+        tests, notes = [], []
+        for r in sorted(mine, key=lambda r: (r["exercise"], r["path"])):
+            for t, pts in r["tasks"].items():
+                tests.append({"name": f"{t} ({r['file']})" if r.get("duplicate") else t, "score": pts,
+                              "max_score": r["max"][t], "status": "passed" if r["passed"].get(t) else "failed",
+                              "output": r["feedback"].get(t, ""), "visibility": "visible"})
+            notes += r["issues"] + r["flags"]
+        result = {"score": sum(x["score"] for x in tests), "tests": tests,
+                  "output": "\n".join(notes), "visibility": "visible", "stdout_visibility": "hidden"}
+        (folder / f"{name}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+def write_lms_csv(path, rows):
+    """One row per student, one points column per exercise (import into Canvas or Moodle)."""
+    exercises = sorted({r["exercise"] for r in rows if r["exercise"] != "?"})
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Student", "ID", "SIS User ID", "Section"] +
+                   [f"{ex} (rnncourse)" for ex in exercises] + ["needs review"])
+        for student in sorted({r["student"] for r in rows}):
+            mine = [r for r in rows if r["student"] == student]
+            cells, review = [], []
+            for ex in exercises:
+                got = [r for r in mine if r["exercise"] == ex]
+                if len(got) == 1 and not got[0].get("ungradable"):
+                    cells.append(f"{sum(got[0]['tasks'].values()):g}")
+                else:
+                    cells.append("")
+                    if len(got) > 1:
+                        review.append(f"{ex}: {len(got)} notebooks")
+            review += [f"{r['exercise']}: could not be graded" for r in mine if r.get("ungradable")]
+            review += [f"{r['exercise']}: flagged" for r in mine if r["flags"] and not r.get("duplicate")]
+            w.writerow([neutralise(c) for c in [student, "", student, ""] + cells + ["; ".join(review)]])
+
+
+def write_all(out, rows, task_order):
+    """Every file of the gradebook from ``rows`` (see the module doc)."""
+    out = Path(out)
+    rows = _mark_duplicates(rows)
+    write_grades_csv(out / "grades.csv", rows, task_order)
+    names = write_feedback(out / "feedback", rows)
+    write_gradescope(out / "exports" / "gradescope", rows, names)
+    write_lms_csv(out / "exports" / "lms.csv", rows)
+    return rows
+
+
+def write_shard(path, rows):
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def merge(shard_dirs, out_dir, task_order):
+    """Combine ``shard-*-of-N.jsonl`` files (from any folders) into one gradebook in ``out_dir``.
+    Returns ``(rows, missing shards as "i/n")``."""
+    rows, seen = [], {}
+    for d in map(Path, shard_dirs):
+        for f in sorted(d.glob("shard-*-of-*.jsonl")) if d.is_dir() else [d]:
+            m = re.match(r"shard-(\d+)-of-(\d+)\.jsonl$", f.name)
+            if m:
+                seen.setdefault(int(m.group(2)), set()).add(int(m.group(1)))
+            rows += [json.loads(line) for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    missing = [f"{i}/{n}" for n, got in seen.items() for i in range(1, n + 1) if i not in got]
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    write_all(out_dir, rows, task_order)
+    return rows, missing
