@@ -587,8 +587,9 @@ EXERCISES = {}
 for _t in TASKS.values():
     EXERCISES.setdefault(_t.exercise, []).append(_t.id)
 
-#: function names students write; calling the package's version of any of these is flagged
-GRADED_FUNCTIONS = frozenset(t.func for t in TASKS.values())
+#: function names students write; calling the package's version of any of these is flagged, and so
+#: is calling the plain-loop twin that rnncourse.nn keeps beside a sequence kernel (rnn_forward_loop)
+GRADED_FUNCTIONS = frozenset(n for t in TASKS.values() for n in (t.func, t.func + "_loop"))
 
 
 def get_task(task_id):

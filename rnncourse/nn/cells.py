@@ -15,7 +15,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_shape
+from ._checks import as_float_array, check_int, check_shape
 from .gru import gru_backward, gru_forward
 from .lstm import lstm_backward, lstm_final_cell, lstm_forward
 from .rnn import rnn_backward, rnn_forward
@@ -91,8 +91,7 @@ def truncated_bptt(cell, x, h0, params, dh, k, c0=None):
     Returns ``(h (N, T, H), dx (N, T, D), grads)``; with ``k >= T`` this equals full BPTT.
     """
     spec = get_cell(cell)
-    if not (isinstance(k, (int, np.integer)) and k >= 1):
-        raise ValueError(f"k (the truncation window) must be a positive integer, got {k!r}")
+    k = check_int("k (the truncation window)", k, 1)
     x = as_float_array("x", x)
     check_shape("x", x, (None, None, None), ("N", "T", "D"))
     N, T, _ = x.shape
