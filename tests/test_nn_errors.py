@@ -40,7 +40,7 @@ def test_2d_x_for_sequence_function():
 
 def test_mismatched_batch_between_x_and_h0():
     for cell in ("rnn", "lstm", "gru"):
-        _raises(ValueError, lambda: nn.sequence_forward(cell, x, np.zeros((N + 1, H)), p(cell)),
+        _raises(ValueError, lambda cell=cell: nn.sequence_forward(cell, x, np.zeros((N + 1, H)), p(cell)),
                 "h0 must have shape (N, H) = (2, 4)", "got (3, 4)")
 
 
@@ -105,7 +105,7 @@ def test_one_rng_contract():
     a, b = (nn.init_cell_params("lstm", 3, 4, rng=5) for _ in range(2))
     assert all(np.array_equal(a[k], b[k]) for k in a)                 # a seed repeats itself
     for bad in (2.5, "0", True, np.random.RandomState(0)):
-        _raises(TypeError, lambda: nn.as_rng(bad), "rng must be a numpy Generator", type(bad).__name__)
+        _raises(TypeError, lambda bad=bad: nn.as_rng(bad), "rng must be a numpy Generator", type(bad).__name__)
     _raises(ValueError, lambda: nn.as_rng(-1), "rng must be a seed >= 0")
     # the same rule wherever nn draws random numbers
     _raises(TypeError, lambda: nn.init_cell_params("rnn", 3, 4, rng=2.5), "rng must be")
@@ -116,7 +116,7 @@ def test_one_rng_contract():
 def test_wrong_type_is_TypeError_and_wrong_value_is_ValueError():
     q = p("rnn")
     for k, exc in ((2.5, TypeError), ("3", TypeError), (True, TypeError), (0, ValueError), (-1, ValueError)):
-        _raises(exc, lambda: nn.truncated_bptt("rnn", x, h0, q, np.zeros((N, T, H)), k=k), "k (the truncation window)")
+        _raises(exc, lambda k=k: nn.truncated_bptt("rnn", x, h0, q, np.zeros((N, T, H)), k=k), "k (the truncation window)")
     _raises(TypeError, lambda: nn.clip_by_global_norm({"a": np.ones(2)}, "1"), "max_norm must be a number")
     _raises(ValueError, lambda: nn.clip_by_global_norm({"a": np.ones(2)}, float("nan")), "max_norm must be a positive")
     _raises(TypeError, lambda: nn.SequenceModel.create("rnn", 3, 4.0, 2), "hidden_dim must be an integer")

@@ -87,7 +87,7 @@ def test_sequence_backward(cell, N, T, D, H):
     dh = rng.normal(size=(N, T, H))
     h, cache = spec.forward(*[inp[k] for k in ("x", "h0") + spec.param_names])
     grads = spec.backward(dh, cache)
-    analytic = dict(zip(("x", "h0") + spec.param_names, grads))
+    analytic = dict(zip(("x", "h0") + spec.param_names, grads, strict=True))
 
     def f(**kw):
         return spec.forward(*[kw[k] for k in ("x", "h0") + spec.param_names])[0]

@@ -34,7 +34,7 @@ def test_rnn_loop_equals_kernel(shape):
     _close("h", hl, h)
     fast = nn.rnn_backward(dh, cache)
     loop = nn.rnn_backward_loop(dh, caches)
-    for name, a, b in zip(("dx", "dh0", "dWx", "dWh", "db"), loop, fast):
+    for name, a, b in zip(("dx", "dh0", "dWx", "dWh", "db"), loop, fast, strict=True):
         _close(name, a, b)
 
 
@@ -49,11 +49,11 @@ def test_lstm_loop_equals_kernel(shape):
     _close("c_T", caches[-1].c_next, nn.lstm_final_cell(cache))
     fast = nn.lstm_backward(dh, cache, dc_T=dc_T, return_dc0=True)
     loop = nn.lstm_backward_loop(dh, caches, dc_T, True)
-    for name, a, b in zip(("dx", "dh0", "dc0", "dWx", "dWh", "db"), loop, fast):
+    for name, a, b in zip(("dx", "dh0", "dc0", "dWx", "dWh", "db"), loop, fast, strict=True):
         _close(name, a, b)
     # without dc_T and dc0, as the exercises call it
     for name, a, b in zip(("dx", "dh0", "dWx", "dWh", "db"), nn.lstm_backward_loop(dh, caches),
-                          nn.lstm_backward(dh, cache)):
+                          nn.lstm_backward(dh, cache), strict=True):
         _close(name, a, b)
 
 
@@ -65,7 +65,7 @@ def test_gru_loop_equals_kernel(shape):
     _close("h", hl, h)
     fast = nn.gru_backward(dh, cache)
     loop = nn.gru_backward_loop(dh, caches)
-    for name, a, b in zip(("dx", "dh0", "dWx", "dWh", "dbx", "dbh"), loop, fast):
+    for name, a, b in zip(("dx", "dh0", "dWx", "dWh", "dbx", "dbh"), loop, fast, strict=True):
         _close(name, a, b)
 
 

@@ -78,7 +78,7 @@ def test_no_function_mutates_its_inputs(cell):
     h, cache = spec.forward(*args)
     dh_before = dh.copy()
     spec.backward(dh, cache)
-    for a, b in zip(args, before):
+    for a, b in zip(args, before, strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(dh, dh_before)
     # step functions
@@ -100,7 +100,7 @@ def test_no_function_mutates_its_inputs(cell):
         sb = _snapshot(sargs + [d1])
         _, c = nn.gru_step_forward(*sargs)
         nn.gru_step_backward(d1, c)
-    for a, b in zip(sargs + [d1], sb):
+    for a, b in zip(sargs + [d1], sb, strict=True):
         np.testing.assert_array_equal(a, b)
 
 

@@ -42,7 +42,7 @@ def check_shape(name, a, expected, names=None):
     message reads ``x must have shape (N, T, D) = (2, 5, 3), got (2, 5)``.
     """
     expected = tuple(expected)
-    ok = a.ndim == len(expected) and all(e is None or e == s for e, s in zip(expected, a.shape))
+    ok = a.ndim == len(expected) and all(e is None or e == s for e, s in zip(expected, a.shape, strict=True))
     if ok:
         return a
     if names is not None:

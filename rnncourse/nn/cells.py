@@ -11,7 +11,8 @@ chunk borders: no gradient flows from chunk ``j+1`` back into chunk ``j``. Memor
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -74,7 +75,7 @@ def sequence_backward(cell, dh, cache, dc_T=None):
     else:
         dx, dh0, *dps = spec.backward(dh, cache)
         dc0 = None
-    return dx, dh0, dc0, dict(zip(spec.param_names, dps))
+    return dx, dh0, dc0, dict(zip(spec.param_names, dps, strict=True))
 
 
 def final_state(cell, h, cache):

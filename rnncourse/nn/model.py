@@ -13,15 +13,20 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field, replace
-from typing import Optional
 
 import numpy as np
 
 from ._checks import check_int, check_number
 from .cells import final_state, get_cell, sequence_backward, sequence_forward
 from .init import init_cell_params, xavier
-from .layers import (embedding_backward, embedding_forward, mse_loss, temporal_affine_backward,
-                     temporal_affine_forward, temporal_softmax_loss)
+from .layers import (
+    embedding_backward,
+    embedding_forward,
+    mse_loss,
+    temporal_affine_backward,
+    temporal_affine_forward,
+    temporal_softmax_loss,
+)
 from .optim import clip_by_global_norm, clip_by_value, global_norm, make_optimizer
 from .rng import as_rng
 
@@ -46,7 +51,7 @@ class SequenceModel:
     cell: str
     params: dict
     loss: str = "softmax"             # "softmax" (classes) or "mse" (real values)
-    vocab_size: Optional[int] = None  # set when inputs are token ids
+    vocab_size: int | None = None     # set when inputs are token ids
 
     @classmethod
     def create(cls, cell, input_dim, hidden_dim, output_dim, *, loss="softmax", vocab_size=None,
@@ -131,7 +136,7 @@ class History:
     grad_norm: list = field(default_factory=list)     # global norm before clipping
     clipped: list = field(default_factory=list)       # whether clipping changed the gradient
     accuracy: list = field(default_factory=list)      # masked accuracy (softmax models), else nan
-    model: Optional[SequenceModel] = None
+    model: SequenceModel | None = None
     seconds: float = 0.0
 
 
