@@ -98,7 +98,7 @@ def test_loops_leave_their_inputs_alone():
 @pytest.mark.parametrize("source", [
     "from rnncourse.nn import rnn_forward_loop\nh, c = rnn_forward_loop(x, h0, Wx, Wh, b)",
     "import rnncourse.nn as nn\nout = nn.rnn_backward_loop(dh, cache)",
-])
+], ids=["from-import", "attribute"])
 def test_the_grader_flags_a_solution_that_calls_a_loop_twin(source):
     # the loops are reference implementations of graded functions: using them must be flagged too
     from rnncourse.grading.grader import reference_use
