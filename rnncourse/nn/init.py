@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import check_int, check_number
 from .cells import get_cell
 from .rng import as_rng
 
@@ -53,6 +54,8 @@ def init_cell_params(cell, D, H, rng=None, recurrent="orthogonal", scale=1.0, fo
     None (see ``rnncourse.nn.rng.as_rng``).
     """
     spec = get_cell(cell)
+    D, H = check_int("D", D, 1), check_int("H", H, 1)
+    scale, forget_bias = check_number("scale", scale), check_number("forget_bias", forget_bias)
     if recurrent not in ("orthogonal", "identity", "xavier", "normal"):
         raise ValueError(f"recurrent must be 'orthogonal', 'identity', 'xavier' or 'normal', got {recurrent!r}")
     rng = as_rng(rng)
