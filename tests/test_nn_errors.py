@@ -119,6 +119,8 @@ def test_wrong_type_is_TypeError_and_wrong_value_is_ValueError():
         _raises(exc, lambda k=k: nn.truncated_bptt("rnn", x, h0, q, np.zeros((N, T, H)), k=k), "k (the truncation window)")
     _raises(TypeError, lambda: nn.clip_by_global_norm({"a": np.ones(2)}, "1"), "max_norm must be a number")
     _raises(ValueError, lambda: nn.clip_by_global_norm({"a": np.ones(2)}, float("nan")), "max_norm must be a positive")
+    _raises(TypeError, lambda: nn.sequence_forward(["rnn"], x, h0, q), "cell must be a name")
+    _raises(ValueError, lambda: nn.sequence_forward("elman", x, h0, q), "cell must be one of")
     _raises(TypeError, lambda: nn.init_cell_params("rnn", 3, 4.0), "H must be an integer")
     _raises(ValueError, lambda: nn.init_cell_params("rnn", 0, 4), "D must be a positive integer")
     _raises(TypeError, lambda: nn.init_cell_params("lstm", 3, 4, forget_bias="1"), "forget_bias must be a number")

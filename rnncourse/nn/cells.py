@@ -44,6 +44,8 @@ CELLS = {
 def get_cell(cell):
     if isinstance(cell, CellSpec):
         return cell
+    if not isinstance(cell, str):
+        raise TypeError(f"cell must be a name, one of {sorted(CELLS)}, got {type(cell).__name__} {cell!r}")
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
     return CELLS[cell]
