@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.rnncourse-installed
-PYTEST_FLAGS ?= -n 2 --dist loadfile
+PYTEST_FLAGS ?= -n 2 --dist loadfile -p randomly
 NBVAL_FLAGS  := --nbval-lax --nbval-current-env --nbval-cell-timeout=120
 # The course's matrices are small: one BLAS thread is faster and steadier than two fighting
 # over a laptop's cores (measured: a small training run 0.13 s vs 0.45 s under load).

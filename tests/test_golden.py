@@ -78,7 +78,7 @@ def _snapshot(*arrays):
 
 
 def _assert_unchanged(names, before, after):
-    for name, b, a in zip(names, before, after):
+    for name, b, a in zip(names, before, after, strict=True):
         assert np.array_equal(a, b), f"{name} was modified in place by the core"
 
 
@@ -149,7 +149,7 @@ def test_against_torch(path):
         got5 = rnn_nn.lstm_backward(dh, cache, dc_T=dc_n)
         assert len(got5) == 5
         for name, a, b in zip(("dx", "dh0", "dWx", "dWh", "db"), got5,
-                              (dx, dh0, dWx, dWh, db)):
+                              (dx, dh0, dWx, dWh, db), strict=True):
             assert_close(name + " (return_dc0=False)", a, b, atol=0.0)
 
     elif cell == "gru":

@@ -22,7 +22,7 @@ def _assert_close(name, numeric, analytic):
 
 def _step_inputs(cell, N=3, D=4, H=5, seed=0):
     rng = _rng(seed)
-    G = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    G = nn.CELLS[cell].gates
     inp = {
         "x": rng.normal(size=(N, D)),
         "h_prev": rng.normal(size=(N, H)),
@@ -87,7 +87,7 @@ def test_sequence_backward(cell, N, T, D, H):
     dh = rng.normal(size=(N, T, H))
     h, cache = spec.forward(*[inp[k] for k in ("x", "h0") + spec.param_names])
     grads = spec.backward(dh, cache)
-    analytic = dict(zip(("x", "h0") + spec.param_names, grads))
+    analytic = dict(zip(("x", "h0") + spec.param_names, grads, strict=True))
 
     def f(**kw):
         return spec.forward(*[kw[k] for k in ("x", "h0") + spec.param_names])[0]

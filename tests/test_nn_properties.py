@@ -78,7 +78,7 @@ def test_no_function_mutates_its_inputs(cell):
     h, cache = spec.forward(*args)
     dh_before = dh.copy()
     spec.backward(dh, cache)
-    for a, b in zip(args, before):
+    for a, b in zip(args, before, strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(dh, dh_before)
     # step functions
@@ -100,7 +100,7 @@ def test_no_function_mutates_its_inputs(cell):
         sb = _snapshot(sargs + [d1])
         _, c = nn.gru_step_forward(*sargs)
         nn.gru_step_backward(d1, c)
-    for a, b in zip(sargs + [d1], sb):
+    for a, b in zip(sargs + [d1], sb, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -161,3 +161,28 @@ def test_float32_runs_in_float32():
         assert h.dtype == np.float32
         dx, dh0, _, g = nn.sequence_backward(cell, np.ones_like(h), cache)
         assert dx.dtype == np.float32 and all(v.dtype == np.float32 for v in g.values())
+
+
+def test_public_names_are_listed_once_and_are_not_modules():
+    import types
+    listed = nn.__all__
+    assert len(listed) == len(set(listed)), sorted(n for n in listed if listed.count(n) > 1)
+    modules = [n for n in listed if isinstance(getattr(nn, n), types.ModuleType)]
+    assert modules == [], f"submodules in __all__: {modules}"
+    public = {n for n in dir(nn) if not n.startswith("_") and not isinstance(getattr(nn, n), types.ModuleType)}
+    assert public == set(listed), f"not in __all__: {sorted(public - set(listed))}"
+    star = {}
+    exec("from rnncourse.nn import *", star)
+    assert "rnn" not in star and "init" not in star and "model" not in star
+    assert "rnn_forward" in star and "rnn_forward_loop" in star
+
+
+def test_gate_counts_come_from_CELLS():
+    # init, conversion and the tests read the number of stacked gate blocks from one table
+    for name, spec in nn.CELLS.items():
+        p = nn.init_cell_params(name, 3, 5, rng=0)
+        assert p["Wx"].shape == (3, spec.gates * 5) and p["Wh"].shape == (5, spec.gates * 5)
+        t = nn.to_torch(name, p)
+        back = nn.from_torch(name, t["weight_ih"], t["weight_hh"], t["bias_ih"], t["bias_hh"])
+        assert all(np.array_equal(back[k], p[k]) for k in p)
+    assert {n: s.gates for n, s in nn.CELLS.items()} == {"rnn": 1, "lstm": 4, "gru": 3}

@@ -11,11 +11,12 @@ chunk borders: no gradient flows from chunk ``j+1`` back into chunk ``j``. Memor
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_shape
+from ._checks import as_float_array, check_int, check_shape
 from .gru import gru_backward, gru_forward
 from .lstm import lstm_backward, lstm_final_cell, lstm_forward
 from .rnn import rnn_backward, rnn_forward
@@ -43,6 +44,8 @@ CELLS = {
 def get_cell(cell):
     if isinstance(cell, CellSpec):
         return cell
+    if not isinstance(cell, str):
+        raise TypeError(f"cell must be a name, one of {sorted(CELLS)}, got {type(cell).__name__} {cell!r}")
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
     return CELLS[cell]
@@ -74,7 +77,7 @@ def sequence_backward(cell, dh, cache, dc_T=None):
     else:
         dx, dh0, *dps = spec.backward(dh, cache)
         dc0 = None
-    return dx, dh0, dc0, dict(zip(spec.param_names, dps))
+    return dx, dh0, dc0, dict(zip(spec.param_names, dps, strict=True))
 
 
 def final_state(cell, h, cache):
@@ -91,8 +94,7 @@ def truncated_bptt(cell, x, h0, params, dh, k, c0=None):
     Returns ``(h (N, T, H), dx (N, T, D), grads)``; with ``k >= T`` this equals full BPTT.
     """
     spec = get_cell(cell)
-    if not (isinstance(k, (int, np.integer)) and k >= 1):
-        raise ValueError(f"k (the truncation window) must be a positive integer, got {k!r}")
+    k = check_int("k (the truncation window)", k, 1)
     x = as_float_array("x", x)
     check_shape("x", x, (None, None, None), ("N", "T", "D"))
     N, T, _ = x.shape

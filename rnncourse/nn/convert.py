@@ -15,16 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import as_float_array, check_shape
+from .cells import get_cell
 
 __all__ = ["from_torch", "to_torch", "grads_from_torch"]
 
-_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-
 
 def _gates(cell):
-    if cell not in _GATES:
-        raise ValueError(f"cell must be one of {sorted(_GATES)}, got {cell!r}")
-    return _GATES[cell]
+    return get_cell(cell).gates
 
 
 def from_torch(cell, weight_ih, weight_hh, bias_ih, bias_hh):

@@ -29,12 +29,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_cache, check_shape, result_dtype
+from ._checks import as_float_array, check_cache, check_shape, check_step_caches, result_dtype
 from .functional import sigmoid
 
 __all__ = [
     "GRUStepCache", "GRUCache",
     "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward",
+    "gru_forward_loop", "gru_backward_loop",
 ]
 
 
@@ -120,13 +121,17 @@ def gru_step_backward(dh_out, cache):
 
 def gru_forward(x, h0, Wx, Wh, bx, bh):
     """Run the GRU over a sequence. Args ``x (N, T, D)``, ``h0 (N, H)`` (``None`` means zeros),
-    ``Wx (D, 3H)``, ``Wh (H, 3H)``, ``bx (3H,)``, ``bh (3H,)``. Returns ``(h (N, T, H), cache)``."""
+    ``Wx (D, 3H)``, ``Wh (H, 3H)``, ``bx (3H,)``, ``bh (3H,)``. Returns ``(h (N, T, H), cache)``.
+
+    This is the fast kernel (time-major buffers, gate blocks reordered, biases folded).
+    ``gru_forward_loop`` at the end of this file computes the same thing as a plain loop over
+    ``gru_step_forward``: read that one first.
+    """
     x = as_float_array("x", x)
     check_shape("x", x, (None, None, None), ("N", "T", "D"))
     N, T, D = x.shape
     Wx, Wh, bx, bh, H = _check_params(D, Wx, Wh, bx, bh)
-    dtype = result_dtype(x, Wx, Wh, bx, bh)
-    h0 = np.zeros((N, H), dtype) if h0 is None else as_float_array("h0", h0)
+    h0 = np.zeros((N, H), x.dtype) if h0 is None else as_float_array("h0", h0)
     check_shape("h0", h0, (N, H), ("N", "H"))
     dtype = result_dtype(x, h0, Wx, Wh, bx, bh)
 
@@ -175,6 +180,9 @@ def gru_backward(dh, cache):
 
     ``dh (N, T, H)`` is the upstream gradient of every hidden state. Returns
     ``(dx (N, T, D), dh0 (N, H), dWx (D, 3H), dWh (H, 3H), dbx (3H,), dbh (3H,))``.
+
+    This is the fast kernel. ``gru_backward_loop`` at the end of this file computes the same
+    gradients as a plain loop over ``gru_step_backward``: read that one first.
     """
     check_cache("cache", cache, GRUCache)
     x, h0, Wx, Wh, rzn, hn, h = cache
@@ -231,3 +239,52 @@ def gru_backward(dh, cache):
     dbh_nrz = dah2.sum(axis=0)
     dbh = np.concatenate([dbh_nrz[H:], dbh_nrz[:H]])
     return dx, dh_next, dWx, dWh, dax2.sum(axis=0), dbh
+
+
+# --------------------------------------------------------------------------- the plain loop
+# The same sequence forward and backward as above, written the way lesson 6 derives them: a loop
+# over gru_step_forward, then a loop back over gru_step_backward. Slower than the kernels above
+# (which reorder the gate blocks and fold biases for speed), but line for line the equations; tests
+# prove that it gives the same numbers as gru_forward / gru_backward.
+
+def gru_forward_loop(x, h0, Wx, Wh, bx, bh):
+    """``gru_forward`` as a plain loop over ``gru_step_forward`` (for reading, not for speed).
+
+    Args ``x (N, T, D)``, ``h0 (N, H)`` (``None`` means zeros), ``Wx (D, 3H)``, ``Wh (H, 3H)``,
+    ``bx (3H,)``, ``bh (3H,)``. Returns ``(h (N, T, H), caches)``, ``caches`` the list of the
+    ``T`` step caches.
+    """
+    x = as_float_array("x", x)
+    check_shape("x", x, (None, None, None), ("N", "T", "D"))
+    N, T, D = x.shape
+    if T == 0:
+        raise ValueError("x must hold at least one time step for gru_forward_loop, got T = 0")
+    h = np.zeros((N, np.shape(Wh)[0]), x.dtype) if h0 is None else h0     # Wh is (H, 3H)
+    hs, caches = [], []
+    for t in range(T):
+        h, cache = gru_step_forward(x[:, t], h, Wx, Wh, bx, bh)
+        hs.append(h)
+        caches.append(cache)
+    return np.stack(hs, axis=1), caches
+
+
+def gru_backward_loop(dh, caches):
+    """``gru_backward`` as a plain loop over ``gru_step_backward``, from ``t = T`` down to 1.
+
+    ``dh (N, T, H)`` is the upstream gradient of every hidden state and ``caches`` what
+    ``gru_forward_loop`` returned. Returns
+    ``(dx (N, T, D), dh0 (N, H), dWx (D, 3H), dWh (H, 3H), dbx (3H,), dbh (3H,))``.
+    """
+    check_step_caches(caches, GRUStepCache, "gru_forward_loop")
+    T = len(caches)
+    N, H = caches[0].h_prev.shape
+    dh = as_float_array("dh", dh)
+    check_shape("dh", dh, (N, T, H), ("N", "T", "H"))
+    dxs = [None] * T
+    dWx = dWh = dbx = dbh = 0.0
+    dh_next = np.zeros((N, H), dh.dtype)
+    for t in reversed(range(T)):
+        dx_t, dh_next, dWx_t, dWh_t, dbx_t, dbh_t = gru_step_backward(dh[:, t] + dh_next, caches[t])
+        dxs[t] = dx_t
+        dWx, dWh, dbx, dbh = dWx + dWx_t, dWh + dWh_t, dbx + dbx_t, dbh + dbh_t   # sums over time
+    return np.stack(dxs, axis=1), dh_next, dWx, dWh, dbx, dbh

@@ -24,12 +24,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_cache, check_shape, result_dtype
+from ._checks import as_float_array, check_cache, check_shape, check_step_caches, result_dtype
 from .functional import sigmoid
 
 __all__ = [
     "LSTMStepCache", "LSTMCache",
     "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
+    "lstm_forward_loop", "lstm_backward_loop",
     "lstm_final_cell",
 ]
 
@@ -133,15 +134,18 @@ def lstm_forward(x, h0, Wx, Wh, b, c0=None):
     Args ``x (N, T, D)``, ``h0 (N, H)`` (``None`` means zeros), ``Wx (D, 4H)``, ``Wh (H, 4H)``,
     ``b (4H,)``, ``c0 (N, H)`` initial cell state (zeros unless given). Returns
     ``(h (N, T, H), cache)``; the final cell state is ``lstm_final_cell(cache)``.
+
+    This is the fast kernel (time-major buffers, sigmoid through ``tanh`` on pre-halved weight
+    columns). ``lstm_forward_loop`` at the end of this file computes the same thing as a plain loop
+    over ``lstm_step_forward``: read that one first.
     """
     x = as_float_array("x", x)
     check_shape("x", x, (None, None, None), ("N", "T", "D"))
     N, T, D = x.shape
     Wx, Wh, b, H = _check_params(D, Wx, Wh, b)
-    dtype = result_dtype(x, Wx, Wh, b)
-    h0 = np.zeros((N, H), dtype) if h0 is None else as_float_array("h0", h0)
+    h0 = np.zeros((N, H), x.dtype) if h0 is None else as_float_array("h0", h0)
     check_shape("h0", h0, (N, H), ("N", "H"))
-    c0 = np.zeros((N, H), dtype) if c0 is None else as_float_array("c0", c0)
+    c0 = np.zeros((N, H), x.dtype) if c0 is None else as_float_array("c0", c0)
     check_shape("c0", c0, (N, H), ("N", "H"))
     dtype = result_dtype(x, h0, c0, Wx, Wh, b)
 
@@ -190,6 +194,9 @@ def lstm_backward(dh, cache, dc_T=None, return_dc0=False):
     ``dh (N, T, H)`` is the upstream gradient of every hidden state; ``dc_T (N, H)`` an optional
     gradient of the final cell state. Returns ``(dx (N, T, D), dh0 (N, H), dWx (D, 4H),
     dWh (H, 4H), db (4H,))``, or with ``return_dc0=True`` ``(dx, dh0, dc0, dWx, dWh, db)``.
+
+    This is the fast kernel. ``lstm_backward_loop`` at the end of this file computes the same
+    gradients as a plain loop over ``lstm_step_backward``: read that one first.
     """
     check_cache("cache", cache, LSTMCache)
     x, h0, c0, Wx, Wh, gates, c, tanh_c, h = cache
@@ -245,6 +252,64 @@ def lstm_backward(dh, cache, dc_T=None, return_dc0=False):
     h_prev = np.concatenate([h0[None].astype(dtype, copy=False), hs[:-1]], axis=0).reshape(T * N, H)
     dWh = h_prev.T @ da2
     db = da2.sum(axis=0)
+    if return_dc0:
+        return dx, dh_next, dc_next, dWx, dWh, db
+    return dx, dh_next, dWx, dWh, db
+
+
+# --------------------------------------------------------------------------- the plain loop
+# The same sequence forward and backward as above, written the way lesson 5 derives them: a loop
+# over lstm_step_forward, then a loop back over lstm_step_backward that carries two gradients,
+# dh_next and dc_next. Slower than the kernels above, but line for line the equations; tests prove
+# that it gives the same numbers as lstm_forward / lstm_backward.
+
+def lstm_forward_loop(x, h0, Wx, Wh, b, c0=None):
+    """``lstm_forward`` as a plain loop over ``lstm_step_forward`` (for reading, not for speed).
+
+    Args ``x (N, T, D)``, ``h0 (N, H)`` (``None`` means zeros), ``Wx (D, 4H)``, ``Wh (H, 4H)``,
+    ``b (4H,)``, ``c0 (N, H)`` (zeros unless given). Returns ``(h (N, T, H), caches)``, ``caches``
+    the list of the ``T`` step caches; the final cell state is ``caches[-1].c_next``.
+    """
+    x = as_float_array("x", x)
+    check_shape("x", x, (None, None, None), ("N", "T", "D"))
+    N, T, D = x.shape
+    if T == 0:
+        raise ValueError("x must hold at least one time step for lstm_forward_loop, got T = 0")
+    H = np.shape(Wh)[0]                                                   # Wh is (H, 4H)
+    h = np.zeros((N, H), x.dtype) if h0 is None else h0
+    c = np.zeros((N, H), x.dtype) if c0 is None else c0
+    hs, caches = [], []
+    for t in range(T):
+        h, c, cache = lstm_step_forward(x[:, t], h, c, Wx, Wh, b)
+        hs.append(h)
+        caches.append(cache)
+    return np.stack(hs, axis=1), caches
+
+
+def lstm_backward_loop(dh, caches, dc_T=None, return_dc0=False):
+    """``lstm_backward`` as a plain loop over ``lstm_step_backward``, from ``t = T`` down to 1.
+
+    ``dh (N, T, H)`` is the upstream gradient of every hidden state, ``caches`` what
+    ``lstm_forward_loop`` returned, ``dc_T (N, H)`` an optional gradient of the final cell state.
+    Two gradients flow back from step to step: ``dh_next`` (into ``h_{t-1}``) and ``dc_next`` (into
+    ``c_{t-1}``, the constant error carousel). Returns ``(dx (N, T, D), dh0 (N, H), dWx (D, 4H),
+    dWh (H, 4H), db (4H,))``, or with ``return_dc0=True`` ``(dx, dh0, dc0, dWx, dWh, db)``.
+    """
+    check_step_caches(caches, LSTMStepCache, "lstm_forward_loop")
+    T = len(caches)
+    N, H = caches[0].h_prev.shape
+    dh = as_float_array("dh", dh)
+    check_shape("dh", dh, (N, T, H), ("N", "T", "H"))
+    dxs = [None] * T
+    dWx = dWh = db = 0.0
+    dh_next = np.zeros((N, H), dh.dtype)
+    dc_next = np.zeros((N, H), dh.dtype) if dc_T is None else as_float_array("dc_T", dc_T)
+    check_shape("dc_T", dc_next, (N, H), ("N", "H"))
+    for t in reversed(range(T)):
+        dx_t, dh_next, dc_next, dWx_t, dWh_t, db_t = lstm_step_backward(dh[:, t] + dh_next, dc_next, caches[t])
+        dxs[t] = dx_t
+        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t        # shared weights: sum over time
+    dx = np.stack(dxs, axis=1)
     if return_dc0:
         return dx, dh_next, dc_next, dWx, dWh, db
     return dx, dh_next, dWx, dWh, db

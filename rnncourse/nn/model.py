@@ -13,15 +13,22 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field, replace
-from typing import Optional
 
 import numpy as np
 
+from ._checks import check_int, check_number
 from .cells import final_state, get_cell, sequence_backward, sequence_forward
 from .init import init_cell_params, xavier
-from .layers import (embedding_backward, embedding_forward, mse_loss, temporal_affine_backward,
-                     temporal_affine_forward, temporal_softmax_loss)
+from .layers import (
+    embedding_backward,
+    embedding_forward,
+    mse_loss,
+    temporal_affine_backward,
+    temporal_affine_forward,
+    temporal_softmax_loss,
+)
 from .optim import clip_by_global_norm, clip_by_value, global_norm, make_optimizer
+from .rng import as_rng
 
 __all__ = ["SequenceModel", "History", "TrainingDiverged", "forward_loss", "predict", "train", "evaluate"]
 
@@ -44,19 +51,19 @@ class SequenceModel:
     cell: str
     params: dict
     loss: str = "softmax"             # "softmax" (classes) or "mse" (real values)
-    vocab_size: Optional[int] = None  # set when inputs are token ids
+    vocab_size: int | None = None     # set when inputs are token ids
 
     @classmethod
     def create(cls, cell, input_dim, hidden_dim, output_dim, *, loss="softmax", vocab_size=None,
                embed_dim=None, rng=None, recurrent="orthogonal", scale=1.0, forget_bias=1.0):
         """``input_dim`` is D for feature inputs; with ``vocab_size`` set, inputs are token ids and
-        an embedding of width ``embed_dim`` (default ``min(vocab_size, 32)``) feeds the cell."""
+        an embedding of width ``embed_dim`` (default ``min(vocab_size, 32)``) feeds the cell.
+        ``rng``: a Generator, an int seed or None (see ``rnncourse.nn.rng.as_rng``)."""
         if loss not in ("softmax", "mse"):
             raise ValueError(f"loss must be 'softmax' or 'mse', got {loss!r}")
         for name, v in (("input_dim", input_dim), ("hidden_dim", hidden_dim), ("output_dim", output_dim)):
-            if not (isinstance(v, (int, np.integer)) and v >= 1):
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+            check_int(name, v, 1)
+        rng = as_rng(rng)
         params = {}
         D = input_dim
         if vocab_size is not None:
@@ -129,11 +136,8 @@ class History:
     grad_norm: list = field(default_factory=list)     # global norm before clipping
     clipped: list = field(default_factory=list)       # whether clipping changed the gradient
     accuracy: list = field(default_factory=list)      # masked accuracy (softmax models), else nan
-    model: Optional[SequenceModel] = None
+    model: SequenceModel | None = None
     seconds: float = 0.0
-
-    def as_arrays(self):
-        return {k: np.asarray(getattr(self, k)) for k in ("step", "loss", "grad_norm", "clipped", "accuracy")}
 
 
 def _accuracy(scores, y, mask):
@@ -159,18 +163,19 @@ def train(model, task, steps=200, batch_size=32, optimizer="adam", lr=1e-2, clip
       carry_state: keep the final state of one batch as the initial state of the next (for
         streams such as text); otherwise every batch starts from zeros.
       callback: ``callback(history)`` is called every ``callback_every`` steps (for live plots).
+      rng: draws the batches: a Generator, an int seed (default 0, so a rerun repeats itself) or
+        None (see ``rnncourse.nn.rng.as_rng``).
 
     Raises ``TrainingDiverged`` as soon as the loss or the gradient norm is NaN or inf.
     """
     if clip_mode not in ("norm", "value"):
         raise ValueError(f"clip_mode must be 'norm' or 'value', got {clip_mode!r}")
-    if clip is not None and not clip > 0:
-        raise ValueError(f"clip must be a positive number or None, got {clip!r}")
-    if tbptt is not None and not (isinstance(tbptt, (int, np.integer)) and tbptt >= 1):
-        raise ValueError(f"tbptt must be a positive integer or None, got {tbptt!r}")
-    if not (isinstance(steps, (int, np.integer)) and steps >= 0):
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if clip is not None:
+        check_number("clip", clip, 0, strict=True)
+    if tbptt is not None:
+        check_int("tbptt", tbptt, 1)
+    check_int("steps", steps, 0)
+    rng = as_rng(rng)
     opt = make_optimizer(optimizer, lr=lr) if isinstance(optimizer, str) else optimizer
     params = dict(model.params)
     state = opt.init(params)

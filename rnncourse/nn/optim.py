@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._checks import check_number
+
 __all__ = ["global_norm", "clip_by_global_norm", "clip_by_value",
            "SGD", "Momentum", "Adagrad", "Adam", "make_optimizer"]
 
@@ -36,8 +38,7 @@ def clip_by_global_norm(grads, max_norm):
     Returns ``(clipped, norm)``: a new dict and the norm *before* clipping. The direction of the
     joint gradient is unchanged.
     """
-    if not (np.isscalar(max_norm) and max_norm > 0):
-        raise ValueError(f"max_norm must be a positive number, got {max_norm!r}")
+    max_norm = check_number("max_norm", max_norm, 0, strict=True)
     norm = global_norm(grads)
     if not np.isfinite(norm):
         # An inf/NaN norm cannot be rescaled meaningfully; report it unchanged so the caller sees it.
@@ -49,8 +50,7 @@ def clip_by_global_norm(grads, max_norm):
 def clip_by_value(grads, clip_value):
     """Clamp every entry of every gradient to ``[-clip_value, clip_value]``; returns a new dict."""
     _check_grads(grads)
-    if not (np.isscalar(clip_value) and clip_value > 0):
-        raise ValueError(f"clip_value must be a positive number, got {clip_value!r}")
+    clip_value = check_number("clip_value", clip_value, 0, strict=True)
     return {k: np.clip(g, -clip_value, clip_value) for k, g in grads.items()}
 
 

@@ -23,11 +23,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_cache, check_shape, result_dtype
+from ._checks import as_float_array, check_cache, check_shape, check_step_caches, result_dtype
 
 __all__ = [
     "RNNStepCache", "RNNCache",
     "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
+    "rnn_forward_loop", "rnn_backward_loop",
 ]
 
 
@@ -104,15 +105,15 @@ def rnn_forward(x, h0, Wx, Wh, b):
     Args: ``x (N, T, D)``, ``h0 (N, H)`` (``None`` means zeros), ``Wx (D, H)``, ``Wh (H, H)``,
     ``b (H,)``. Returns ``(h (N, T, H), cache)`` where ``h[:, t]`` is ``h_t`` for ``t = 1..T``
     (``h0`` is not included).
+
+    This is the fast kernel (see the module docstring). ``rnn_forward_loop`` at the end of this file
+    computes the same thing as a plain loop over ``rnn_step_forward``: read that one first.
     """
     x = as_float_array("x", x)
     check_shape("x", x, (None, None, None), ("N", "T", "D"))
     N, T, D = x.shape
     Wx, Wh, b, H = _check_params(D, Wx, Wh, b)
-    dtype = result_dtype(x, Wx, Wh, b)
-    if h0 is None:
-        h0 = np.zeros((N, H), dtype=dtype)
-    h0 = as_float_array("h0", h0)
+    h0 = np.zeros((N, H), x.dtype) if h0 is None else as_float_array("h0", h0)
     check_shape("h0", h0, (N, H), ("N", "H"))
     dtype = result_dtype(x, h0, Wx, Wh, b)
 
@@ -139,6 +140,9 @@ def rnn_backward(dh, cache):
     loss). Walking back from ``t = T``, the gradient reaching ``h_t`` is ``dh[:, t] + dh_next``;
     weight gradients are summed over all steps. Returns
     ``(dx (N, T, D), dh0 (N, H), dWx (D, H), dWh (H, H), db (H,))``.
+
+    This is the fast kernel. ``rnn_backward_loop`` at the end of this file computes the same
+    gradients as a plain loop over ``rnn_step_backward``: read that one first.
     """
     check_cache("cache", cache, RNNCache)
     x, h0, Wx, Wh, h = cache
@@ -168,3 +172,52 @@ def rnn_backward(dh, cache):
     dWh = h_prev.T @ da2
     db = da2.sum(axis=0)
     return dx, dh_next, dWx, dWh, db
+
+
+# --------------------------------------------------------------------------- the plain loop
+# The same sequence forward and backward as above, written the way lesson 3 derives them: a loop
+# over rnn_step_forward, then a loop back over rnn_step_backward. Slower (no batched projections,
+# one small matrix product per weight and step) but line for line the equations; tests prove that
+# it gives the same numbers as rnn_forward / rnn_backward.
+
+def rnn_forward_loop(x, h0, Wx, Wh, b):
+    """``rnn_forward`` as a plain loop over ``rnn_step_forward`` (for reading, not for speed).
+
+    Args: ``x (N, T, D)``, ``h0 (N, H)`` (``None`` means zeros), ``Wx (D, H)``, ``Wh (H, H)``,
+    ``b (H,)``. Returns ``(h (N, T, H), caches)``, ``caches`` the list of the ``T`` step caches.
+    """
+    x = as_float_array("x", x)
+    check_shape("x", x, (None, None, None), ("N", "T", "D"))
+    N, T, D = x.shape
+    if T == 0:
+        raise ValueError("x must hold at least one time step for rnn_forward_loop, got T = 0")
+    h = np.zeros((N, np.shape(Wh)[0]), x.dtype) if h0 is None else h0     # Wh is (H, H)
+    hs, caches = [], []
+    for t in range(T):
+        h, cache = rnn_step_forward(x[:, t], h, Wx, Wh, b)     # h_t = tanh(x_t Wx + h_{t-1} Wh + b)
+        hs.append(h)
+        caches.append(cache)
+    return np.stack(hs, axis=1), caches
+
+
+def rnn_backward_loop(dh, caches):
+    """``rnn_backward`` as a plain loop over ``rnn_step_backward``, from ``t = T`` down to 1.
+
+    ``dh (N, T, H)`` is the upstream gradient of every hidden state and ``caches`` what
+    ``rnn_forward_loop`` returned. The gradient reaching ``h_t`` is ``dh[:, t] + dh_next``; the
+    weight gradients are summed over the steps. Returns
+    ``(dx (N, T, D), dh0 (N, H), dWx (D, H), dWh (H, H), db (H,))``.
+    """
+    check_step_caches(caches, RNNStepCache, "rnn_forward_loop")
+    T = len(caches)
+    N, H = caches[0].h_prev.shape
+    dh = as_float_array("dh", dh)
+    check_shape("dh", dh, (N, T, H), ("N", "T", "H"))
+    dxs = [None] * T
+    dWx = dWh = db = 0.0
+    dh_next = np.zeros((N, H), dh.dtype)      # nothing comes back from beyond the last step
+    for t in reversed(range(T)):
+        dx_t, dh_next, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t] + dh_next, caches[t])
+        dxs[t] = dx_t
+        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t        # shared weights: sum over time
+    return np.stack(dxs, axis=1), dh_next, dWx, dWh, db
