@@ -8,6 +8,28 @@ binds functions and classes only; ``tests/test_nn_properties.py`` keeps the list
 
 from .cells import CELLS, CellSpec, final_state, get_cell, sequence_backward, sequence_forward, truncated_bptt
 from .convert import from_torch, grads_from_torch, to_torch
+from .deep import (
+    DeepCache,
+    deep_backward,
+    deep_forward,
+    deep_grads_from_torch,
+    layer_names,
+    layers_from_torch,
+    layers_to_torch,
+)
+from .ensemble import (
+    EnsembleCache,
+    EnsembleHistory,
+    ensemble_backward,
+    ensemble_forward,
+    ensemble_loss,
+    ensemble_predict,
+    ensemble_train,
+    pad_batches,
+    padded_sampler,
+    stack_params,
+    unstack_params,
+)
 from .functional import dsigmoid, dtanh, log_softmax, sigmoid, softmax, tanh
 from .gradcheck import check_gradients, numeric_gradient, rel_error
 from .gru import (
@@ -144,4 +166,24 @@ __all__ = [
     "predict",
     "train",
     "evaluate",
+    # deep.py: stacked and bidirectional networks in PyTorch's layer order
+    "DeepCache",
+    "deep_backward",
+    "deep_forward",
+    "deep_grads_from_torch",
+    "layer_names",
+    "layers_from_torch",
+    "layers_to_torch",
+    # ensemble.py: many small models trained at once
+    "EnsembleCache",
+    "EnsembleHistory",
+    "ensemble_backward",
+    "ensemble_forward",
+    "ensemble_loss",
+    "ensemble_predict",
+    "ensemble_train",
+    "pad_batches",
+    "padded_sampler",
+    "stack_params",
+    "unstack_params",
 ]
