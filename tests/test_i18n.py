@@ -206,6 +206,11 @@ def test_translate_markdown_file_and_build_edition(tmp_path):
         i18n.build_edition(ROOT, tmp_path, "xx", rels)
 
 
+def test_default_root_is_this_checkout():
+    assert i18n.default_root() == ROOT
+    assert i18n.load_translation(LANG, "notebooks/00_welcome.ipynb")["source"] == "notebooks/00_welcome.ipynb"
+
+
 def test_en_sha_is_the_shared_definition():
     import hashlib
     assert i18n.en_sha("h_t") == hashlib.sha256(b"h_t").hexdigest()[:16]
