@@ -104,6 +104,38 @@ def test_marker_check_catches_broken_latex():
     assert marker_problems("## A\ntext", "### 甲\n文字") == ["headings: English ['##'], translation ['###']"]
 
 
+# Emphasis next to Chinese punctuation is a classic trap: CommonMark (and JupyterLab's renderer) does
+# not close `**开始：**处于`, so the asterisks show up as text. Render both and compare the structure.
+RENDERED_TAGS = ("<strong>", "<em>", "<code>", "<li>", "<a ", "<h", "<pre>", "<table>", "<tr>", "<details>")
+
+
+def rendered_problems(english, translated):
+    mistune = pytest.importorskip("mistune")
+    md = mistune.create_markdown(plugins=["table"])
+    a, b = md(english), md(translated)
+    return [f"{tag.strip('<> ')}: English {a.count(tag)}, translation {b.count(tag)}"
+            for tag in RENDERED_TAGS if a.count(tag) != b.count(tag)]
+
+
+@pytest.mark.parametrize("path", _translation_files(), ids=_ids(_translation_files()))
+def test_rendered_markdown_structure_matches(path):
+    data = json.loads(path.read_text(encoding="utf-8"))
+    english = i18n.english_units(data["source"], ROOT)
+    bad = []
+    for key, entry in data["cells"].items():
+        if key in english and entry["en_sha"] == i18n.en_sha(english[key]):
+            bad += [f"  {key}: {p}" for p in rendered_problems(english[key], entry[LANG])]
+    assert not bad, (f"{data['source']}: the translation renders differently (bold/italic next to Chinese "
+                     f"punctuation? write **开始**：, not **开始：**):\n" + "\n".join(bad))
+
+
+def test_rendered_check_catches_unclosed_emphasis():
+    en = "1. **Start:** at chance, see *explorer* and `train`."
+    assert rendered_problems(en, "1. **开始**：处于随机水平，见*探索器*（explorer）和 `train`。") == []
+    assert rendered_problems(en, "1. **开始：**处于随机水平，见*探索器（explorer）*和 `train`。") == [
+        "strong: English 1, translation 0", "em: English 1, translation 0"]
+
+
 # (b) changing one English cell makes the report name exactly that cell ------------------------------
 
 def _course_copy(tmp_path, rels=("notebooks/00_welcome.ipynb", "notebooks/README.md")):
