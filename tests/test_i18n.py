@@ -267,3 +267,98 @@ def test_translated_lesson_0_runs(tmp_path, monkeypatch):
     assert not errors, errors
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "parameters" in printed and "trained for 200 steps" in printed, printed[-500:]
+
+
+# In a real browser: the Chinese lessons 0-2 run in JupyterLab and render their markdown ---------------
+
+@pytest.mark.browser
+def test_chinese_lessons_run_and_render_in_jupyterlab(tmp_path):
+    """Serve the zh edition of lessons 0-2 on 127.0.0.1, Run All in Chromium, read the rendered page.
+
+    Checks the DOM (every code cell ran, no error output, Chinese prose, no asterisks left over from
+    unclosed emphasis). Whether the glyphs show depends on a CJK system font (e.g. Debian's
+    fonts-wqy-microhei or fonts-noto-cjk); without one Chromium draws boxes, which a DOM test cannot see.
+    """
+    import os
+    import socket
+    import time
+    import urllib.request
+
+    chromium = os.environ.get("RNNCOURSE_CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        pytest.skip(f"no chromium at {chromium}")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+    lessons = ["notebooks/00_welcome.ipynb", "notebooks/01_recurrence.ipynb", "notebooks/02_training.ipynb"]
+    course = tmp_path / "course"
+    i18n.build_edition(ROOT, course, LANG, lessons)
+    shutil.copy(ROOT / "notebooks/glossary.md", course / "notebooks/glossary.md")
+    env = dict(os.environ, MPLBACKEND="Agg", MPLCONFIGDIR=str(tmp_path / "mpl"))
+    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
+                "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR"):
+        (tmp_path / var.lower()).mkdir()
+        env[var] = str(tmp_path / var.lower())
+    settings = Path(env["JUPYTERLAB_SETTINGS_DIR"]) / "@jupyterlab"
+    (settings / "apputils-extension").mkdir(parents=True)
+    (settings / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    (settings / "notebook-extension").mkdir(parents=True)     # render every cell, not only the visible ones
+    (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token, base = "rnncourse-i18n-test", f"http://127.0.0.1:{port}"
+    log = open(tmp_path / "lab.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={course}",
+         "--allow-root", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    idle = '.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status="idle"]'
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2).read()
+                break
+            except OSError:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise RuntimeError("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
+                time.sleep(0.3)
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=[
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"])
+            page = browser.new_page(viewport={"width": 1300, "height": 1000})
+            for rel in lessons:
+                page.goto(f"{base}/lab/tree/{rel}?reset&token={token}")
+                page.wait_for_selector('.jp-DebuggerBugButton[aria-disabled="false"]', timeout=90_000)
+                page.wait_for_selector(idle, timeout=90_000)
+                page.locator(".lm-MenuBar-item", has_text="Run").click()
+                page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+                prompts = page.locator(".jp-CodeCell .jp-InputPrompt")
+                deadline = time.time() + 180
+                while time.time() < deadline:       # every prompt shows an execution count: all ran
+                    texts = prompts.all_inner_texts()
+                    if texts and all(any(ch.isdigit() for ch in t) for t in texts):
+                        break
+                    time.sleep(0.5)
+                page.wait_for_selector(idle, timeout=60_000)
+                texts = prompts.all_inner_texts()
+                assert texts and all(any(ch.isdigit() for ch in t) for t in texts), f"{rel}: not all cells ran: {texts}"
+                errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"], '
+                                      '.jp-OutputArea-output:has-text("Traceback")').all_inner_texts()
+                assert not errors, f"{rel}: error output in the browser: {errors[0][:2000]}"
+                prose = "\n".join(page.locator(".jp-MarkdownOutput").all_inner_texts())
+                assert sum("\u4e00" <= ch <= "\u9fff" for ch in prose) > 1000, f"{rel}: little Chinese on the page"
+                leftover = [line for line in prose.splitlines() if "**" in line]
+                assert not leftover, f"{rel}: unrendered emphasis: {leftover}"
+            browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
+        log.close()
