@@ -132,13 +132,16 @@ def translate_markdown_file(text: str, relpath: str, lang: str, root=None) -> st
 def build_edition(src_root, dst_root, lang: str, relpaths, trans_root=None) -> list[Path]:
     """Write the ``lang`` edition of each ``relpath`` (``.ipynb`` or ``.md``) from ``src_root`` to ``dst_root``.
 
-    Translations are read from ``trans_root`` (default: ``src_root``). Other files are copied as
-    they are. Existing files in ``dst_root`` are overwritten, so the caller decides what may be
-    written (``rnncourse init`` must not overwrite student work). Returns the written paths.
+    A file is translated when it is one of :func:`translatable` or has a translation file; a stale
+    or missing part shows the English under a note. Anything else (``notebooks/glossary.md``, which
+    is bilingual already, data files) is copied as it is. Translations are read from ``trans_root``
+    (default: ``src_root``). Existing files in ``dst_root`` are overwritten, so the caller decides
+    what may be written (``rnncourse init`` must not overwrite student work). Returns the written paths.
     """
     _check_lang(lang)
     src_root, dst_root = Path(src_root), Path(dst_root)
     trans_root = src_root if trans_root is None else Path(trans_root)
+    to_translate = set(translatable(src_root))
     written = []
     for rel in relpaths:
         rel = Path(rel).as_posix()
@@ -146,7 +149,10 @@ def build_edition(src_root, dst_root, lang: str, relpaths, trans_root=None) -> l
         if not src.exists():
             raise FileNotFoundError(f"build_edition: {src} does not exist (relpath {rel!r})")
         dst.parent.mkdir(parents=True, exist_ok=True)
-        if rel.endswith(".ipynb"):
+        translate = rel in to_translate or translation_path(lang, rel, trans_root).exists()
+        if not translate:
+            dst.write_bytes(src.read_bytes())
+        elif rel.endswith(".ipynb"):
             nb = nbformat.read(src, as_version=4)
             nbformat.write(translate_notebook(nb, rel, lang, trans_root), dst)
         elif rel.endswith(".md"):

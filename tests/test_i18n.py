@@ -227,9 +227,15 @@ def test_translate_markdown_file_and_build_edition(tmp_path):
     i18n.build_edition(ROOT, tmp_path, LANG, rels)
     readme = (tmp_path / "notebooks/README.md").read_text(encoding="utf-8")
     assert readme == i18n.load_translation(LANG, "notebooks/README.md", ROOT)["cells"]["file"][LANG]
-    # a file with no translation file of its own gets the note (the glossary is bilingual already,
-    # so init should copy it rather than pass it through build_edition; this only tests the note)
-    assert (tmp_path / "notebooks/glossary.md").read_text(encoding="utf-8").startswith(i18n.NOTES[LANG]["missing"])
+    # the glossary is bilingual already and not translatable: copied byte for byte
+    assert (tmp_path / "notebooks/glossary.md").read_bytes() == (ROOT / "notebooks/glossary.md").read_bytes()
+    # a translatable file whose translation file is gone shows the English under the note
+    src = _course_copy(tmp_path / "src")
+    i18n.translation_path(LANG, "notebooks/README.md", src).unlink()
+    i18n.build_edition(src, tmp_path / "out", LANG, ["notebooks/README.md"])
+    english = (ROOT / "notebooks/README.md").read_text(encoding="utf-8")
+    assert (tmp_path / "out/notebooks/README.md").read_text(encoding="utf-8") == (
+        i18n.NOTES[LANG]["missing"] + "\n\n" + english)
     nb = nbformat.read(tmp_path / "notebooks/00_welcome.ipynb", as_version=4)
     assert nb.metadata["rnncourse"]["lang"] == LANG and nb.cells[0].source.startswith("# 第 0 课")
     with pytest.raises(FileNotFoundError, match="no_such.ipynb"):
