@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ["pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "rnncourse", "notebooks", "exercises"]
+SOURCES = ["pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "rnncourse", "notebooks", "exercises", "translations"]
 
 
 def _run(cmd, env, cwd, timeout=300, check=True):
@@ -76,6 +76,10 @@ def test_wheel_carries_the_student_bundle_and_no_solutions(installed):
         len(list((ROOT / "notebooks").glob("*.ipynb")))
     assert not any("solution" in n.lower() for n in names), [n for n in names if "solution" in n.lower()]
     assert "rnncourse/__main__.py" in names and "rnncourse/data/corpus.txt" in names
+    # the Chinese edition is built from the translations the wheel carries
+    zh = {n for n in course if n.startswith("translations/zh/")}
+    assert "translations/zh/notebooks/00_welcome.ipynb.json" in zh and \
+        "translations/zh/exercises/ex3_bptt.ipynb.json" in zh, sorted(zh)[:5]
 
 
 def test_init_and_doctor_from_the_installed_wheel(installed):
