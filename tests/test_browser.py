@@ -91,9 +91,16 @@ def lab(tmp_path):
         log.close()
 
 
-def _image_bytes(page):
-    return page.eval_on_selector(".widget-image, .widget-output img, .jp-OutputArea-output img",
-                                 "img => img.src")
+def _image_bytes(handle):
+    """The picture of the explorer that owns this slider handle (a lesson also shows static figures,
+    e.g. a diagram above the explorer, so the first image on the page is not necessarily it)."""
+    return handle.evaluate("""h => {
+        for (let el = h.parentElement; el; el = el.parentElement) {
+            const img = el.querySelector('.widget-image');
+            if (img) return img.src;
+        }
+        return null;
+    }""")
 
 
 def test_lesson_runs_and_slider_redraws_the_plot(lab):
@@ -118,7 +125,8 @@ def test_lesson_runs_and_slider_redraws_the_plot(lab):
             assert not tracebacks, tracebacks[:1]
             handle.scroll_into_view_if_needed()
             before_value = handle.get_attribute("aria-valuenow")
-            before = _image_bytes(page)
+            assert _image_bytes(handle), "no explorer picture found beside the slider"
+            before = _image_bytes(handle)
             handle.focus()
             for _ in range(3):
                 page.keyboard.press("ArrowRight")
@@ -126,7 +134,7 @@ def test_lesson_runs_and_slider_redraws_the_plot(lab):
             after = before
             while time.time() < deadline:
                 page.wait_for_timeout(300)
-                after = _image_bytes(page)
+                after = _image_bytes(handle)
                 if after != before:
                     break
             assert handle.get_attribute("aria-valuenow") != before_value, "the slider did not move"
