@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from rnncourse import workspace as ws
+from rnncourse.grading.limits import DEFAULT as LIMITS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -363,9 +364,12 @@ def main(argv=None):
     p.add_argument("--shard", type=_shard, help="grade only slice I of N (1-based), e.g. 3/10")
     p.add_argument("--merge", action="store_true", help="merge shard outputs found in PATHS into --out")
     p.add_argument("--seed", type=int, help="seed of the hidden inputs (default: drawn now; recorded)")
-    p.add_argument("--timeout", type=int, default=30, help="seconds per cell (default 30)")
-    p.add_argument("--mem-mb", type=int, default=2048, help="memory limit per kernel (default 2048 MB)")
-    p.add_argument("--cpu-s", type=int, default=300, help="CPU-time limit per kernel (default 300 s)")
+    p.add_argument("--timeout", type=int, default=LIMITS.cell_timeout,
+                   help=f"seconds per cell (default {LIMITS.cell_timeout})")
+    p.add_argument("--mem-mb", type=int, default=LIMITS.mem_mb,
+                   help=f"memory limit per kernel (default {LIMITS.mem_mb} MB)")
+    p.add_argument("--cpu-s", type=int, default=LIMITS.cpu_s,
+                   help=f"CPU-time limit per kernel (default {LIMITS.cpu_s} s)")
     p.add_argument("--templates", help="folder of exercise templates (default: the course's exercises/)")
     p.add_argument("--sandbox", choices=("bwrap", "audit"), default="bwrap",
                    help="bwrap (default): every kernel in a bubblewrap sandbox; audit: a Python audit hook "

@@ -204,3 +204,21 @@ def test_clear_errors_without_course_data(monkeypatch, tmp_path, capsys):
     assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "g")]) == 2
     assert "has no lessons" in capsys.readouterr().err
     assert cli.main(["init", str(tmp_path / "w")]) == 2 and not (tmp_path / "w").exists()
+
+
+def test_grade_limits_have_one_home(capsys):
+    """`rnncourse grade`'s defaults, the grader's and the sandbox launcher's all come from
+    rnncourse.grading.limits (issue 11: they used to be written in three places)."""
+    import dataclasses
+
+    from rnncourse.grading import grader, limits, sandbox
+    assert grader.Limits is limits.Limits
+    with pytest.raises(SystemExit):
+        cli.main(["grade", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    d = limits.DEFAULT
+    assert f"seconds per cell (default {d.cell_timeout})" in help_text
+    assert f"(default {d.mem_mb} MB)" in help_text and f"(default {d.cpu_s} s)" in help_text
+    src = (Path(sandbox.__file__)).read_text()
+    for f in dataclasses.fields(limits.Limits):
+        assert not re.search(rf"default={f.default}\b", src), f"sandbox.py hard-codes the default of {f.name}"

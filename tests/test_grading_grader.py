@@ -20,7 +20,6 @@ pytestmark = pytest.mark.skipif(not os.access("/usr/bin/bwrap", os.X_OK),
 SEED = 777
 # A sequence function that calls the student's own step function is graded with the course's step
 # function swapped in (TaskSpec.helpers), so every bug costs exactly its own task's points.
-DEPENDS = {}
 
 
 def _digest(folder):
@@ -65,8 +64,9 @@ def test_each_classic_bug_loses_its_points_with_the_right_diagnosis(graded, bug)
     results, out, *_ = graded
     task, _, phrase = WRONG[bug]
     r = results[f"bug-{bug}"]
+    assert set(r.tasks) == {s.id for s in tasks_of(task.split(".")[0])}, r.issues
     for t, v in r.tasks.items():
-        expected = 0 if t == task or t in DEPENDS.get(task, ()) else TASKS[t].points
+        expected = 0 if t == task else TASKS[t].points
         assert v.points == expected, (t, v.diagnosis)
     assert phrase in " ".join(r.tasks[task].diagnosis)
     assert phrase in (out / "feedback" / f"bug-{bug}.txt").read_text()

@@ -42,6 +42,7 @@ import numpy as np
 from rnncourse.grading import _driver
 from rnncourse.grading.assignments import SETUP_TAG, SOLUTION_TAG
 from rnncourse.grading.checks import format_result
+from rnncourse.grading.limits import Limits
 from rnncourse.grading.exercises import GRADED_FUNCTIONS, TASKS, make_inputs, tasks_of
 from rnncourse.grading.verdict import Observation, Problem, TaskResult, judge
 
@@ -53,13 +54,6 @@ MAX_CELL_OUTPUT_CHARS = 200_000
 _EX_NAME = re.compile(r"^(ex\d+)_")
 
 
-@dataclass(frozen=True)
-class Limits:
-    cell_timeout: int = 30        # seconds per cell of the student's notebook
-    task_timeout: int = 30        # seconds for all probes of one task (a task may ask for more)
-    mem_mb: int = 2048            # address space of the kernel
-    cpu_s: int = 300              # CPU seconds per kernel
-    max_restarts: int = 2
 
 
 @dataclass
@@ -282,7 +276,8 @@ def _kernel_argv(root, limits, box):
     """How the kernel is started: inside bubblewrap (``box.mode == "bwrap"``) or, when asked for,
     with the audit hook only."""
     inner = ["-m", "rnncourse.grading.sandbox", "--root", str(root), "--mem-mb", str(limits.mem_mb),
-             "--cpu-s", str(limits.cpu_s), "-f", "{connection_file}"]
+             "--cpu-s", str(limits.cpu_s), "--fsize-mb", str(limits.fsize_mb),
+             "--nproc", str(limits.nproc), "-f", "{connection_file}"]
     if box.mode == "audit":
         return [sys.executable] + inner + ["--audit"]
     from rnncourse.grading import sandbox

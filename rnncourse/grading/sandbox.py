@@ -33,6 +33,8 @@ import os
 import resource
 import sys
 
+from rnncourse.grading.limits import DEFAULT
+
 BWRAP = "/usr/bin/bwrap"
 NOBODY = 65534
 INSTALL_HINT = ("bubblewrap is not installed, and the grader runs every kernel inside it. Install it with "
@@ -277,10 +279,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
     ap.add_argument("--audit", action="store_true", help="no OS sandbox around us: install the audit hook")
-    ap.add_argument("--mem-mb", type=int, default=2048)
-    ap.add_argument("--cpu-s", type=int, default=300)
-    ap.add_argument("--fsize-mb", type=int, default=256)
-    ap.add_argument("--nproc", type=int, default=64)
+    ap.add_argument("--mem-mb", type=int, default=DEFAULT.mem_mb)
+    ap.add_argument("--cpu-s", type=int, default=DEFAULT.cpu_s)
+    ap.add_argument("--fsize-mb", type=int, default=DEFAULT.fsize_mb)
+    ap.add_argument("--nproc", type=int, default=DEFAULT.nproc)
     ap.add_argument("-f", dest="connection_file", required=True)
     a = ap.parse_args(argv)
     root = os.path.realpath(a.root)
