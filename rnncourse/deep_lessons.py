@@ -2,19 +2,21 @@
 
 Everything here is pure computation over ``rnncourse.nn.deep`` (no plotting, no widgets):
 
-* tasks that return ``(x (N, T, D), y (N, T) int, mask (N, T))``:
-  ``future_bits`` (the label at step t depends on the input two steps *later*) and
-  ``delayed_xor`` (the label at step t is a nonlinear function of two *past* inputs);
+* tasks that return ``(x (N, T, 2) one-hot bits, y (N, T) int, mask (N, T))``:
+  ``future_bits`` (the label at step t depends on the input two steps *later*),
+  ``window_parity`` (the parity of the last k bits) and ``delayed_xor``;
 * a **tagger**: a stacked and/or bidirectional network with a readout at every step,
   ``scores_t = top_t Wy + by``, trained with Adam (``init_tagger``, ``tagger_loss``,
-  ``train_tagger``, ``tagger_accuracy``);
+  ``train_tagger``, ``tagger_accuracy``), and ``train_tagger_seeds``, which trains one one-way
+  tagger per seed side by side as one block-diagonal network (the same results, one loop);
 * ``count_params`` and ``param_formula``: parameter counts per layer, from the arrays and from the
   shapes' formula;
-* ``influence``: ``||d top_t / d x_s||`` for every output step t and input step s (the explorer's
-  numbers), and ``output_change``: how much the output at t moves when one input changes;
-* a tiny **encoder-decoder** (seq2seq) that learns to reverse short strings: GRU encoder, GRU
-  decoder started from the encoder's final state, teacher forcing in training, greedy decoding at
-  test (``init_seq2seq``, ``seq2seq_loss``, ``train_seq2seq``, ``greedy_decode``).
+* ``influence``: how far the decision at step t moves when the input bit at step s is flipped (the
+  explorer's numbers), and ``output_change``: how far the output at t moves when one input changes;
+* a tiny **encoder-decoder** (seq2seq, Sutskever, Vinyals & Le 2014) that learns to reverse short
+  strings: GRU encoder, GRU decoder started from the encoder's final state, teacher forcing in
+  training, greedy decoding at test (``init_seq2seq``, ``seq2seq_loss``, ``train_seq2seq``,
+  ``greedy_decode``).
 """
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ from .nn import temporal_softmax_loss, xavier
 from .nn.deep import deep_backward, deep_forward
 
 __all__ = ["future_bits", "delayed_xor", "init_tagger", "tagger_scores", "tagger_loss", "train_tagger",
-           "tagger_accuracy", "train_tagger_seeds", "window_parity", "count_params", "param_formula", "influence", "output_change",
+           "tagger_accuracy", "train_tagger_seeds", "window_parity", "count_params", "param_formula",
+           "influence", "output_change",
            "reverse_strings", "init_seq2seq", "seq2seq_loss", "train_seq2seq", "greedy_decode",
            "GATES"]
 

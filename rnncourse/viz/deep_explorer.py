@@ -66,7 +66,8 @@ def update_influence(artists, row, t):
 
 class InfluenceExplorer(Explorer):
     """Slider ``t`` (output step) and toggle ``direction``; the bars show which inputs can move
-    the decision at t. ``state``: ``t``, ``direction``, ``row (T,)``, ``future_share``, ``past_share``."""
+    the decision at t. ``defaults``: the controls' first values. ``state``: ``t``, ``direction``,
+    ``row (T,)``, ``future_share``, ``past_share``."""
 
     def __init__(self, cell, models, x, T_default=None):
         if set(models) != set(DIRECTIONS):
@@ -88,6 +89,7 @@ class InfluenceExplorer(Explorer):
             return {"bars": fig.add_subplot(1, 1, 1)}
 
         super().__init__(controls, (8.5, 3.4), layout)
+        self.defaults = self.values()          # what a check cell puts back after moving the controls
 
     def compute(self, t, direction):
         if direction not in DIRECTIONS:

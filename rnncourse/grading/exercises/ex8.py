@@ -11,7 +11,8 @@ from rnncourse.nn.deep import deep_forward
 
 
 def _rnn(rng, D, H, scale=0.5):
-    return {"Wx": normal(rng, D, H, scale=scale), "Wh": normal(rng, H, H, scale=scale), "b": normal(rng, H, scale=scale)}
+    return {"Wx": normal(rng, D, H, scale=scale), "Wh": normal(rng, H, H, scale=scale),
+            "b": normal(rng, H, scale=scale)}
 
 
 def _prefixed(prefix, params):
