@@ -46,8 +46,8 @@ def draw_influence(ax, row, t, labels=None):
     marker.set_animated(True)
     ax.set_xlim(0.4, T + 0.6)
     ax.set_ylim(0, 1.0)
-    ax.set_xticks(s, labels if labels is not None else [str(k) for k in s])
-    ax.set_xlabel("input step s" + (" (the input bit below each step)" if labels is not None else ""))
+    ax.set_xticks(s, [f"{k}\n{b}" for k, b in zip(s, labels)] if labels is not None else [str(k) for k in s])
+    ax.set_xlabel("input step s" + (" (under each step: its input bit)" if labels is not None else ""))
     ax.set_ylabel("share of the change at t")
     handles = [Patch(color=c, label=k) for k, c in
                (("before t", _COLORS["past"]), ("step t", _COLORS["now"]), ("after t", _COLORS["future"]))]
@@ -102,7 +102,7 @@ class InfluenceExplorer(Explorer):
     def draw(self, s):
         ax = self.axes["bars"]
         self.artists.update(draw_influence(ax, s["row"], s["t"], self.labels))
-        self.fig.subplots_adjust(left=0.09, right=0.98, bottom=0.17, top=0.95)
+        self.fig.subplots_adjust(left=0.09, right=0.98, bottom=0.22, top=0.95)
         self.artists["text"] = _text(ax, 0.02, 0.96)
         self._set_text(s)
 
