@@ -183,4 +183,55 @@ def temporal_affine_backward(dout, cache):
         db = dout[:, t].sum(axis=0)
     return dh, dW, db
 ''', "overwritten"),
+    # ex8: the wiring between layers and directions (sequence_forward comes from the setup cell)
+    "stacked_returns_bottom": ("ex8.stacked_forward", '''
+from rnncourse.nn import sequence_forward
+def stacked_forward(x, h0, layer0, layer1):
+    h_bottom, _ = sequence_forward("rnn", x, h0[0], layer0)
+    h_top, _ = sequence_forward("rnn", h_bottom, h0[1], layer1)
+    return h_bottom                                  # BUG: the bottom layer's states
+''', "TOP layer"),
+    "stacked_same_h0": ("ex8.stacked_forward", '''
+from rnncourse.nn import sequence_forward
+def stacked_forward(x, h0, layer0, layer1):
+    h, _ = sequence_forward("rnn", x, h0[0], layer0)
+    h, _ = sequence_forward("rnn", h, h0[0], layer1)      # BUG: layer 1 from h0[0]
+    return h
+''', "layer 1 starts from h0[1]"),
+    "stacked_last_state_only": ("ex8.stacked_forward", '''
+from rnncourse.nn import sequence_forward
+def stacked_forward(x, h0, layer0, layer1):
+    h, _ = sequence_forward("rnn", x, h0[0], layer0)
+    last = np.stack([h[:, -1]] * x.shape[1], axis=1)      # BUG: the last state at every step
+    h, _ = sequence_forward("rnn", last, h0[1], layer1)
+    return h
+''', "LAST state of layer 0"),
+    "bidir_not_flipped_back": ("ex8.bidirectional_forward", '''
+from rnncourse.nn import sequence_forward
+def bidirectional_forward(x, h0_fwd, h0_rev, fwd, rev):
+    h_fwd, _ = sequence_forward("rnn", x, h0_fwd, fwd)
+    h_rev, _ = sequence_forward("rnn", x[:, ::-1], h0_rev, rev)
+    return np.concatenate([h_fwd, h_rev], axis=2)         # BUG: reverse half left in reading order
+''', "still in reading order"),
+    "bidir_input_not_reversed": ("ex8.bidirectional_forward", '''
+from rnncourse.nn import sequence_forward
+def bidirectional_forward(x, h0_fwd, h0_rev, fwd, rev):
+    h_fwd, _ = sequence_forward("rnn", x, h0_fwd, fwd)
+    h_rev, _ = sequence_forward("rnn", x, h0_rev, rev)    # BUG: the reverse cell reads forwards
+    return np.concatenate([h_fwd, h_rev], axis=2)
+''', "reads x from step 1 to T"),
+    "bidir_swapped_halves": ("ex8.bidirectional_forward", '''
+from rnncourse.nn import sequence_forward
+def bidirectional_forward(x, h0_fwd, h0_rev, fwd, rev):
+    h_fwd, _ = sequence_forward("rnn", x, h0_fwd, fwd)
+    h_rev, _ = sequence_forward("rnn", x[:, ::-1], h0_rev, rev)
+    return np.concatenate([h_rev[:, ::-1], h_fwd], axis=-1)   # BUG: reverse half first
+''', "halves are swapped"),
+    "bidir_forward_h0": ("ex8.bidirectional_forward", '''
+from rnncourse.nn import sequence_forward
+def bidirectional_forward(x, h0_fwd, h0_rev, fwd, rev):
+    h_fwd, _ = sequence_forward("rnn", x, h0_fwd, fwd)
+    h_rev, _ = sequence_forward("rnn", x[:, ::-1], h0_fwd, rev)   # BUG: h0_fwd for the reverse cell
+    return np.concatenate([h_fwd, h_rev[:, ::-1]], axis=2)
+''', "starts from h0_fwd"),
 }
