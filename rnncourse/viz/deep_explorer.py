@@ -12,7 +12,9 @@ import numpy as np
 from matplotlib.patches import Patch
 
 from .. import deep_lessons as dl
-from .widgets import Explorer, _slider, _text
+from .explorer import Explorer
+from .explorer import slider as _slider
+from .explorer import text_box as _text
 
 __all__ = ["draw_influence", "update_influence", "InfluenceExplorer", "influence_explorer"]
 
@@ -110,6 +112,10 @@ class InfluenceExplorer(Explorer):
         self.artists["text"].set_text(f"{s['direction']}, output step t = {s['t']}\n"
                                       f"from before t: {100 * s['past_share']:.0f} %\n"
                                       f"from after t: {100 * s['future_share']:.0f} %")
+
+    def key_numbers(self, s):
+        return [f"model: {s['direction']}", f"output step t = {s['t']}",
+                f"from before t: {100 * s['past_share']:.0f} %", f"from after t: {100 * s['future_share']:.0f} %"]
 
     def update(self, s):
         update_influence(self.artists, s["row"], s["t"])
