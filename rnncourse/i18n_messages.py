@@ -31,7 +31,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Entry", "parse_po", "compile_mo", "extract", "write_pot", "update_po", "placeholders",
+__all__ = ["Entry", "parse_po", "compile_mo", "extract", "write_pot", "update_po", "placeholders", "catalogue",
+           "problems",
            "LOCALE_DIR", "DOMAIN", "po_path"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -207,6 +208,7 @@ def _extract_file(path, rel):
             errors.append(f"{where}: an empty message id")
             continue
         found.append(Found(args[0].value, args[1].value if len(args) > 1 else None, where))
+    found.sort(key=lambda f: int(f.where.rsplit(":", 1)[1]))
     return found, errors
 
 
@@ -230,15 +232,22 @@ def extract(root=PACKAGE_DIR):
     return out, errors
 
 
-def _quote(text):
+def _quote1(text):
     s = text.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t").replace("\n", "\\n")
     return f'"{s}"'
+
+
+def _quote(text):
+    """A PO string; a text of several lines is written one line per quoted piece, as msgmerge does."""
+    if "\n" not in text.rstrip("\n"):
+        return _quote1(text)
+    return '""\n' + "\n".join(_quote1(line) for line in text.splitlines(keepends=True))
 
 
 def _entry_lines(e):
     lines = [c for c in e.comments if not c.startswith("#:") and not c.startswith("#,")
              and not c.startswith("#~")]
-    prefix = "#~ " if e.obsolete else ""
+    prefix = ""
     if e.references:
         lines.append("#: " + " ".join(e.references))
     flags = ["fuzzy"] if e.fuzzy else []
@@ -253,6 +262,10 @@ def _entry_lines(e):
             lines.append(f"{prefix}msgstr[{i}] {_quote(e.msgstr_plural.get(i, ''))}")
     else:
         lines.append(f"{prefix}msgstr {_quote(e.msgstr)}")
+    if e.obsolete:      # every physical line of an obsolete entry starts with "#~"
+        lines = [line if line.startswith("#") else "#~ " + ln for line in lines for ln in [line]]
+        lines = [x for line in lines for x in (line.split("\n") if not line.startswith("#,") else [line])]
+        lines = [x if x.startswith("#") else "#~ " + x for x in lines]
     return lines
 
 
@@ -315,10 +328,20 @@ def placeholders(text):
         return [f"<unreadable: {exc}>"]
 
 
-def problems(locale_name):
-    """``[text]``: ids of the code missing or untranslated in the catalogue, placeholder mismatches."""
-    found, errors = extract()
-    path = po_path(locale_name)
+def catalogue(locale_name="zh_CN", path=None):
+    """``{msgid: Entry}`` of the catalogue (obsolete entries left out)."""
+    path = Path(path) if path is not None else po_path(locale_name)
+    return {e.msgid: e for e in parse_po(path.read_text(encoding="utf-8"), str(path)) if not e.obsolete}
+
+
+def problems(locale_name="zh_CN", root=PACKAGE_DIR, path=None):
+    """``[text]``: rule breaks in the code (f-strings in ``_()``), message ids of the code that the
+    catalogue lacks or leaves untranslated (an id whose English was edited is a new id, so it shows
+    up here), and translations whose ``{placeholders}`` differ from the English.
+
+    ``root`` is the package folder to scan, ``path`` the ``.po`` file (default: the package's)."""
+    found, errors = extract(root)
+    path = Path(path) if path is not None else po_path(locale_name)
     cat = {e.msgid: e for e in parse_po(path.read_text(encoding="utf-8"), str(path)) if not e.obsolete}
     out = list(errors)
     for msgid, f in found.items():

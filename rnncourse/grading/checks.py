@@ -36,7 +36,7 @@ def format_result(result, title=None):
     lines = [_("{mark}  {task}: {points}/{max_points} points").format(
         mark=mark, task=head, points=f"{result.points:g}", max_points=result.max_points)]
     for r in result.probes:
-        lines.append(f"  [{_('ok') if r.passed else _('FAIL')}] {r.title}")
+        lines.append(f"  {_('[ok]') if r.passed else _('[FAIL]')} {r.title}")
         shown = [p.message for p in r.problems if p.kind != "mutation"][:4]
         if any(p.kind == "mutation" for p in r.problems):
             shown.append(_("an argument was modified in place"))
