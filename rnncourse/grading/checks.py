@@ -80,7 +80,8 @@ class _Quiet:
         self.points = result.points
 
     def __repr__(self):
-        return f"<check {self.result.task}: {'passed' if self.passed else 'failed'}>"
+        text = _("<check {task}: passed>") if self.passed else _("<check {task}: failed>")
+        return text.format(task=self.result.task)
 
     def __bool__(self):
         return self.passed
