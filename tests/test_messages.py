@@ -313,3 +313,22 @@ def test_doctor_in_chinese(monkeypatch, tmp_path, capsys):
         "threads", "本课程需要单个 BLAS 线程，但你的 shell 设置了 OPENBLAS_NUM_THREADS=4：请取消这些设置"
                    "（rnncourse lab 会设为 1）"], lines
     assert lines[0].split()[:2] == ["正常", "python"], lines
+
+
+def test_the_drivers_fixed_explanations_are_translated(capsys):
+    """``_driver`` stays free of package imports; ``verdict`` translates its fixed phrases where the
+    error is shown. Each phrase must still be written, word for word, in ``_driver.py``."""
+    from rnncourse.grading import _driver
+    from rnncourse.grading.verdict import DRIVER_PHRASES
+    source = Path(_driver.__file__).read_text()
+    assert all(phrase in source for phrase in DRIVER_PHRASES), "a phrase of verdict.DRIVER_PHRASES left _driver.py"
+
+    def rnn_step_forward(x, h_prev, Wx, Wh, b):
+        h_next = x                      # forgot the return
+
+    with messages.using("zh"):
+        check("ex1.rnn_step_forward", rnn_step_forward)
+        check("ex1.rnn_step_forward", None)
+    out = capsys.readouterr().out
+    assert "抛出了 TypeError: 返回了 None（是不是缺少 `return`？）" in out, out
+    assert "抛出了 NameError: 函数没有定义（它所在的单元格运行了吗？函数名改过吗？）" in out, out

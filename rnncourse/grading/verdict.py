@@ -24,7 +24,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from rnncourse.grading import _driver
-from rnncourse.messages import _
+from rnncourse.messages import N_, _
 
 __all__ = ["Probe", "Bug", "TaskSpec", "Problem", "Observation", "ProbeResult", "TaskResult",
            "PROBLEM_KINDS", "make_inputs", "probe_rng", "reference_outputs", "observe_in_process",
@@ -36,6 +36,10 @@ PROBLEM_KINDS = ("not-implemented", "error", "timeout", "died", "not-run", "no-r
 _NO_ANSWER = {"not-implemented", "error", "timeout", "died", "not-run", "no-result"}
 _STRUCTURE = {"error", "timeout", "died", "not-run", "no-result", "missing", "extra", "dtype", "shape",
               "nan", "score"}
+#: fixed explanations ``_driver`` (kept free of package imports: it runs in the grader's kernel) puts
+#: into its error texts; translated here, where the error is shown
+DRIVER_PHRASES = (N_("the function is not defined (was its cell run? was it renamed?)"),
+                  N_("returned None (is a `return` missing?)"))
 _SCORE_STREAM = 7       # the third word of a probe's scoring stream (inputs use [seed, i])
 
 
@@ -109,7 +113,10 @@ class Observation:
             if etype == "NotImplementedError":
                 failure = Problem("not-implemented", _("not implemented yet"))
             else:
-                msg = _("raised {error}").format(error=error)
+                shown = error
+                for phrase in DRIVER_PHRASES:
+                    shown = shown.replace(phrase, _(phrase))
+                msg = _("raised {error}").format(error=shown)
                 if "matmul" in error or "not aligned" in error:
                     msg += " " + _("(a weight matrix is probably transposed: check the shapes, e.g. Wx is (D, H))")
                 failure = Problem("error", msg)
