@@ -14,8 +14,10 @@ Translator's workflow (in a source checkout)::
     python -m rnncourse.i18n_messages check zh_CN        # what is missing or has wrong placeholders
     python -m rnncourse.i18n_messages compile zh_CN      # optional: write rnncourse.mo beside it
 
-``pybabel extract -k N_ -k ngettext:1,2 -o rnncourse.pot rnncourse`` finds the same ids (Babel
-also extracts from comments; our extractor only reads calls of ``_``, ``N_`` and ``ngettext``).
+``pybabel extract -k N_ -k ngettext:1,2 -k Probe:2 -k Probe:4 -k Bug:2 -o rnncourse.pot rnncourse``
+finds about the same ids. Ours reads calls of ``_``, ``N_`` and ``ngettext`` and the literal texts of
+``Probe(name, title, make, hint)`` and ``Bug(impl, message)``, so an exercise module that forgot
+``N_()`` is still extracted.
 
 Rules for code (the tests enforce them): the argument of ``_()``/``N_()`` is a plain string
 literal, English, with ``{name}`` placeholders filled by ``.format`` *after* translation, never an
@@ -39,6 +41,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 LOCALE_DIR = PACKAGE_DIR / "locale"
 DOMAIN = "rnncourse"
 KEYWORDS = {"_": 1, "N_": 1, "ngettext": 2}      # function name -> number of leading msgid arguments
+#: constructors whose string arguments (by position) a student reads: a probe's title and hint, a
+#: bug's diagnosis (``rnncourse.grading.verdict`` translates them when it judges)
+SHOWN_ARGS = {"Probe": (1, 3), "Bug": (1,)}
 
 
 def po_path(locale_name):
@@ -190,6 +195,13 @@ def _extract_file(path, rel):
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found, errors = [], []
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in SHOWN_ARGS:
+            # a task's texts are translated where they are shown, marked with N_() or not
+            for k in SHOWN_ARGS[node.func.id]:
+                a = node.args[k] if k < len(node.args) else None
+                if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value:
+                    found.append(Found(a.value, None, f"{rel}:{a.lineno}"))
+            continue
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in KEYWORDS):
             continue
         where = f"{rel}:{node.lineno}"

@@ -124,6 +124,15 @@ def test_an_edited_english_message_is_reported(tmp_path):
     # an f-string inside _() is a rule break the check names too
     (pkg / "extra.py").write_text("from rnncourse.messages import _\nname = 'x'\nprint(_(f'{name} is wrong'))\n")
     assert any("f-string inside _()" in p and "extra.py:3" in p for p in problems("zh_CN", root=pkg))
+    # a new exercise module whose texts are not wrapped in N_() is still read (Probe/Bug texts)
+    (pkg / "grading" / "exercises" / "ex99.py").write_text(
+        "from rnncourse.grading.verdict import Bug, Probe\n"
+        "P = Probe('p', 'a title nobody translated', None, 'a hint nobody translated')\n"
+        "B = Bug(None, 'a diagnosis nobody translated')\n")
+    new = [p for p in problems("zh_CN", root=pkg) if "ex99.py" in p]
+    assert new == [f"rnncourse/grading/exercises/ex99.py:{n}: no translation for {t!r}" for n, t in
+                   ((2, "a title nobody translated"), (2, "a hint nobody translated"),
+                    (3, "a diagnosis nobody translated"))], new
 
 
 def _line(path, text):
