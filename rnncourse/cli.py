@@ -37,9 +37,10 @@ class UsageError(Exception):
 
 
 def _summary(actions):
-    counts = {a: sum(1 for _rel, x in actions if x == a) for a in ("written", "updated", "unchanged", "beside")}
-    return _("{written} written, {updated} updated, {unchanged} unchanged, {beside} of your changed files kept "
-             "(new version beside)").format(**counts)
+    counts = {a: sum(1 for _rel, x in actions if x == a)
+              for a in ("written", "updated", "unchanged", "beside")}
+    return _("{written} written, {updated} updated, {unchanged} unchanged, {beside} of your changed files "
+             "kept (new version beside)").format(**counts)
 
 
 def _lang_arg(value):
@@ -254,20 +255,23 @@ def _doctor(args):
         meta = None
     if meta != rnncourse.__version__:
         fail("version", _("rnncourse {imported} is imported but pip has {installed} installed: reinstall it "
-                          "(pip install -e . in a checkout)").format(imported=rnncourse.__version__, installed=meta))
+                          "(pip install -e . in a "
+                          "checkout)").format(imported=rnncourse.__version__, installed=meta))
     report = None
     try:
         report = _probe_kernel()
     except Exception as exc:
-        fail("kernel", _("a python3 kernel does not start ({error}): {python} -m ipykernel install --user").format(
+        fail("kernel", _("a python3 kernel does not start ({error}): {python} -m ipykernel install "
+                         "--user").format(
             error=f"{type(exc).__name__}: {str(exc)[:120]}", python=sys.executable))
     if report is not None:
         if "version" not in report:
-            fail("kernel", _("the python3 kernel ({kernel}) cannot import rnncourse: {python} -m ipykernel install "
-                             "--user  makes it use this Python").format(kernel=report["python"], python=sys.executable))
+            fail("kernel", _("the python3 kernel ({kernel}) cannot import rnncourse: {python} -m ipykernel "
+                             "install --user  makes "
+                             "it use this Python").format(kernel=report["python"], python=sys.executable))
         elif report["version"] != rnncourse.__version__:
-            fail("kernel", _("the python3 kernel ({kernel}) has rnncourse {kernel_version}, this command {version}: "
-                             "{python} -m ipykernel install --user").format(
+            fail("kernel", _("the python3 kernel ({kernel}) has rnncourse {kernel_version}, this command "
+                             "{version}: {python} -m ipykernel install --user").format(
                 kernel=report["python"], kernel_version=report["version"], version=rnncourse.__version__,
                 python=sys.executable))
         else:
@@ -284,11 +288,14 @@ def _doctor(args):
         wrong = {k: v for k, v in report["env"].items() if v != "1"}
         threads = report.get("blas_threads")
         if wrong:
-            fail("threads", _("the course expects one BLAS thread, but your shell sets {variables}: unset them "
-                              "(rnncourse lab sets 1)").format(variables=", ".join(f"{k}={v}" for k, v in wrong.items())))
+            fail("threads", _("the course expects one BLAS thread, but your shell sets {variables}: unset "
+                              "them "
+                              "(rnncourse "
+                              "lab sets "
+                              "1)").format(variables=", ".join(f"{k}={v}" for k, v in wrong.items())))
         elif threads and threads != [1]:
-            fail("threads", _("BLAS runs {threads} threads although OPENBLAS_NUM_THREADS=1: set it before Python "
-                              "starts (rnncourse lab does)").format(threads=threads))
+            fail("threads", _("BLAS runs {threads} threads although OPENBLAS_NUM_THREADS=1: set it before "
+                              "Python starts (rnncourse lab does)").format(threads=threads))
         else:
             ok("threads", _("one BLAS thread per kernel")
                + ("" if threads else " (OPENBLAS/MKL/OMP_NUM_THREADS=1)"))
@@ -303,7 +310,8 @@ def _doctor(args):
     else:
         manifest = ws.read_manifest(place)
         if manifest is None:
-            fail("workspace", _("{path} is not an rnncourse workspace: rnncourse init {path}").format(path=place))
+            fail("workspace", _("{path} is not an rnncourse workspace: rnncourse init {path}").format(
+                path=place))
         elif manifest.get("version") != rnncourse.__version__:
             fail("workspace", _("the lessons in {path} are from rnncourse {old}, the package is {new}: "
                                 "rnncourse init {path}  (keeps your changes)").format(
@@ -313,7 +321,8 @@ def _doctor(args):
                 path=place.resolve(), version=manifest["version"]))
     if problems:
         print(ngettext("NOT ready: {n} problem, with what to do above",
-                       "NOT ready: {n} problems, each with what to do above", len(problems)).format(n=len(problems)))
+                       "NOT ready: {n} problems, each with what to do above",
+                       len(problems)).format(n=len(problems)))
         return 1
     print(_("ready"))
     return 0
@@ -322,14 +331,15 @@ def _doctor(args):
 def _exercises(args):
     from rnncourse.grading.assignments import generate, out_of_sync
     if args.solutions is None:
-        raise UsageError(_("this rnncourse is an installed package without solutions: pass --solutions DIR (the "
-                           "solutions/ folder of the course's source) and --out DIR"))
+        raise UsageError(_("this rnncourse is an installed package without solutions: pass --solutions DIR "
+                           "(the solutions/ folder of the course's source) and --out DIR"))
     src = Path(args.solutions)
     dst = Path(args.out if args.out is not None else
                (ws.checkout_root() / "exercises" if ws.checkout_root() else "exercises"))
     package = Path(ws.rnncourse.__file__).resolve().parent
     if ws.checkout_root() is None and (dst.resolve() == package or package in dst.resolve().parents):
-        raise UsageError(_("--out {out} is inside the installed package {package}: choose another folder").format(
+        raise UsageError(_("--out {out} is inside the installed package {package}: choose another "
+                           "folder").format(
             out=dst, package=package))
     if not src.is_dir() or not any(src.glob("ex*.ipynb")):
         raise UsageError(_("--solutions {path}: no solution notebooks (ex*.ipynb) there").format(path=src))
@@ -380,8 +390,8 @@ def main(argv=None):
     p.add_argument("dir", nargs="?", default=ws.DEFAULT_DIR,
                    help=_("workspace folder (default {dir})").format(dir=ws.DEFAULT_DIR))
     p.add_argument("--lang", type=_lang_arg, default=None,
-                   help=_("language of the lessons and of check() feedback: en or zh (default: the workspace's "
-                          "language, else RNNCOURSE_LANG, else your locale)"))
+                   help=_("language of the lessons and of check() feedback: en or zh (default: the "
+                          "workspace's language, else RNNCOURSE_LANG, else your locale)"))
     p.set_defaults(fn=_init)
     p = sub.add_parser("lab", help=_("open JupyterLab in your workspace on the welcome notebook"))
     p.add_argument("--lang", type=_lang_arg, default=None,

@@ -33,8 +33,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Entry", "parse_po", "compile_mo", "extract", "write_pot", "update_po", "placeholders", "catalogue",
-           "problems",
+__all__ = ["Entry", "parse_po", "compile_mo", "extract", "write_pot", "update_po", "placeholders",
+           "catalogue", "problems",
            "LOCALE_DIR", "DOMAIN", "po_path"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -178,8 +178,8 @@ def compile_mo(entries):
         koffsets += [l1, o1 + keystart]
         voffsets += [l2, o2 + valuestart]
     header = struct.pack("Iiiiiii", 0x950412DE, 0, n, 7 * 4, 7 * 4 + n * 8, 0, 0)
-    return header + struct.pack(f"{len(koffsets)}i", *koffsets) + struct.pack(f"{len(voffsets)}i", *voffsets) \
-        + ids + strs
+    return (header + struct.pack(f"{len(koffsets)}i", *koffsets)
+            + struct.pack(f"{len(voffsets)}i", *voffsets) + ids + strs)
 
 
 # ------------------------------------------------------------------------------------ extracting
@@ -207,7 +207,8 @@ def _extract_file(path, rel):
         where = f"{rel}:{node.lineno}"
         args = node.args[:KEYWORDS[node.func.id]]
         if any(isinstance(a, ast.JoinedStr) for a in args):
-            errors.append(f"{where}: an f-string inside {node.func.id}(): use a literal and .format() after it")
+            errors.append(f"{where}: an f-string inside {node.func.id}(): use a literal and .format() "
+                          "after it")
             continue
         if not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
             if node.func.id == "N_":

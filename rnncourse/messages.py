@@ -40,7 +40,8 @@ def normalize(lang, what="lang"):
         raise TypeError(f"{what} must be a string such as 'zh' or 'en', got {type(lang).__name__}")
     code = lang.strip().replace("-", "_").split(".")[0].split("@")[0].split("_")[0].lower()
     if code not in LANGUAGES:
-        raise ValueError(f"{what} must be one of {sorted(LANGUAGES)} (or a locale such as zh_CN), got {lang!r}")
+        raise ValueError(f"{what} must be one of {sorted(LANGUAGES)} (or a locale such as zh_CN), "
+                         f"got {lang!r}")
     return code
 
 

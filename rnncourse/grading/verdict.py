@@ -118,7 +118,8 @@ class Observation:
                     shown = shown.replace(phrase, _(phrase))
                 msg = _("raised {error}").format(error=shown)
                 if "matmul" in error or "not aligned" in error:
-                    msg += " " + _("(a weight matrix is probably transposed: check the shapes, e.g. Wx is (D, H))")
+                    msg += " " + _("(a weight matrix is probably transposed: check the shapes, e.g. Wx is "
+                                   "(D, H))")
                 failure = Problem("error", msg)
         return cls(dict(outputs or {}), after, failure, seconds)
 
@@ -197,8 +198,10 @@ def _value_problem(spec, name, s64, r64, N):
         if np.allclose(ratio, ratio[0], rtol=1e-6) and _close(spec, s64, ratio[0] * r64):
             if N and abs(ratio[0] - 1.0 / N) < 1e-9:
                 return Problem("value", msg + _(": it is {ratio:.4g} times the right answer (a mean over the "
-                                                "batch instead of a sum?)").format(ratio=ratio[0]), name, "batch-mean")
-            return Problem("value", msg + _(": it is {ratio:.4g} times the right answer").format(ratio=ratio[0]),
+                                                "batch instead "
+                                                "of a sum?)").format(ratio=ratio[0]), name, "batch-mean")
+            return Problem("value", msg + _(": it is {ratio:.4g} times the right answer").format(
+                ratio=ratio[0]),
                            name, "factor")
     if s64.ndim == 1 and s64.size <= 64:
         wrong = np.flatnonzero(~np.isclose(s64, r64, rtol=spec.rtol, atol=spec.atol * max(1.0, np.max(np.abs(r64)))))
@@ -212,12 +215,14 @@ def _value_problem(spec, name, s64, r64, N):
 
 def _output_problems(spec, name, s, r, N):
     if s is None:
-        return [Problem("missing", _("`{name}` is missing from what the function returned").format(name=name), name)]
+        return [Problem("missing", _("`{name}` is missing from what the function returned").format(name=name),
+                        name)]
     if s.dtype.kind not in "biuf" or s.dtype == bool:
         return [Problem("dtype", _("`{name}` has dtype {dtype}, expected numbers ({expected})").format(
             name=name, dtype=s.dtype, expected=r.dtype), name)]
     if s.shape != r.shape:
-        msg = _("`{name}` has shape {shape}, expected {expected}").format(name=name, shape=s.shape, expected=r.shape)
+        msg = _("`{name}` has shape {shape}, expected {expected}").format(name=name, shape=s.shape,
+                                                                          expected=r.shape)
         pattern = None
         if N and s.shape == (N,) + r.shape:
             msg, pattern = msg + _(": it was not summed over the batch axis (axis 0)"), "not-summed"
@@ -225,10 +230,12 @@ def _output_problems(spec, name, s, r, N):
             msg, pattern = msg + _(": it is transposed"), "transposed"
         return [Problem("shape", msg, name, pattern)]
     if r.dtype.kind == "f" and s.dtype != r.dtype:
-        return [Problem("dtype", _("`{name}` has dtype {dtype}, expected {expected} (keep float64 throughout)").format(
+        return [Problem("dtype", _("`{name}` has dtype {dtype}, expected {expected} (keep float64 "
+                                   "throughout)").format(
             name=name, dtype=s.dtype, expected=r.dtype), name)]
     if r.dtype.kind in "iu" and s.dtype.kind not in "iu":
-        return [Problem("dtype", _("`{name}` has dtype {dtype}, expected integers").format(name=name, dtype=s.dtype),
+        return [Problem("dtype", _("`{name}` has dtype {dtype}, expected integers").format(name=name,
+                                                                                           dtype=s.dtype),
                         name)]
     s64, r64 = s.astype(np.float64), r.astype(np.float64)
     if not np.all(np.isfinite(s64)):
@@ -251,9 +258,9 @@ def _evaluate_probe(spec, probe, inputs, obs, ref, rng):
         for k, v in inputs.items():
             a = obs.after.get(k)
             if a is None or not _same(np.asarray(a), v):
-                problems.append(Problem("mutation", _("it modifies its argument `{name}` in place: the course's "
-                                                      "functions never change their inputs (write `x = x * ...`, "
-                                                      "not `x *= ...`)").format(name=k), k))
+                problems.append(Problem("mutation", _("it modifies its argument `{name}` in place: the "
+                                                      "course's functions never change their inputs (write "
+                                                      "`x = x * ...`, not `x *= ...`)").format(name=k), k))
     if obs.failure is not None:
         problems.append(obs.failure)
     elif spec.score is not None:
@@ -320,7 +327,8 @@ def judge(spec, inputs, observations, seed, flags=()):
         inp = inputs[probe.name]
         obs = observations.get(probe.name)
         if obs is None:
-            obs = observations[probe.name] = Observation({}, None, Problem("no-result", _("produced no result")))
+            obs = observations[probe.name] = Observation({}, None,
+                                                         Problem("no-result", _("produced no result")))
         refs[probe.name] = reference_outputs(spec, inp)
         results.append(_evaluate_probe(spec, probe, inp, obs, refs[probe.name], probe_rng(seed, i)))
 

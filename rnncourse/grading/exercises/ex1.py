@@ -57,10 +57,11 @@ TASKS = [
                   N_("With h_prev = 0 and b = 0 only tanh(x @ Wx) is left, and it is wrong: check the input "
                      "term x @ Wx (x is (N, D), Wx is (D, H)) and the tanh.")),
             Probe("recurrent", N_("recurrent term only (x = 0, b = 0)"), step_inputs(("x", "b")),
-                  N_("With x = 0 and b = 0 only tanh(h_prev @ Wh) is left, and it is wrong: the recurrent term is "
-                     "h_prev @ Wh (row vectors times Wh, not Wh transposed).")),
+                  N_("With x = 0 and b = 0 only tanh(h_prev @ Wh) is left, and it is wrong: the recurrent "
+                     "term is h_prev @ Wh (row vectors times Wh, not Wh transposed).")),
             Probe("bias", N_("bias only (x = 0, h_prev = 0)"), step_inputs(("x", "h_prev")),
-                  N_("With x = 0 and h_prev = 0 only tanh(b) is left, and it is wrong: add b (shape (H,)) to every row.")),
+                  N_("With x = 0 and h_prev = 0 only tanh(b) is left, and it is wrong: add b (shape (H,)) to "
+                     "every row.")),
             Probe("random", N_("random inputs"), step_inputs(),
                   N_("Each term alone is right but their combination is not: all three go inside one tanh.")),
         ),
@@ -73,15 +74,19 @@ TASKS = [
             Probe("one-step", N_("one time step (T = 1)"), sequence_inputs(T=1),
                   N_("With T = 1, h[:, 0] must equal rnn_step_forward(x[:, 0], h0, Wx, Wh, b).")),
             Probe("no-recurrence", N_("no recurrence (Wh = 0, h0 = 0)"), sequence_inputs(zero=("Wh", "h0")),
-                  N_("With Wh = 0 every step is independent: step t must use x[:, t] and store its result in h[:, t].")),
-            Probe("h0-only", N_("only h0 drives the sequence (x = 0, b = 0)"), sequence_inputs(zero=("x", "b")),
-                  N_("With x = 0 and b = 0 everything comes from h0: start from h0 and feed each h_t into step t + 1.")),
+                  N_("With Wh = 0 every step is independent: step t must use x[:, t] and store its result in "
+                     "h[:, t].")),
+            Probe("h0-only", N_("only h0 drives the sequence (x = 0, b = 0)"),
+                  sequence_inputs(zero=("x", "b")),
+                  N_("With x = 0 and b = 0 everything comes from h0: start from h0 and feed each h_t into "
+                     "step t + 1.")),
             Probe("random", N_("random inputs"), sequence_inputs(),
                   N_("Check that each step feeds the previous hidden state, not h0, into the next one.")),
         ),
-        bugs=(Bug(bug_h0_every_step, N_("Every step of yours starts from h0: feed the state of step t - 1 into step t.")),
-              Bug(bug_includes_h0, N_("Your h[:, 0] is h0: h[:, t] must be the state AFTER step t, so h0 is not "
-                                      "stored and the last state is."))),
+        bugs=(Bug(bug_h0_every_step, N_("Every step of yours starts from h0: feed the state of step t - 1 "
+                                        "into step t.")),
+              Bug(bug_includes_h0, N_("Your h[:, 0] is h0: h[:, t] must be the state AFTER step t, so h0 is "
+                                      "not stored and the last state is."))),
         helpers=(helper("rnn_step_forward"),),
     ),
 ]

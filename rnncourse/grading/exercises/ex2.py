@@ -90,19 +90,21 @@ TASKS = [
         reference=nn.temporal_softmax_loss,
         probes=(
             Probe("single", N_("one example, one step (N = T = 1)"), loss_inputs(N=1, T=1),
-                  N_("For one prediction loss = -log softmax(scores)[y] and dscores = softmax(scores) - onehot(y).")),
+                  N_("For one prediction loss = -log softmax(scores)[y] and dscores = softmax(scores) - "
+                     "onehot(y).")),
             Probe("batch", N_("a batch of sequences, mask of ones"), loss_inputs(),
                   N_("The loss is summed over time steps and averaged over the batch: divide by N only; "
                      "dscores gets the same 1/N.")),
             Probe("mask", N_("with a mask (masked targets are -1)"), loss_inputs(masked=True),
-                  N_("Steps with mask = 0 must add nothing to the loss and get zero gradient (their target may be -1); "
-                     "still divide by N, not by the number of unmasked steps.")),
+                  N_("Steps with mask = 0 must add nothing to the loss and get zero gradient (their target "
+                     "may be -1); still divide by N, not by the number of unmasked steps.")),
             Probe("large", N_("scores of size 1000"), loss_inputs(big=True),
                   N_("Large scores overflow exp(): subtract each row's maximum before exponentiating "
                      "(or use a log-softmax).")),
         ),
-        bugs=(Bug(bug_loss_mean_over_steps, N_("Your loss is averaged over the unmasked steps; the course sums over time "
-                                               "and averages over the batch only (divide by N).")),),
+        bugs=(Bug(bug_loss_mean_over_steps, N_("Your loss is averaged over the unmasked steps; the course "
+                                               "sums over time and averages over the batch only (divide by "
+                                               "N).")),),
     ),
     TaskSpec(
         id="ex2.temporal_affine_backward", func="temporal_affine_backward", points=2,
@@ -113,13 +115,14 @@ TASKS = [
                   N_("For one step out = h W + b, so dh = dout W^T, dW = h^T dout and db = dout. Check the "
                      "transposes against the shapes: dW is (H, K).")),
             Probe("one-example", N_("one example, several steps (N = 1)"), affine_inputs(N=1),
-                  N_("Right for one step, wrong for several: W and b are used at EVERY step, so dW and db are "
-                     "sums over time.")),
+                  N_("Right for one step, wrong for several: W and b are used at EVERY step, so dW and db "
+                     "are sums over time.")),
             Probe("batch", N_("a batch of sequences"), affine_inputs(),
                   N_("Right for one sequence, wrong for a batch: dW and db are sums over the batch too.")),
         ),
-        bugs=(Bug(bug_affine_overwritten, N_("Your dW and db hold only the LAST time step: the weight gradients were "
-                                             "overwritten (=) in the loop over time instead of summed (+=).")),),
+        bugs=(Bug(bug_affine_overwritten, N_("Your dW and db hold only the LAST time step: the weight "
+                                             "gradients were overwritten (=) in the loop over time instead "
+                                             "of summed (+=).")),),
     ),
     TaskSpec(
         id="ex2.embedding_backward", func="embedding_backward", points=2,
@@ -134,7 +137,8 @@ TASKS = [
                      "receive the SUM of its k gradients. `dW[idx] += dout` keeps only one of them; use "
                      "np.add.at(dW, idx, dout) or a loop.")),
         ),
-        bugs=(Bug(bug_embedding_assign, N_("A repeated token id kept only one of its gradients: `dW[idx] += dout` "
-                                           "with fancy indexing does not accumulate; use np.add.at.")),),
+        bugs=(Bug(bug_embedding_assign, N_("A repeated token id kept only one of its gradients: `dW[idx] += "
+                                           "dout` with fancy indexing does not accumulate; use "
+                                           "np.add.at.")),),
     ),
 ]

@@ -85,20 +85,21 @@ TASKS = [
         reference=nn.rnn_step_backward,
         probes=(
             Probe("tiny", N_("one example, tiny activations (tanh' = 1)"), step_inputs(N=1, x_scale=1e-4),
-                  N_("Wrong even where tanh' = 1, so a matrix product is wrong: write a = x Wx + h_prev Wh + b, "
-                     "then for each of x, h_prev, Wx, Wh, b ask which factor multiplies it in a, and match "
-                     "the shapes (dWx must be (D, H), like Wx).")),
+                  N_("Wrong even where tanh' = 1, so a matrix product is wrong: write a = x Wx + h_prev Wh + "
+                     "b, then for each of x, h_prev, Wx, Wh, b ask which factor multiplies it in a, and "
+                     "match the shapes (dWx must be (D, H), like Wx).")),
             Probe("single", N_("one example, ordinary activations"), step_inputs(N=1),
                   N_("Right where tanh' = 1 but wrong elsewhere: the tanh derivative must come from the "
                      "cached OUTPUT h_next (it already is tanh(a)); do not apply tanh again.")),
             Probe("batch", N_("a batch (N > 1)"), step_inputs(),
-                  N_("Right for one example, wrong for a batch: parameter gradients are sums over the batch.")),
+                  N_("Right for one example, wrong for a batch: parameter gradients are sums over the "
+                     "batch.")),
             Probe("random", N_("random inputs, larger weights"), step_inputs(scale=1.0), ""),
         ),
-        bugs=(Bug(bug_tanh_of_output, N_("Your gradients match 1 - tanh(h_next)**2 as the tanh derivative: h_next "
-                                         "already is tanh(a), so the derivative is 1 - h_next**2.")),
-              Bug(bug_dWh_transposed, N_("Your dWh is transposed: it must have the layout of Wh, (H, H) with rows "
-                                         "indexed by h_prev."))),
+        bugs=(Bug(bug_tanh_of_output, N_("Your gradients match 1 - tanh(h_next)**2 as the tanh derivative: "
+                                         "h_next already is tanh(a), so the derivative is 1 - h_next**2.")),
+              Bug(bug_dWh_transposed, N_("Your dWh is transposed: it must have the layout of Wh, (H, H) with "
+                                         "rows indexed by h_prev."))),
     ),
     TaskSpec(
         id="ex3.rnn_backward", func="rnn_backward", points=4,
@@ -112,14 +113,16 @@ TASKS = [
                   N_("With a gradient only at the last step, earlier steps receive gradient only through the "
                      "recurrence: what reaches h_t is dh[:, t] plus what came back from step t + 1.")),
             Probe("every-step", N_("upstream gradient at every step"), sequence_inputs(),
-                  N_("Weight gradients are sums over all time steps (the same Wx, Wh, b are used at every step).")),
+                  N_("Weight gradients are sums over all time steps (the same Wx, Wh, b are used at every "
+                     "step).")),
         ),
-        bugs=(Bug(bug_no_dh_next, N_("Your gradients equal those of a backward pass without `+ dh_next`: each step "
-                                     "only sees its own dh[:, t].")),
-              Bug(bug_loop_forwards, N_("Your loop runs forwards in time (t = 0, 1, ...): BPTT must start at the "
-                                        "last step, because step t needs the gradient coming back from step t + 1.")),
-              Bug(bug_overwritten, N_("Your weight gradients hold only one step: they were overwritten (=) in the "
-                                      "loop instead of summed over time (+=)."))),
+        bugs=(Bug(bug_no_dh_next, N_("Your gradients equal those of a backward pass without `+ dh_next`: "
+                                     "each step only sees its own dh[:, t].")),
+              Bug(bug_loop_forwards, N_("Your loop runs forwards in time (t = 0, 1, ...): BPTT must start at "
+                                        "the last step, because step t needs the gradient coming back from "
+                                        "step t + 1.")),
+              Bug(bug_overwritten, N_("Your weight gradients hold only one step: they were overwritten (=) "
+                                      "in the loop instead of summed over time (+=)."))),
         helpers=(helper("rnn_step_backward"),),
     ),
 ]

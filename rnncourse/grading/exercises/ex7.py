@@ -36,8 +36,9 @@ def score_long_range(outputs, inputs, rng):
     task = reference.long_range_task()
     cell = str(outputs.get("model.cell", ""))
     if cell not in ("lstm", "gru"):
-        return [Problem("score", _("the model must be gated (cell 'lstm' or 'gru'), got cell {cell}: a vanilla "
-                                   "RNN's gradient vanishes over a 20-step lag").format(cell=repr(cell)))]
+        return [Problem("score", _("the model must be gated (cell 'lstm' or 'gru'), got cell {cell}: a "
+                                   "vanilla RNN's gradient vanishes over a "
+                                   "20-step lag").format(cell=repr(cell)))]
     params = {k[len("model.params."):]: v for k, v in outputs.items() if k.startswith("model.params.")}
     spec = nn.get_cell(cell)
     needed = list(spec.param_names) + ["Wy", "by"]
@@ -52,8 +53,9 @@ def score_long_range(outputs, inputs, rng):
         return [Problem("score", _("the returned model cannot be evaluated on the task: {error}").format(
             error=f"{type(exc).__name__}: {exc}"))]
     if not np.isfinite(acc) or acc < reference.LONG_RANGE_TARGET:
-        return [Problem("score", _("accuracy on fresh data is {accuracy:.3f}, the target is {target}: train longer, "
-                                   "use a larger hidden state, clip gradients, or tune the learning rate").format(
+        return [Problem("score", _("accuracy on fresh data is {accuracy:.3f}, the target is {target}: train "
+                                   "longer, use a larger hidden state, clip gradients, or tune the learning "
+                                   "rate").format(
             accuracy=acc, target=reference.LONG_RANGE_TARGET))]
     return []
 
@@ -64,12 +66,13 @@ def report_long_range(obs):
     cell = obs.outputs.get("model.cell")
     Wh = obs.outputs.get("model.params.Wh")
     if cell is not None and Wh is not None and np.ndim(Wh) == 2:
-        lines.append(_("your model: cell {cell}, hidden size {hidden}").format(cell=repr(str(cell)), hidden=Wh.shape[0]))
+        lines.append(_("your model: cell {cell}, hidden size {hidden}").format(cell=repr(str(cell)),
+                                                                                hidden=Wh.shape[0]))
     if obs.seconds is not None:
-        text = (_("training took {seconds:.1f} s (within the budget of {budget} s; the grader stops at {limit} s "
-                  "on its machine)") if obs.seconds <= TIME_BUDGET_S else
-                _("training took {seconds:.1f} s (OVER the budget of {budget} s; the grader stops at {limit} s "
-                  "on its machine)"))
+        text = (_("training took {seconds:.1f} s (within the budget of {budget} s; the grader stops at "
+                  "{limit} s on its machine)") if obs.seconds <= TIME_BUDGET_S else
+                _("training took {seconds:.1f} s (OVER the budget of {budget} s; the grader stops at {limit} "
+                  "s on its machine)"))
         lines.append(text.format(seconds=obs.seconds, budget=TIME_BUDGET_S, limit=GRADER_TIMEOUT_S))
     return lines
 
@@ -94,9 +97,11 @@ TASKS = [
         id="ex7.temperature_softmax", func="temperature_softmax", points=2,
         args=(("array", "scores"), ("float", "tau")), returns="p", reference=reference.temperature_softmax,
         probes=(
-            Probe("tau1", N_("tau = 1 (plain softmax)"), tau_inputs(1.0), N_("At tau = 1 this is the softmax of each row.")),
+            Probe("tau1", N_("tau = 1 (plain softmax)"), tau_inputs(1.0), N_("At tau = 1 this is the softmax "
+                                                                             "of each row.")),
             Probe("tau0.5", N_("tau = 0.5"), tau_inputs(0.5),
-                  N_("Right at tau = 1, wrong at tau = 0.5: is tau used at all, and on the right side of the division?")),
+                  N_("Right at tau = 1, wrong at tau = 0.5: is tau used at all, and on the right side of the "
+                     "division?")),
             Probe("tau0", N_("tau = 0 (greedy)"), tau_inputs(0.0),
                   N_("tau = 0 is the limit tau -> 0: a one-hot at the arg max (do not divide by zero).")),
             Probe("large", N_("scores of size 800 at tau = 0.1"), tau_inputs(0.1, big=True),
