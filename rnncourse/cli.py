@@ -10,7 +10,7 @@ Students:
                                        check() feedback in the workspace's language
     rnncourse doctor [DIR]             is this machine ready to run the course? (one line per problem)
 Instructors:
-    rnncourse release --out DIR        write the student bundle (lessons, exercises, no solutions)
+    rnncourse release --out DIR [--lang zh]   write the student bundle (lessons, exercises, no solutions)
     rnncourse link --hub URL --repo URL [--branch B]   nbgitpuller, Binder and Colab links
     rnncourse grade SUBMISSION... --out DIR [--jobs 2] [--shard I/N] [--seed S] [--timeout 30]
     rnncourse grade --merge SHARD_DIR... --out DIR
@@ -63,7 +63,7 @@ def _init(args):
 
 def _release(args):
     target = Path(args.out)
-    actions = ws.sync(target)
+    actions = ws.sync(target, lang=args.lang)
     print(_("student bundle in {path}: {summary} (no solutions)").format(path=target.resolve(),
                                                                           summary=_summary(actions)))
     return 0
@@ -405,6 +405,8 @@ def main(argv=None):
     p.set_defaults(fn=_doctor)
     p = sub.add_parser("release", help="write the student bundle (lessons, exercises; no solutions)")
     p.add_argument("--out", required=True, help="folder to write (e.g. a git repository for nbgitpuller)")
+    p.add_argument("--lang", type=_lang_arg, default="en",
+                   help="edition: en (default) or zh; check() in the bundle's notebooks answers in it")
     p.set_defaults(fn=_release)
     p = sub.add_parser("link", help="print nbgitpuller, Binder and Colab links")
     p.add_argument("--hub", help="your JupyterHub, e.g. https://hub.example.edu")

@@ -7,7 +7,9 @@ errors), through Python's standard ``gettext``.
 
 The language is, in this order: ``set_language(lang)`` if called; the environment variable
 ``RNNCOURSE_LANG`` (``zh``, ``zh_CN``, ``en``; ``rnncourse lab`` sets it from the workspace);
-the user's locale when it is Chinese (``LANGUAGE``/``LC_ALL``/``LC_MESSAGES``/``LANG`` or the
+the language recorded in the workspace the kernel runs in (``.rnncourse.json`` in the current
+folder or a parent, so a Chinese workspace opened by any Jupyter, e.g. on a hub, answers in
+Chinese); the user's locale when it is Chinese (``LANGUAGE``/``LC_ALL``/``LC_MESSAGES``/``LANG`` or the
 system locale starting with ``zh``); otherwise English. English is the source text itself, so an
 id with no translation shows in English rather than wrong.
 
@@ -19,8 +21,10 @@ from __future__ import annotations
 import contextlib
 import gettext
 import io
+import json
 import locale
 import os
+from pathlib import Path
 
 __all__ = ["_", "N_", "ngettext", "set_language", "get_language", "using", "LANGUAGES", "ENV", "normalize"]
 
@@ -30,6 +34,8 @@ LANGUAGES = {"en": None, "zh": "zh_CN"}
 
 _chosen = None          # set by set_language
 _cache = {}             # lang -> translations object
+_found = {}             # folder -> language of the workspace it is in (or None)
+MANIFEST = ".rnncourse.json"     # rnncourse.workspace.MANIFEST (not imported: this module is imported first)
 
 
 def normalize(lang, what="lang"):
@@ -59,6 +65,23 @@ def _from_locale():
     return "zh" if name.lower().startswith(("zh", "chinese")) else "en"
 
 
+def _from_workspace(folder):
+    """The ``lang`` of the workspace manifest in ``folder`` or up to three parents, or None."""
+    key = str(folder)
+    if key not in _found:
+        lang = None
+        for d in [folder, *list(folder.parents)[:3]]:
+            try:
+                data = json.loads((d / MANIFEST).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict) and data.get("lang") in LANGUAGES:
+                lang = data["lang"]
+            break
+        _found[key] = lang
+    return _found[key]
+
+
 def get_language():
     """The language messages are shown in now: ``"en"`` or ``"zh"``."""
     if _chosen is not None:
@@ -69,7 +92,12 @@ def get_language():
             return normalize(env, ENV)
         except ValueError:
             return "en"             # a typo in the variable must not break a student's check()
-    return _from_locale()
+    try:
+        here = Path.cwd()
+    except OSError:                 # the current folder was deleted
+        here = None
+    lang = _from_workspace(here) if here is not None else None
+    return lang or _from_locale()
 
 
 def set_language(lang):

@@ -36,13 +36,13 @@ BUG_EN = "Every step of yours starts from h0: feed the state of step t - 1 into 
 BUG_ZH = "你的每一步都从 h0 开始：应把第 t - 1 步的状态送入第 t 步。"
 
 
-def _run_check(lang, **env):
+def _run_check(lang, cwd=ROOT, **env):
     full = {k: v for k, v in os.environ.items() if k not in ("RNNCOURSE_LANG", "LANGUAGE", "LC_ALL",
                                                              "LC_MESSAGES", "LANG")}
     full.update(env)
     if lang is not None:
         full["RNNCOURSE_LANG"] = lang
-    r = subprocess.run([sys.executable, "-c", WRONG], capture_output=True, text=True, timeout=120, cwd=ROOT,
+    r = subprocess.run([sys.executable, "-c", WRONG], capture_output=True, text=True, timeout=120, cwd=cwd,
                        env=full, encoding="utf-8")
     assert r.returncode == 0, r.stderr
     return r.stdout
@@ -210,6 +210,18 @@ def test_check_follows_a_chinese_locale_and_english_stays_unchanged():
     assert "  What to look at:" in out and BUG_EN in out and "  [FAIL] random inputs" in out, out
     assert "`h` is wrong (largest difference" in out
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in out), out
+
+
+def test_a_kernel_in_a_chinese_workspace_answers_in_chinese_without_the_variable(tmp_path, capsys):
+    """As on a hub or in any Jupyter that ``rnncourse lab`` did not start: the kernel runs in the
+    notebook's folder, and the workspace's manifest says which language it is in."""
+    assert cli.main(["release", "--lang", "zh", "--out", str(tmp_path / "bundle")]) == 0
+    assert json.loads((tmp_path / "bundle" / ws.MANIFEST).read_text())["lang"] == "zh"
+    assert BUG_ZH in _run_check(None, cwd=tmp_path / "bundle" / "exercises", LANG="en_US.UTF-8")
+    ws.sync(tmp_path / "en", log=lambda m: None, lang="en")
+    out = _run_check(None, cwd=tmp_path / "en" / "exercises", LANG="zh_CN.UTF-8")
+    assert BUG_EN in out, out                # the workspace's language wins over the machine's
+    assert BUG_ZH in _run_check(None, cwd=tmp_path, LANG="zh_CN.UTF-8")   # no workspace: the locale
 
 
 @pytest.mark.parametrize("task", ["ex3.rnn_backward", "ex7.temperature_softmax"])
