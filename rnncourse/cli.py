@@ -1,13 +1,16 @@
 """The ``rnncourse`` command (also ``python -m rnncourse``).
 
 Students:
-    rnncourse init [DIR]               copy the lessons and exercises into DIR (default
+    rnncourse init [--lang zh] [DIR]   copy the lessons and exercises into DIR (default
                                        ./rnncourse-workspace); run it again after an update:
-                                       a file you changed is never overwritten
-    rnncourse lab [DIR] [JUPYTER ARGS] open JupyterLab in the workspace on the welcome notebook
+                                       a file you changed is never overwritten. --lang zh: the
+                                       Chinese edition (default: RNNCOURSE_LANG, else your locale)
+    rnncourse lab [--lang zh] [DIR] [JUPYTER ARGS]
+                                       open JupyterLab in the workspace on the welcome notebook;
+                                       check() feedback in the workspace's language
     rnncourse doctor [DIR]             is this machine ready to run the course? (one line per problem)
 Instructors:
-    rnncourse release --out DIR        write the student bundle (lessons, exercises, no solutions)
+    rnncourse release --out DIR [--lang zh]   write the student bundle (lessons, exercises, no solutions)
     rnncourse link --hub URL --repo URL [--branch B]   nbgitpuller, Binder and Colab links
     rnncourse grade SUBMISSION... --out DIR [--jobs 2] [--shard I/N] [--seed S] [--timeout 30]
                                        [--sandbox bwrap|audit]
@@ -23,8 +26,10 @@ import os
 import sys
 from pathlib import Path
 
+from rnncourse import messages
 from rnncourse import workspace as ws
 from rnncourse.grading.limits import DEFAULT as LIMITS
+from rnncourse.messages import _, ngettext
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,51 +39,93 @@ class UsageError(Exception):
 
 
 def _summary(actions):
-    counts = {a: sum(1 for _, x in actions if x == a) for a in ("written", "updated", "unchanged", "beside")}
-    return (f"{counts['written']} written, {counts['updated']} updated, {counts['unchanged']} unchanged, "
-            f"{counts['beside']} of your changed files kept (new version beside)")
+    counts = {a: sum(1 for _rel, x in actions if x == a)
+              for a in ("written", "updated", "unchanged", "beside")}
+    return _("{written} written, {updated} updated, {unchanged} unchanged, {beside} of your changed files "
+             "kept (new version beside)").format(**counts)
+
+
+def _lang_arg(value):
+    """``--lang``: a language the course has (``zh``, ``en``; ``zh_CN`` is read as ``zh``)."""
+    try:
+        return messages.normalize(value, "--lang")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _init(args):
     target = Path(args.dir)
-    actions = ws.sync(target)
-    print(f"workspace {target.resolve()}: {_summary(actions)}")
-    print(f"open it with:  rnncourse lab {args.dir}")
+    lang = ws.workspace_language(target, args.lang)
+    with messages.using(lang):        # this command's own lines in the workspace's language too
+        actions = ws.sync(target, lang=lang)
+        print(_("workspace {path}: {summary}").format(path=target.resolve(), summary=_summary(actions)))
+        print(_("open it with:  rnncourse lab {dir}").format(dir=args.dir))
     return 0
 
 
 def _release(args):
     target = Path(args.out)
-    actions = ws.sync(target)
-    print(f"student bundle in {target.resolve()}: {_summary(actions)} (no solutions)")
+    actions = ws.sync(target, lang=args.lang)
+    print(_("student bundle in {path}: {summary} (no solutions)").format(path=target.resolve(),
+                                                                          summary=_summary(actions)))
     return 0
 
 
 def _lab_argv(rest):
-    """``lab [DIR] [jupyter args]``: a first argument that is not an option is the workspace."""
-    rest = [a for a in rest if a != "--"]
-    if rest and not rest[0].startswith("-"):
-        return rest[0], rest[1:]
-    return ws.DEFAULT_DIR, rest
+    """``lab [--lang L] [DIR] [jupyter args]``: ``--lang L`` (or ``--lang=L``) anywhere before a
+    ``--`` is ours; a first remaining argument that is not an option is the workspace.
+    Returns ``(dir, lang or None, jupyter args)``."""
+    lang, kept, i = None, [], 0
+    while i < len(rest):
+        a = rest[i]
+        if a == "--":
+            kept += rest[i + 1:]
+            break
+        if a == "--lang" or a.startswith("--lang="):
+            value = a.split("=", 1)[1] if "=" in a else (rest[i + 1] if i + 1 < len(rest) else None)
+            if value is None:
+                raise UsageError(_("--lang needs a value, e.g. --lang zh"))
+            try:
+                lang = messages.normalize(value, "--lang")
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            i += 1 if "=" in a else 2
+            continue
+        kept.append(a)
+        i += 1
+    if kept and not kept[0].startswith("-"):
+        return kept[0], lang, kept[1:]
+    return ws.DEFAULT_DIR, lang, kept
+
+
+def _lab_notes(args, target, manifest, lang):
+    if manifest is None:
+        actions = ws.sync(target, lang=lang)
+        print(_("created the workspace {path}: {summary}").format(path=target, summary=_summary(actions)))
+        return
+    if manifest.get("version") != ws.rnncourse.__version__:
+        print(_("the lessons in {path} are from rnncourse {old}, this is {new}: run  rnncourse init {dir}  "
+                "to update (your changes are kept)").format(path=target, old=manifest.get("version"),
+                                                            new=ws.rnncourse.__version__, dir=args.dir))
+    if manifest.get("lang", "en") != lang:
+        print(_("the lessons in {path} are in {old}; check() feedback will be in {new}. For the lessons in "
+                "{new} too: rnncourse init --lang {new} {dir}").format(
+            path=target, old=manifest.get("lang", "en"), new=lang, dir=args.dir))
 
 
 def _lab(args):
     import subprocess
     target = Path(args.dir).resolve()
     manifest = ws.read_manifest(target)
-    if manifest is None:
-        actions = ws.sync(target)
-        print(f"created the workspace {target}: {_summary(actions)}")
-    elif manifest.get("version") != ws.rnncourse.__version__:
-        print(f"the lessons in {target} are from rnncourse {manifest.get('version')}, this is "
-              f"{ws.rnncourse.__version__}: run  rnncourse init {args.dir}  to update "
-              "(your changes are kept)")
+    lang = ws.workspace_language(target, getattr(args, "lang", None))
+    with messages.using(lang):
+        _lab_notes(args, target, manifest, lang)
     cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={target}"]
     if not any(a.startswith("--ServerApp.default_url") or not a.startswith("-") for a in args.extra):
         cmd.append(ws.WELCOME)        # a path relative to the root: JupyterLab opens it on start
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in args.extra:
         cmd.append("--allow-root")    # e.g. in a container; Jupyter refuses to run as root otherwise
-    return subprocess.call(cmd + list(args.extra), cwd=target, env=ws.course_env())
+    return subprocess.call(cmd + list(args.extra), cwd=target, env=ws.course_env(lang=lang))
 
 
 def _link(args):
@@ -89,10 +136,10 @@ def _link(args):
     for name, url in found:
         print(f"{name:<12} {url}")
     if not found:
-        raise UsageError("no link to print: give --hub, or a https://github.com/OWNER/NAME --repo")
-    if any(name == "colab" for name, _ in found):
-        print("(colab: each notebook must run  !pip install rnncourse  first; on a hub the "
-              "single-user image needs  pip install rnncourse; binder installs it from binder/)")
+        raise UsageError(_("no link to print: give --hub, or a https://github.com/OWNER/NAME --repo"))
+    if any(name == "colab" for name, _url in found):
+        print(_("(colab: each notebook must run  !pip install rnncourse  first; on a hub the "
+                "single-user image needs  pip install rnncourse; binder installs it from binder/)"))
     return 0
 
 
@@ -180,10 +227,10 @@ def _doctor(args):
     problems = []
 
     def ok(what, detail):
-        print(f"ok      {what:<9} {detail}")
+        print(f"{_('ok'):<7} {what:<9} {detail}")
 
     def fail(what, todo):
-        print(f"PROBLEM {what:<9} {todo}")
+        print(f"{_('PROBLEM'):<7} {what:<9} {todo}")
         problems.append(what)
 
     ok("python", f"{platform.python_version()} ({sys.executable})")
@@ -192,57 +239,67 @@ def _doctor(args):
         lessons = sorted(p for p in files if p.startswith("notebooks/") and p.endswith(".ipynb"))
         exercises = sorted(p for p in files if p.startswith("exercises/") and p.endswith(".ipynb"))
         if not exercises:
-            fail("lessons", f"no exercise notebooks in {ws.course_root() / 'exercises'}: reinstall rnncourse")
+            fail("lessons", _("no exercise notebooks in {path}: reinstall rnncourse").format(
+                path=ws.course_root() / "exercises"))
         else:
-            ok("lessons", f"{len(lessons)} lessons, {len(exercises)} exercises in {ws.course_root()}")
+            ok("lessons", _("{lessons} lessons, {exercises} exercises in {path}").format(
+                lessons=len(lessons), exercises=len(exercises), path=ws.course_root()))
     except ws.CourseNotFound as exc:
         fail("lessons", f"{exc}")
     todo = _widgets_frontend()
     if todo:
         fail("widgets", todo)
     else:
-        ok("widgets", "the ipywidgets front end is installed in JupyterLab")
+        ok("widgets", _("the ipywidgets front end is installed in JupyterLab"))
     try:
         meta = importlib.metadata.version("rnncourse")
     except importlib.metadata.PackageNotFoundError:
         meta = None
     if meta != rnncourse.__version__:
-        fail("version", f"rnncourse {rnncourse.__version__} is imported but pip has {meta} installed: "
-                        "reinstall it (pip install -e . in a checkout)")
+        fail("version", _("rnncourse {imported} is imported but pip has {installed} installed: reinstall it "
+                          "(pip install -e . in a "
+                          "checkout)").format(imported=rnncourse.__version__, installed=meta))
     report = None
     try:
         report = _probe_kernel()
     except Exception as exc:
-        fail("kernel", f"a python3 kernel does not start ({type(exc).__name__}: {str(exc)[:120]}): "
-                       f"{sys.executable} -m ipykernel install --user")
+        fail("kernel", _("a python3 kernel does not start ({error}): {python} -m ipykernel install "
+                         "--user").format(
+            error=f"{type(exc).__name__}: {str(exc)[:120]}", python=sys.executable))
     if report is not None:
         if "version" not in report:
-            fail("kernel", f"the python3 kernel ({report['python']}) cannot import rnncourse: "
-                           f"{sys.executable} -m ipykernel install --user  makes it use this Python")
+            fail("kernel", _("the python3 kernel ({kernel}) cannot import rnncourse: {python} -m ipykernel "
+                             "install --user  makes "
+                             "it use this Python").format(kernel=report["python"], python=sys.executable))
         elif report["version"] != rnncourse.__version__:
-            fail("kernel", f"the python3 kernel ({report['python']}) has rnncourse {report['version']}, "
-                           f"this command {rnncourse.__version__}: "
-                           f"{sys.executable} -m ipykernel install --user")
+            fail("kernel", _("the python3 kernel ({kernel}) has rnncourse {kernel_version}, this command "
+                             "{version}: {python} -m ipykernel install --user").format(
+                kernel=report["python"], kernel_version=report["version"], version=rnncourse.__version__,
+                python=sys.executable))
         else:
-            ok("kernel", f"starts; rnncourse {report['version']} ({report['python']})")
+            ok("kernel", _("starts; rnncourse {version} ({kernel})").format(version=report["version"],
+                                                                           kernel=report["python"]))
         if report.get("png_bytes", 0) > 100:
-            ok("plots", f"matplotlib draws ({report['png_bytes']} byte PNG)")
+            ok("plots", _("matplotlib draws ({size} byte PNG)").format(size=report["png_bytes"]))
         else:
-            fail("plots", f"matplotlib cannot draw in the kernel ({report.get('mpl_error')}): "
-                          "pip install --force-reinstall matplotlib pillow")
+            fail("plots", _("matplotlib cannot draw in the kernel ({error}): pip install --force-reinstall "
+                            "matplotlib pillow").format(error=report.get("mpl_error")))
         if "ipywidgets" not in report:
-            fail("widgets", f"the kernel cannot import ipywidgets ({report.get('ipywidgets_error')}): "
-                            "pip install ipywidgets")
+            fail("widgets", _("the kernel cannot import ipywidgets ({error}): pip install ipywidgets").format(
+                error=report.get("ipywidgets_error")))
         wrong = {k: v for k, v in report["env"].items() if v != "1"}
         threads = report.get("blas_threads")
         if wrong:
-            fail("threads", "the course expects one BLAS thread, but your shell sets "
-                 + ", ".join(f"{k}={v}" for k, v in wrong.items()) + ": unset them (rnncourse lab sets 1)")
+            fail("threads", _("the course expects one BLAS thread, but your shell sets {variables}: unset "
+                              "them "
+                              "(rnncourse "
+                              "lab sets "
+                              "1)").format(variables=", ".join(f"{k}={v}" for k, v in wrong.items())))
         elif threads and threads != [1]:
-            fail("threads", f"BLAS runs {threads} threads although OPENBLAS_NUM_THREADS=1: "
-                            "set it before Python starts (rnncourse lab does)")
+            fail("threads", _("BLAS runs {threads} threads although OPENBLAS_NUM_THREADS=1: set it before "
+                              "Python starts (rnncourse lab does)").format(threads=threads))
         else:
-            ok("threads", "one BLAS thread per kernel"
+            ok("threads", _("one BLAS thread per kernel")
                + ("" if threads else " (OPENBLAS/MKL/OMP_NUM_THREADS=1)"))
     place = Path(args.dir) if args.dir else None
     if place is None:
@@ -251,37 +308,43 @@ def _doctor(args):
                 place = candidate
                 break
     if place is None:
-        ok("workspace", f"none yet: rnncourse init  creates ./{ws.DEFAULT_DIR}")
+        ok("workspace", _("none yet: rnncourse init  creates ./{dir}").format(dir=ws.DEFAULT_DIR))
     else:
         manifest = ws.read_manifest(place)
         if manifest is None:
-            fail("workspace", f"{place} is not an rnncourse workspace: rnncourse init {place}")
+            fail("workspace", _("{path} is not an rnncourse workspace: rnncourse init {path}").format(
+                path=place))
         elif manifest.get("version") != rnncourse.__version__:
-            fail("workspace", f"the lessons in {place} are from rnncourse {manifest.get('version')}, "
-                              f"the package is {rnncourse.__version__}: rnncourse init {place}  "
-                              "(keeps your changes)")
+            fail("workspace", _("the lessons in {path} are from rnncourse {old}, the package is {new}: "
+                                "rnncourse init {path}  (keeps your changes)").format(
+                path=place, old=manifest.get("version"), new=rnncourse.__version__))
         else:
-            ok("workspace", f"{place.resolve()} has the lessons of rnncourse {manifest['version']}")
+            ok("workspace", _("{path} has the lessons of rnncourse {version}").format(
+                path=place.resolve(), version=manifest["version"]))
     if problems:
-        print(f"NOT ready: {len(problems)} problem(s), each with what to do above")
+        print(ngettext("NOT ready: {n} problem, with what to do above",
+                       "NOT ready: {n} problems, each with what to do above",
+                       len(problems)).format(n=len(problems)))
         return 1
-    print("ready")
+    print(_("ready"))
     return 0
 
 
 def _exercises(args):
     from rnncourse.grading.assignments import generate, out_of_sync
     if args.solutions is None:
-        raise UsageError("this rnncourse is an installed package without solutions: pass "
-                         "--solutions DIR (the solutions/ folder of the course's source) and --out DIR")
+        raise UsageError(_("this rnncourse is an installed package without solutions: pass --solutions DIR "
+                           "(the solutions/ folder of the course's source) and --out DIR"))
     src = Path(args.solutions)
     dst = Path(args.out if args.out is not None else
                (ws.checkout_root() / "exercises" if ws.checkout_root() else "exercises"))
     package = Path(ws.rnncourse.__file__).resolve().parent
     if ws.checkout_root() is None and (dst.resolve() == package or package in dst.resolve().parents):
-        raise UsageError(f"--out {dst} is inside the installed package {package}: choose another folder")
+        raise UsageError(_("--out {out} is inside the installed package {package}: choose another "
+                           "folder").format(
+            out=dst, package=package))
     if not src.is_dir() or not any(src.glob("ex*.ipynb")):
-        raise UsageError(f"--solutions {src}: no solution notebooks (ex*.ipynb) there")
+        raise UsageError(_("--solutions {path}: no solution notebooks (ex*.ipynb) there").format(path=src))
     if args.check:
         bad = out_of_sync(src, dst)
         for name in bad:
@@ -289,7 +352,7 @@ def _exercises(args):
         return 1 if bad else 0
     actions = generate(src, dst)
     beside = [n for n, a in actions if a == "beside"]
-    print(f"{sum(a == 'written' for _, a in actions)} written, {sum(a == 'unchanged' for _, a in actions)} "
+    print(f"{sum(a == 'written' for _n, a in actions)} written, {sum(a == 'unchanged' for _n, a in actions)} "
           f"unchanged, {len(beside)} written beside an edited notebook")
     return 0
 
@@ -330,19 +393,27 @@ def _grade(args):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="rnncourse", description="The rnncourse command line.")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("init", help="create or update your workspace (never overwrites your changes)")
+    p = sub.add_parser("init", help=_("create or update your workspace (never overwrites your changes)"))
     p.add_argument("dir", nargs="?", default=ws.DEFAULT_DIR,
-                   help=f"workspace folder (default {ws.DEFAULT_DIR})")
+                   help=_("workspace folder (default {dir})").format(dir=ws.DEFAULT_DIR))
+    p.add_argument("--lang", type=_lang_arg, default=None,
+                   help=_("language of the lessons and of check() feedback: en or zh (default: the "
+                          "workspace's language, else RNNCOURSE_LANG, else your locale)"))
     p.set_defaults(fn=_init)
-    p = sub.add_parser("lab", help="open JupyterLab in your workspace on the welcome notebook")
+    p = sub.add_parser("lab", help=_("open JupyterLab in your workspace on the welcome notebook"))
+    p.add_argument("--lang", type=_lang_arg, default=None,
+                   help=_("language of check() feedback: en or zh (default: the workspace's language)"))
     p.add_argument("dir", nargs="?", default=ws.DEFAULT_DIR)
-    p.add_argument("extra", nargs=argparse.REMAINDER, help="more arguments for jupyter lab")
+    p.add_argument("extra", nargs=argparse.REMAINDER, help=_("more arguments for jupyter lab"))
     p.set_defaults(fn=_lab)
-    p = sub.add_parser("doctor", help="check that this machine can run the course")
-    p.add_argument("dir", nargs="?", help=f"workspace to check (default ./{ws.DEFAULT_DIR} if it exists)")
+    p = sub.add_parser("doctor", help=_("check that this machine can run the course"))
+    p.add_argument("dir", nargs="?", help=_("workspace to check (default ./{dir} if it exists)").format(
+        dir=ws.DEFAULT_DIR))
     p.set_defaults(fn=_doctor)
     p = sub.add_parser("release", help="write the student bundle (lessons, exercises; no solutions)")
     p.add_argument("--out", required=True, help="folder to write (e.g. a git repository for nbgitpuller)")
+    p.add_argument("--lang", type=_lang_arg, default="en",
+                   help="edition: en (default) or zh; check() in the bundle's notebooks answers in it")
     p.set_defaults(fn=_release)
     p = sub.add_parser("link", help="print nbgitpuller, Binder and Colab links")
     p.add_argument("--hub", help="your JupyterHub, e.g. https://hub.example.edu")
@@ -380,14 +451,15 @@ def main(argv=None):
         if argv[:1] == ["lab"]:
             # everything after "lab [DIR]" goes to jupyter lab untouched
             # (argparse would reject "--no-browser")
-            d, extra = _lab_argv(argv[1:])
-            return _lab(argparse.Namespace(dir=d, extra=extra))
+            d, lang, extra = _lab_argv(argv[1:])
+            return _lab(argparse.Namespace(dir=d, lang=lang, extra=extra))
         args = ap.parse_args(argv)
         if args.cmd == "grade" and not args.merge and args.templates is None:
             args.templates = str(ws.templates_dir())   # the checkout's or the installed package's
         return args.fn(args)
     except (UsageError, ws.CourseNotFound, FileNotFoundError, NotADirectoryError) as exc:
-        print(f"rnncourse {argv[0] if argv else ''}: error: {exc}", file=sys.stderr)
+        print(_("rnncourse {command}: error: {error}").format(command=argv[0] if argv else "", error=exc),
+              file=sys.stderr)
         return 2
 
 

@@ -15,6 +15,11 @@ A student's work is never overwritten. ``DIR/.rnncourse.json`` records the packa
 SHA-256 hash of every file as it was shipped. When the workspace is updated, a file that still has
 its shipped hash is replaced; a file the student changed is kept and the new version is written
 beside it (``ex3_bptt.new.ipynb``), with a message saying so. A deleted file comes back.
+
+A workspace has a language (``sync(..., lang="zh")``, recorded in the manifest): the Chinese
+edition's lessons and exercises are written by ``rnncourse.i18n.build_edition`` (translated
+markdown cells, the same code cells), and ``course_env(lang=...)`` gives the lab's kernels
+``RNNCOURSE_LANG`` so that ``check()`` answers in that language (``rnncourse.messages``).
 """
 from __future__ import annotations
 
@@ -22,12 +27,16 @@ import hashlib
 import importlib.resources
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import rnncourse
+from rnncourse import messages
+from rnncourse.messages import N_, _
 
 __all__ = ["DEFAULT_DIR", "MANIFEST", "WELCOME", "CourseNotFound", "checkout_root", "course_root",
-           "bundle_files", "sync", "read_manifest", "course_env", "templates_dir", "solutions_dir"]
+           "bundle_files", "sync", "read_manifest", "course_env", "templates_dir", "solutions_dir",
+           "workspace_language", "edition_files"]
 
 DEFAULT_DIR = "rnncourse-workspace"
 MANIFEST = ".rnncourse.json"
@@ -35,7 +44,7 @@ WELCOME = "notebooks/00_welcome.ipynb"
 #: the course's small matrices run faster and steadier on one BLAS thread (see the Makefile)
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
 
-README = """\
+README = N_("""\
 # Your rnncourse workspace
 
 This folder is yours. Everything you save here stays here.
@@ -55,7 +64,7 @@ An update never overwrites a file you changed. If a new version of a file you ch
 is written beside yours with `.new` in its name (for example `exercises/ex3_bptt.new.ipynb`), and
 the command tells you. A file you deleted comes back. `rnncourse doctor` checks that this computer
 can run the course.
-"""
+""")
 
 
 class CourseNotFound(RuntimeError):
@@ -129,18 +138,24 @@ def _beside(target):
     return target.with_name(f"{target.stem}.new{target.suffix}")
 
 
-def sync(workspace, log=print):
+def sync(workspace, log=print, lang=None):
     """Create or update the student bundle in ``workspace``; never overwrite a file the student changed.
 
     Returns ``[(relative path, action)]`` with action one of "written" (new or restored),
     "updated" (unchanged by the student, replaced by the new version), "unchanged", and
     "beside" (changed by the student: kept; the new version is in ``<name>.new<suffix>``).
+    ``lang`` (``"en"`` when None, or ``"zh"``) is the edition written and recorded in the manifest;
+    switching a workspace's language is an update like any other (your changed files are kept).
     """
     ws = Path(workspace)
     if ws.exists() and not ws.is_dir():
         raise NotADirectoryError(f"workspace must be a folder, but {ws} is a file")
+    lang = messages.normalize(lang, "lang") if lang is not None else "en"
     files = dict(bundle_files())
-    files["README.md"] = README.format(dirname=ws.name)
+    if lang != "en":
+        files = edition_files(files, lang, log)
+    with messages.using(lang):
+        files["README.md"] = _(README).format(dirname=ws.name)
     ws.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(ws) or {}
     shipped = dict(manifest.get("files", {}))
@@ -157,7 +172,9 @@ def sync(workspace, log=print):
             if shipped.get(rel) != _digest(current):
                 beside = _beside(target)
                 beside.write_text(text, encoding="utf-8")
-                log(f"kept your {target}: you changed it, so the new version is in {beside}")
+                with messages.using(lang):
+                    log(_("kept your {path}: you changed it, so the new version is in {new}").format(
+                        path=target, new=beside))
                 actions.append((rel, "beside"))
                 continue
             action = "updated"
@@ -167,17 +184,55 @@ def sync(workspace, log=print):
         target.write_text(text, encoding="utf-8")
         shipped[rel] = new
         actions.append((rel, action))
-    manifest = {"version": rnncourse.__version__, "files": shipped}
+    manifest = {"version": rnncourse.__version__, "lang": lang, "files": shipped}
     (ws / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return actions
 
 
-def course_env(base=None):
-    """The environment a lesson kernel should get: one BLAS/OpenMP thread unless the user chose."""
+def course_env(base=None, lang=None):
+    """The environment a lesson kernel should get: one BLAS/OpenMP thread unless the user chose;
+    with ``lang``, ``RNNCOURSE_LANG`` so that check() feedback is in that language."""
     env = dict(os.environ if base is None else base)
     for var in THREAD_VARS:
         env.setdefault(var, "1")
+    if lang is not None:
+        env[messages.ENV] = messages.normalize(lang, "lang")
     return env
+
+
+def workspace_language(workspace, requested=None):
+    """The language of ``workspace``: ``requested`` if given, else the one its manifest records,
+    else the default of ``rnncourse.messages`` (``RNNCOURSE_LANG``, then a Chinese locale, else en)."""
+    if requested is not None:
+        return messages.normalize(requested, "lang")
+    manifest = read_manifest(workspace) or {}
+    if manifest.get("lang") in messages.LANGUAGES:
+        return manifest["lang"]
+    return messages.get_language()
+
+
+def edition_files(files, lang, log=print):
+    """``files`` (``{relative path: English text}``) in the ``lang`` edition, through
+    ``rnncourse.i18n.build_edition`` (translated markdown cells; a stale translation shows the
+    English with a note). Without that module the English files are returned, with a note."""
+    try:
+        from rnncourse.i18n import build_edition
+    except ImportError:
+        with messages.using(lang):
+            log(_("this version of rnncourse has no translated lessons yet: the lessons stay in English, "
+                  "check() feedback is in your language"))
+        return dict(files)
+    rels = sorted(r for r in files if r.endswith((".ipynb", ".md")))
+    with tempfile.TemporaryDirectory(prefix="rnncourse-edition-") as tmp:
+        src, dst = Path(tmp) / "en", Path(tmp) / lang
+        for rel in rels:
+            (src / rel).parent.mkdir(parents=True, exist_ok=True)
+            (src / rel).write_text(files[rel], encoding="utf-8")
+        build_edition(src, dst, lang, rels, trans_root=course_root())
+        out = dict(files)
+        for rel in rels:
+            out[rel] = (dst / rel).read_text(encoding="utf-8")
+    return out
 
 
 def links(repo, hub=None, branch="main", path=WELCOME):

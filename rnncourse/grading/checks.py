@@ -17,6 +17,7 @@ import os
 
 from rnncourse.grading.exercises import get_task
 from rnncourse.grading.verdict import run_in_process
+from rnncourse.messages import _
 
 __all__ = ["check", "PUBLIC_SEED", "STRICT_ENV", "CheckFailed", "format_result"]
 
@@ -31,21 +32,22 @@ class CheckFailed(AssertionError):
 def format_result(result, title=None):
     """The feedback text for a ``TaskResult`` (used by ``check`` and by the grader's feedback files)."""
     head = title or result.task
-    mark = "PASS" if result.passed else "FAIL"
-    lines = [f"{mark}  {head}: {result.points:g}/{result.max_points} points"]
+    mark = _("PASS") if result.passed else _("FAIL")
+    lines = [_("{mark}  {task}: {points}/{max_points} points").format(
+        mark=mark, task=head, points=f"{result.points:g}", max_points=result.max_points)]
     for r in result.probes:
-        lines.append(f"  [{'ok' if r.passed else 'FAIL'}] {r.title}")
+        lines.append(f"  {_('[ok]') if r.passed else _('[FAIL]')} {r.title}")
         shown = [p.message for p in r.problems if p.kind != "mutation"][:4]
         if any(p.kind == "mutation" for p in r.problems):
-            shown.append("an argument was modified in place")
+            shown.append(_("an argument was modified in place"))
         for m in shown:
             lines.append(f"        - {m}")
     lines += [f"  {n}" for n in getattr(result, "notes", ())]
     if result.diagnosis:
-        lines.append("  What to look at:")
+        lines.append("  " + _("What to look at:"))
         lines += [f"    * {d}" for d in result.diagnosis]
     for f in result.flags:
-        lines.append(f"  FLAG: {f}")
+        lines.append("  " + _("FLAG: {flag}").format(flag=f))
     return "\n".join(lines)
 
 
@@ -78,7 +80,8 @@ class _Quiet:
         self.points = result.points
 
     def __repr__(self):
-        return f"<check {self.result.task}: {'passed' if self.passed else 'failed'}>"
+        text = _("<check {task}: passed>") if self.passed else _("<check {task}: failed>")
+        return text.format(task=self.result.task)
 
     def __bool__(self):
         return self.passed

@@ -24,6 +24,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from rnncourse.grading import _driver
+from rnncourse.messages import N_, _
 
 __all__ = ["Probe", "Bug", "TaskSpec", "Problem", "Observation", "ProbeResult", "TaskResult",
            "PROBLEM_KINDS", "make_inputs", "probe_rng", "reference_outputs", "observe_in_process",
@@ -35,6 +36,10 @@ PROBLEM_KINDS = ("not-implemented", "error", "timeout", "died", "not-run", "no-r
 _NO_ANSWER = {"not-implemented", "error", "timeout", "died", "not-run", "no-result"}
 _STRUCTURE = {"error", "timeout", "died", "not-run", "no-result", "missing", "extra", "dtype", "shape",
               "nan", "score"}
+#: fixed explanations ``_driver`` (kept free of package imports: it runs in the grader's kernel) puts
+#: into its error texts; translated here, where the error is shown
+DRIVER_PHRASES = (N_("the function is not defined (was its cell run? was it renamed?)"),
+                  N_("returned None (is a `return` missing?)"))
 _SCORE_STREAM = 7       # the third word of a probe's scoring stream (inputs use [seed, i])
 
 
@@ -106,11 +111,15 @@ class Observation:
         if error is not None:
             etype = error.split(":", 1)[0].strip()
             if etype == "NotImplementedError":
-                failure = Problem("not-implemented", "not implemented yet")
+                failure = Problem("not-implemented", _("not implemented yet"))
             else:
-                msg = f"raised {error}"
+                shown = error
+                for phrase in DRIVER_PHRASES:
+                    shown = shown.replace(phrase, _(phrase))
+                msg = _("raised {error}").format(error=shown)
                 if "matmul" in error or "not aligned" in error:
-                    msg += " (a weight matrix is probably transposed: check the shapes, e.g. Wx is (D, H))"
+                    msg += " " + _("(a weight matrix is probably transposed: check the shapes, e.g. Wx is "
+                                   "(D, H))")
                 failure = Problem("error", msg)
         return cls(dict(outputs or {}), after, failure, seconds)
 
@@ -153,7 +162,7 @@ def probe_rng(seed, index):
 def reference_outputs(spec, inputs):
     if spec.reference is None:
         return {}
-    out, _, err = _driver.call(spec.reference, spec.args, spec.returns, inputs)
+    out, _after, err = _driver.call(spec.reference, spec.args, spec.returns, inputs)
     if err is not None:  # pragma: no cover - a bug in the course, not the student
         raise RuntimeError(f"reference for {spec.id} failed: {err}")
     return out
@@ -176,51 +185,61 @@ def _close(spec, s, r):
 
 def _value_problem(spec, name, s64, r64, N):
     err = float(np.max(np.abs(s64 - r64)))
-    msg = f"`{name}` is wrong (largest difference {err:.3g})"
+    msg = _("`{name}` is wrong (largest difference {err:.3g})").format(name=name, err=err)
     if s64.ndim == 2 and s64.shape[0] == s64.shape[1] and _close(spec, s64, r64.T):
-        return Problem("value", msg + ": it equals the transpose of the right answer", name, "transposed")
+        return Problem("value", msg + _(": it equals the transpose of the right answer"), name, "transposed")
     if _close(spec, -s64, r64):
-        return Problem("value", msg + ": it has the wrong sign", name, "sign")
+        return Problem("value", msg + _(": it has the wrong sign"), name, "sign")
     nz = np.abs(r64) > 1e-12
     if nz.any():
         if not np.any(s64):
-            return Problem("value", msg + ": it is all zeros", name, "zeros")
+            return Problem("value", msg + _(": it is all zeros"), name, "zeros")
         ratio = s64[nz] / r64[nz]
         if np.allclose(ratio, ratio[0], rtol=1e-6) and _close(spec, s64, ratio[0] * r64):
             if N and abs(ratio[0] - 1.0 / N) < 1e-9:
-                return Problem("value", msg + f": it is {ratio[0]:.4g} times the right answer (a mean over "
-                                              "the batch instead of a sum?)", name, "batch-mean")
-            return Problem("value", msg + f": it is {ratio[0]:.4g} times the right answer", name, "factor")
+                return Problem("value", msg + _(": it is {ratio:.4g} times the right answer (a mean over the "
+                                                "batch instead "
+                                                "of a sum?)").format(ratio=ratio[0]), name, "batch-mean")
+            return Problem("value", msg + _(": it is {ratio:.4g} times the right answer").format(
+                ratio=ratio[0]),
+                           name, "factor")
     if s64.ndim == 1 and s64.size <= 64:
         wrong = np.flatnonzero(~np.isclose(s64, r64, rtol=spec.rtol, atol=spec.atol * max(1.0, np.max(np.abs(r64)))))
         right = [i for i in range(s64.size) if i not in set(wrong)]
         if right:
             shown = ", ".join(str(int(i)) for i in wrong[:6])
-            return Problem("value", msg + f": entries [{shown}] are wrong, the others are right", name, "entries")
+            return Problem("value", msg + _(": entries [{entries}] are wrong, the others are right").format(
+                entries=shown), name, "entries")
     return Problem("value", msg, name)
 
 
 def _output_problems(spec, name, s, r, N):
     if s is None:
-        return [Problem("missing", f"`{name}` is missing from what the function returned", name)]
+        return [Problem("missing", _("`{name}` is missing from what the function returned").format(name=name),
+                        name)]
     if s.dtype.kind not in "biuf" or s.dtype == bool:
-        return [Problem("dtype", f"`{name}` has dtype {s.dtype}, expected numbers ({r.dtype})", name)]
+        return [Problem("dtype", _("`{name}` has dtype {dtype}, expected numbers ({expected})").format(
+            name=name, dtype=s.dtype, expected=r.dtype), name)]
     if s.shape != r.shape:
-        msg = f"`{name}` has shape {s.shape}, expected {r.shape}"
+        msg = _("`{name}` has shape {shape}, expected {expected}").format(name=name, shape=s.shape,
+                                                                          expected=r.shape)
         pattern = None
         if N and s.shape == (N,) + r.shape:
-            msg, pattern = msg + ": it was not summed over the batch axis (axis 0)", "not-summed"
+            msg, pattern = msg + _(": it was not summed over the batch axis (axis 0)"), "not-summed"
         elif s.ndim == 2 and s.shape == r.shape[::-1]:
-            msg, pattern = msg + ": it is transposed", "transposed"
+            msg, pattern = msg + _(": it is transposed"), "transposed"
         return [Problem("shape", msg, name, pattern)]
     if r.dtype.kind == "f" and s.dtype != r.dtype:
-        return [Problem("dtype", f"`{name}` has dtype {s.dtype}, expected {r.dtype} (keep float64 throughout)",
-                        name)]
+        return [Problem("dtype", _("`{name}` has dtype {dtype}, expected {expected} (keep float64 "
+                                   "throughout)").format(
+            name=name, dtype=s.dtype, expected=r.dtype), name)]
     if r.dtype.kind in "iu" and s.dtype.kind not in "iu":
-        return [Problem("dtype", f"`{name}` has dtype {s.dtype}, expected integers", name)]
+        return [Problem("dtype", _("`{name}` has dtype {dtype}, expected integers").format(name=name,
+                                                                                           dtype=s.dtype),
+                        name)]
     s64, r64 = s.astype(np.float64), r.astype(np.float64)
     if not np.all(np.isfinite(s64)):
-        return [Problem("nan", f"`{name}` contains NaN or inf", name)]
+        return [Problem("nan", _("`{name}` contains NaN or inf").format(name=name), name)]
     if _close(spec, s64, r64):
         return []
     return [_value_problem(spec, name, s64, r64, N)]
@@ -239,9 +258,9 @@ def _evaluate_probe(spec, probe, inputs, obs, ref, rng):
         for k, v in inputs.items():
             a = obs.after.get(k)
             if a is None or not _same(np.asarray(a), v):
-                problems.append(Problem("mutation", f"it modifies its argument `{k}` in place: the course's "
-                                        f"functions never change their inputs (write `x = x * ...`, not "
-                                        f"`x *= ...`)", k))
+                problems.append(Problem("mutation", _("it modifies its argument `{name}` in place: the "
+                                                      "course's functions never change their inputs (write "
+                                                      "`x = x * ...`, not `x *= ...`)").format(name=k), k))
     if obs.failure is not None:
         problems.append(obs.failure)
     elif spec.score is not None:
@@ -252,8 +271,8 @@ def _evaluate_probe(spec, probe, inputs, obs, ref, rng):
             problems += _output_problems(spec, name, obs.outputs.get(name), r, N)
         for name in obs.outputs:
             if name not in ref:
-                problems.append(Problem("extra", f"unexpected output `{name}`", name))
-    return ProbeResult(probe.name, probe.title, not problems, problems)
+                problems.append(Problem("extra", _("unexpected output `{name}`").format(name=name), name))
+    return ProbeResult(probe.name, _(probe.title), not problems, problems)
 
 
 def _equals_bug(spec, outputs, bug_outputs, ref):
@@ -279,16 +298,17 @@ def _diagnosed_bugs(spec, failed, observations, inputs, refs):
         return []
     named = []
     for bug in spec.bugs:
-        if bug.message in named:
+        message = _(bug.message)
+        if message in named:
             continue
         ok = True
         for p in answered:
-            out, _, err = _driver.call(bug.impl, spec.args, spec.returns, inputs[p])
+            out, _after, err = _driver.call(bug.impl, spec.args, spec.returns, inputs[p])
             if err is not None or not _equals_bug(spec, observations[p].outputs, out, refs[p]):
                 ok = False
                 break
         if ok:
-            named.append(bug.message)
+            named.append(message)
     return named
 
 
@@ -307,7 +327,8 @@ def judge(spec, inputs, observations, seed, flags=()):
         inp = inputs[probe.name]
         obs = observations.get(probe.name)
         if obs is None:
-            obs = observations[probe.name] = Observation({}, None, Problem("no-result", "produced no result"))
+            obs = observations[probe.name] = Observation({}, None,
+                                                         Problem("no-result", _("produced no result")))
         refs[probe.name] = reference_outputs(spec, inp)
         results.append(_evaluate_probe(spec, probe, inp, obs, refs[probe.name], probe_rng(seed, i)))
 
@@ -315,22 +336,23 @@ def judge(spec, inputs, observations, seed, flags=()):
     failed = [r for r in results if not r.passed]
     kinds = {p.kind for r in failed for p in r.problems}
     if "not-implemented" in kinds:
-        diagnosis.append("not implemented yet")
+        diagnosis.append(_("not implemented yet"))
     else:
         diagnosis += sorted({p.message for r in failed for p in r.problems if p.kind == "mutation"})
         first = next((r for r in failed if any(p.kind != "mutation" for p in r.problems)), None)
         if first is not None:
             for p in first.problems:
                 if p.kind in _STRUCTURE or (p.kind == "value" and p.pattern is not None):
-                    diagnosis.append(f"{p.message} ({first.title})")
+                    diagnosis.append(_("{problem} ({probe})").format(problem=p.message, probe=first.title))
             hint = next((pr.hint for pr in spec.probes if pr.name == first.probe), "")
             if hint and not (kinds & {"timeout", "died", "not-run"}):
-                diagnosis.append(hint)
+                diagnosis.append(_(hint))
         diagnosis += _diagnosed_bugs(spec, failed, observations, inputs, refs)
     flags = list(flags)
     points = spec.points if not failed and not flags else 0
     if flags and not failed:
-        diagnosis.append("correct outputs, but " + "; ".join(flags) + ": no points until an instructor reviews it")
+        diagnosis.append(_("correct outputs, but {flags}: no points until an instructor reviews it").format(
+            flags="; ".join(flags)))
     notes = []
     if spec.report is not None:
         for probe in spec.probes:

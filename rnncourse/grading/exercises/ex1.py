@@ -6,6 +6,7 @@ import numpy as np
 from rnncourse import nn
 from rnncourse.grading.exercises._common import dims, helper, normal
 from rnncourse.grading.verdict import Bug, Probe, TaskSpec
+from rnncourse.messages import N_
 
 
 def rnn_params(rng, D, H, scale=0.5):
@@ -52,16 +53,17 @@ TASKS = [
         args=(("array", "x"), ("array", "h_prev"), ("array", "Wx"), ("array", "Wh"), ("array", "b")),
         returns=["h_next", None], reference=nn.rnn_step_forward,
         probes=(
-            Probe("input", "input term only (h_prev = 0, b = 0)", step_inputs(("h_prev", "b")),
-                  "With h_prev = 0 and b = 0 only tanh(x @ Wx) is left, and it is wrong: check the input "
-                  "term x @ Wx (x is (N, D), Wx is (D, H)) and the tanh."),
-            Probe("recurrent", "recurrent term only (x = 0, b = 0)", step_inputs(("x", "b")),
-                  "With x = 0 and b = 0 only tanh(h_prev @ Wh) is left, and it is wrong: the recurrent term is "
-                  "h_prev @ Wh (row vectors times Wh, not Wh transposed)."),
-            Probe("bias", "bias only (x = 0, h_prev = 0)", step_inputs(("x", "h_prev")),
-                  "With x = 0 and h_prev = 0 only tanh(b) is left, and it is wrong: add b (shape (H,)) to every row."),
-            Probe("random", "random inputs", step_inputs(),
-                  "Each term alone is right but their combination is not: all three go inside one tanh."),
+            Probe("input", N_("input term only (h_prev = 0, b = 0)"), step_inputs(("h_prev", "b")),
+                  N_("With h_prev = 0 and b = 0 only tanh(x @ Wx) is left, and it is wrong: check the input "
+                     "term x @ Wx (x is (N, D), Wx is (D, H)) and the tanh.")),
+            Probe("recurrent", N_("recurrent term only (x = 0, b = 0)"), step_inputs(("x", "b")),
+                  N_("With x = 0 and b = 0 only tanh(h_prev @ Wh) is left, and it is wrong: the recurrent "
+                     "term is h_prev @ Wh (row vectors times Wh, not Wh transposed).")),
+            Probe("bias", N_("bias only (x = 0, h_prev = 0)"), step_inputs(("x", "h_prev")),
+                  N_("With x = 0 and h_prev = 0 only tanh(b) is left, and it is wrong: add b (shape (H,)) to "
+                     "every row.")),
+            Probe("random", N_("random inputs"), step_inputs(),
+                  N_("Each term alone is right but their combination is not: all three go inside one tanh.")),
         ),
     ),
     TaskSpec(
@@ -69,18 +71,22 @@ TASKS = [
         args=(("array", "x"), ("array", "h0"), ("array", "Wx"), ("array", "Wh"), ("array", "b")),
         returns=["h", None], reference=nn.rnn_forward,
         probes=(
-            Probe("one-step", "one time step (T = 1)", sequence_inputs(T=1),
-                  "With T = 1, h[:, 0] must equal rnn_step_forward(x[:, 0], h0, Wx, Wh, b)."),
-            Probe("no-recurrence", "no recurrence (Wh = 0, h0 = 0)", sequence_inputs(zero=("Wh", "h0")),
-                  "With Wh = 0 every step is independent: step t must use x[:, t] and store its result in h[:, t]."),
-            Probe("h0-only", "only h0 drives the sequence (x = 0, b = 0)", sequence_inputs(zero=("x", "b")),
-                  "With x = 0 and b = 0 everything comes from h0: start from h0 and feed each h_t into step t + 1."),
-            Probe("random", "random inputs", sequence_inputs(),
-                  "Check that each step feeds the previous hidden state, not h0, into the next one."),
+            Probe("one-step", N_("one time step (T = 1)"), sequence_inputs(T=1),
+                  N_("With T = 1, h[:, 0] must equal rnn_step_forward(x[:, 0], h0, Wx, Wh, b).")),
+            Probe("no-recurrence", N_("no recurrence (Wh = 0, h0 = 0)"), sequence_inputs(zero=("Wh", "h0")),
+                  N_("With Wh = 0 every step is independent: step t must use x[:, t] and store its result in "
+                     "h[:, t].")),
+            Probe("h0-only", N_("only h0 drives the sequence (x = 0, b = 0)"),
+                  sequence_inputs(zero=("x", "b")),
+                  N_("With x = 0 and b = 0 everything comes from h0: start from h0 and feed each h_t into "
+                     "step t + 1.")),
+            Probe("random", N_("random inputs"), sequence_inputs(),
+                  N_("Check that each step feeds the previous hidden state, not h0, into the next one.")),
         ),
-        bugs=(Bug(bug_h0_every_step, "Every step of yours starts from h0: feed the state of step t - 1 into step t."),
-              Bug(bug_includes_h0, "Your h[:, 0] is h0: h[:, t] must be the state AFTER step t, so h0 is not "
-                                   "stored and the last state is.")),
+        bugs=(Bug(bug_h0_every_step, N_("Every step of yours starts from h0: feed the state of step t - 1 "
+                                        "into step t.")),
+              Bug(bug_includes_h0, N_("Your h[:, 0] is h0: h[:, t] must be the state AFTER step t, so h0 is "
+                                      "not stored and the last state is."))),
         helpers=(helper("rnn_step_forward"),),
     ),
 ]

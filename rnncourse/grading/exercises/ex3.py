@@ -7,6 +7,7 @@ from rnncourse import nn
 from rnncourse.grading.exercises._common import STEP_BWD_RET, cache_arg, dims, helper, normal, prefixed
 from rnncourse.grading.exercises.ex1 import rnn_params
 from rnncourse.grading.verdict import Bug, Probe, TaskSpec
+from rnncourse.messages import N_
 
 
 def step_inputs(N=None, scale=0.5, x_scale=1.0):
@@ -83,42 +84,45 @@ TASKS = [
         args=(("array", "dh_out"), cache_arg("RNNStepCache")), returns=STEP_BWD_RET,
         reference=nn.rnn_step_backward,
         probes=(
-            Probe("tiny", "one example, tiny activations (tanh' = 1)", step_inputs(N=1, x_scale=1e-4),
-                  "Wrong even where tanh' = 1, so a matrix product is wrong: write a = x Wx + h_prev Wh + b, "
-                  "then for each of x, h_prev, Wx, Wh, b ask which factor multiplies it in a, and match "
-                  "the shapes (dWx must be (D, H), like Wx)."),
-            Probe("single", "one example, ordinary activations", step_inputs(N=1),
-                  "Right where tanh' = 1 but wrong elsewhere: the tanh derivative must come from the "
-                  "cached OUTPUT h_next (it already is tanh(a)); do not apply tanh again."),
-            Probe("batch", "a batch (N > 1)", step_inputs(),
-                  "Right for one example, wrong for a batch: parameter gradients are sums over the batch."),
-            Probe("random", "random inputs, larger weights", step_inputs(scale=1.0), ""),
+            Probe("tiny", N_("one example, tiny activations (tanh' = 1)"), step_inputs(N=1, x_scale=1e-4),
+                  N_("Wrong even where tanh' = 1, so a matrix product is wrong: write a = x Wx + h_prev Wh + "
+                     "b, then for each of x, h_prev, Wx, Wh, b ask which factor multiplies it in a, and "
+                     "match the shapes (dWx must be (D, H), like Wx).")),
+            Probe("single", N_("one example, ordinary activations"), step_inputs(N=1),
+                  N_("Right where tanh' = 1 but wrong elsewhere: the tanh derivative must come from the "
+                     "cached OUTPUT h_next (it already is tanh(a)); do not apply tanh again.")),
+            Probe("batch", N_("a batch (N > 1)"), step_inputs(),
+                  N_("Right for one example, wrong for a batch: parameter gradients are sums over the "
+                     "batch.")),
+            Probe("random", N_("random inputs, larger weights"), step_inputs(scale=1.0), ""),
         ),
-        bugs=(Bug(bug_tanh_of_output, "Your gradients match 1 - tanh(h_next)**2 as the tanh derivative: h_next "
-                                      "already is tanh(a), so the derivative is 1 - h_next**2."),
-              Bug(bug_dWh_transposed, "Your dWh is transposed: it must have the layout of Wh, (H, H) with rows "
-                                      "indexed by h_prev.")),
+        bugs=(Bug(bug_tanh_of_output, N_("Your gradients match 1 - tanh(h_next)**2 as the tanh derivative: "
+                                         "h_next already is tanh(a), so the derivative is 1 - h_next**2.")),
+              Bug(bug_dWh_transposed, N_("Your dWh is transposed: it must have the layout of Wh, (H, H) with "
+                                         "rows indexed by h_prev."))),
     ),
     TaskSpec(
         id="ex3.rnn_backward", func="rnn_backward", points=4,
         args=(("array", "dh"), cache_arg("RNNCache")), returns=["dx", "dh0", "dWx", "dWh", "db"],
         reference=nn.rnn_backward,
         probes=(
-            Probe("one-step", "one time step (T = 1)", sequence_inputs(T=1),
-                  "With T = 1, rnn_backward is a single rnn_step_backward: check the per-step gradients "
-                  "(and that dh0 is the dh_prev of the first step)."),
-            Probe("last-step", "upstream gradient only at the last step", sequence_inputs(last_only=True),
-                  "With a gradient only at the last step, earlier steps receive gradient only through the "
-                  "recurrence: what reaches h_t is dh[:, t] plus what came back from step t + 1."),
-            Probe("every-step", "upstream gradient at every step", sequence_inputs(),
-                  "Weight gradients are sums over all time steps (the same Wx, Wh, b are used at every step)."),
+            Probe("one-step", N_("one time step (T = 1)"), sequence_inputs(T=1),
+                  N_("With T = 1, rnn_backward is a single rnn_step_backward: check the per-step gradients "
+                     "(and that dh0 is the dh_prev of the first step).")),
+            Probe("last-step", N_("upstream gradient only at the last step"), sequence_inputs(last_only=True),
+                  N_("With a gradient only at the last step, earlier steps receive gradient only through the "
+                     "recurrence: what reaches h_t is dh[:, t] plus what came back from step t + 1.")),
+            Probe("every-step", N_("upstream gradient at every step"), sequence_inputs(),
+                  N_("Weight gradients are sums over all time steps (the same Wx, Wh, b are used at every "
+                     "step).")),
         ),
-        bugs=(Bug(bug_no_dh_next, "Your gradients equal those of a backward pass without `+ dh_next`: each step "
-                                  "only sees its own dh[:, t]."),
-              Bug(bug_loop_forwards, "Your loop runs forwards in time (t = 0, 1, ...): BPTT must start at the "
-                                     "last step, because step t needs the gradient coming back from step t + 1."),
-              Bug(bug_overwritten, "Your weight gradients hold only one step: they were overwritten (=) in the "
-                                   "loop instead of summed over time (+=).")),
+        bugs=(Bug(bug_no_dh_next, N_("Your gradients equal those of a backward pass without `+ dh_next`: "
+                                     "each step only sees its own dh[:, t].")),
+              Bug(bug_loop_forwards, N_("Your loop runs forwards in time (t = 0, 1, ...): BPTT must start at "
+                                        "the last step, because step t needs the gradient coming back from "
+                                        "step t + 1.")),
+              Bug(bug_overwritten, N_("Your weight gradients hold only one step: they were overwritten (=) "
+                                      "in the loop instead of summed over time (+=)."))),
         helpers=(helper("rnn_step_backward"),),
     ),
 ]

@@ -7,6 +7,7 @@ import numpy as np
 from rnncourse import nn
 from rnncourse.grading.exercises._common import cache_arg, dims, gate_bias, helper, normal, prefixed
 from rnncourse.grading.verdict import Bug, Probe, TaskSpec
+from rnncourse.messages import N_
 
 
 def lstm_params(rng, D, H, biases=None):
@@ -103,55 +104,62 @@ TASKS = [
               ("array", "b")),
         returns=["h_next", "c_next", None], reference=nn.lstm_step_forward,
         probes=(
-            Probe("keep", "forget gate open, input gate shut (f = 1, i = 0)", step_forward_inputs({"f": 40.0, "i": -40.0}),
-                  "With f = 1 and i = 0 the cell must keep its content: c_next = f * c_prev + i * g = c_prev. "
-                  "Check the gate order i, f, g, o in Wx, Wh and b, and which gates use the sigmoid."),
-            Probe("closed-output", "output gate shut (o = 0)", step_forward_inputs({"o": -40.0}),
-                  "With o = 0, h_next = o * tanh(c_next) must be 0 (the output gate is the LAST block)."),
-            Probe("random", "random inputs", step_forward_inputs(),
-                  "i, f, o use the sigmoid and g uses tanh; c_next = f * c_prev + i * g; h_next = o * tanh(c_next)."),
+            Probe("keep", N_("forget gate open, input gate shut (f = 1, i = 0)"),
+                  step_forward_inputs({"f": 40.0, "i": -40.0}),
+                  N_("With f = 1 and i = 0 the cell must keep its content: c_next = f * c_prev + i * g = "
+                     "c_prev. Check the gate order i, f, g, o in Wx, Wh and b, and which gates use the "
+                     "sigmoid.")),
+            Probe("closed-output", N_("output gate shut (o = 0)"), step_forward_inputs({"o": -40.0}),
+                  N_("With o = 0, h_next = o * tanh(c_next) must be 0 (the output gate is the LAST block).")),
+            Probe("random", N_("random inputs"), step_forward_inputs(),
+                  N_("i, f, o use the sigmoid and g uses tanh; c_next = f * c_prev + i * g; h_next = o * "
+                     "tanh(c_next).")),
         ),
-        bugs=(Bug(bug_forget_tanh, "Your forget gate uses tanh: f must be a sigmoid, a soft switch between 0 "
-                                   "(forget) and 1 (keep); tanh lets it flip the cell's sign."),),
+        bugs=(Bug(bug_forget_tanh, N_("Your forget gate uses tanh: f must be a sigmoid, a soft switch "
+                                      "between 0 (forget) and 1 (keep); tanh lets it flip the cell's "
+                                      "sign.")),),
     ),
     TaskSpec(
         id="ex5.lstm_step_backward", func="lstm_step_backward", points=4,
         args=(("array", "dh_out"), ("array", "dc_next"), cache_arg("LSTMStepCache")),
         returns=["dx", "dh_prev", "dc_prev", "dWx", "dWh", "db"], reference=nn.lstm_step_backward,
         probes=(
-            Probe("hidden-path", "gradient through h only (dc_next = 0)", step_backward_inputs(dc=False),
-                  "With dc_next = 0 the gradient comes only through h_next = o * tanh(c_next): find do and "
-                  "the gradient this path gives c_next, then the gate pre-activations (open the hints)."),
-            Probe("cell-path", "gradient through the cell state only (dh_out = 0)", step_backward_inputs(dh=False),
-                  "With dh_out = 0 the gradient arrives only through the cell state: did you miss the "
-                  "dc_next path into dc?"),
-            Probe("both", "both paths", step_backward_inputs(),
-                  "Each path alone is right; the two must be ADDED into dc."),
+            Probe("hidden-path", N_("gradient through h only (dc_next = 0)"), step_backward_inputs(dc=False),
+                  N_("With dc_next = 0 the gradient comes only through h_next = o * tanh(c_next): find do "
+                     "and the gradient this path gives c_next, then the gate pre-activations (open the "
+                     "hints).")),
+            Probe("cell-path", N_("gradient through the cell state only (dh_out = 0)"),
+                  step_backward_inputs(dh=False),
+                  N_("With dh_out = 0 the gradient arrives only through the cell state: did you miss the "
+                     "dc_next path into dc?")),
+            Probe("both", N_("both paths"), step_backward_inputs(),
+                  N_("Each path alone is right; the two must be ADDED into dc.")),
         ),
-        bugs=(Bug(bug_step_no_dc_next, "Your gradients equal a backward pass that ignores dc_next (the "
-                                       "cell-state path)."),),
+        bugs=(Bug(bug_step_no_dc_next, N_("Your gradients equal a backward pass that ignores dc_next (the "
+                                          "cell-state path).")),),
     ),
     TaskSpec(
         id="ex5.lstm_backward", func="lstm_backward", points=4,
         args=(("array", "dh"), cache_arg("LSTMCache")), returns=["dx", "dh0", "dWx", "dWh", "db"],
         reference=nn.lstm_backward,
         probes=(
-            Probe("one-step", "one time step (T = 1)", sequence_inputs(T=1),
-                  "With T = 1 this is one lstm_step_backward with dc_next = 0: check how you build the step "
-                  "cache from the sequence cache (gates[t] holds i, f, g, o; c[t] and tanh_c[t] are time-major)."),
-            Probe("last-step", "upstream gradient only at the last step", sequence_inputs(last_only=True),
-                  "Right at T = 1, wrong over several steps: earlier steps get gradient only through the "
-                  "recurrence, along TWO paths: dh_next into h_t and dc_next into c_t. Carry both."),
-            Probe("every-step", "upstream gradient at every step", sequence_inputs(),
-                  "Weight gradients are sums over all time steps."),
+            Probe("one-step", N_("one time step (T = 1)"), sequence_inputs(T=1),
+                  N_("With T = 1 this is one lstm_step_backward with dc_next = 0: check how you build the "
+                     "step cache from the sequence cache (gates[t] holds i, f, g, o; c[t] and tanh_c[t] are "
+                     "time-major).")),
+            Probe("last-step", N_("upstream gradient only at the last step"), sequence_inputs(last_only=True),
+                  N_("Right at T = 1, wrong over several steps: earlier steps get gradient only through the "
+                     "recurrence, along TWO paths: dh_next into h_t and dc_next into c_t. Carry both.")),
+            Probe("every-step", N_("upstream gradient at every step"), sequence_inputs(),
+                  N_("Weight gradients are sums over all time steps.")),
         ),
-        bugs=(Bug(bug_seq_no_dc_next, "Your gradients equal BPTT that drops dc_next between steps: the cell-state "
-                                      "path (the constant error carousel) must be carried back too. A T = 1 check "
-                                      "cannot see this."),
-              Bug(bug_seq_no_dh_next, "Your gradients equal BPTT without `+ dh_next`: the gradient reaching h_t "
-                                      "is dh[:, t] plus dh_prev of step t + 1."),
-              Bug(bug_seq_overwritten, "Your weight gradients hold only one step: they were overwritten (=) in "
-                                       "the loop instead of summed over time (+=).")),
+        bugs=(Bug(bug_seq_no_dc_next, N_("Your gradients equal BPTT that drops dc_next between steps: the "
+                                         "cell-state path (the constant error carousel) must be carried back "
+                                         "too. A T = 1 check cannot see this.")),
+              Bug(bug_seq_no_dh_next, N_("Your gradients equal BPTT without `+ dh_next`: the gradient "
+                                         "reaching h_t is dh[:, t] plus dh_prev of step t + 1.")),
+              Bug(bug_seq_overwritten, N_("Your weight gradients hold only one step: they were overwritten "
+                                          "(=) in the loop instead of summed over time (+=)."))),
         helpers=(helper("lstm_step_backward"),),
     ),
 ]

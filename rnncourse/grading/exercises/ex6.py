@@ -6,6 +6,7 @@ import numpy as np
 from rnncourse import nn
 from rnncourse.grading.exercises._common import cache_arg, dims, gate_bias, helper, normal, prefixed
 from rnncourse.grading.verdict import Bug, Probe, TaskSpec
+from rnncourse.messages import N_
 
 
 def gru_params(rng, D, H, biases=None):
@@ -100,55 +101,58 @@ TASKS = [
               ("array", "bh")),
         returns=["h_next", None], reference=nn.gru_step_forward,
         probes=(
-            Probe("copy", "update gate z = 1 (the cell must copy h_prev)", step_forward_inputs({"z": 40.0}),
-                  "In this course z weighs the OLD state: h_next = (1 - z) * n + z * h_prev, so z = 1 copies "
-                  "h_prev. Did you swap z and 1 - z?"),
-            Probe("reset", "z = 0 and reset gate r = 0", step_forward_inputs({"z": -40.0, "r": -40.0}),
-                  "With r = 0 the candidate is n = tanh(x Wx_n + bx_n): r multiplies (h_prev @ Wh_n + bh_n), "
-                  "the whole hidden part including bh_n. Gate order is r, z, n."),
-            Probe("random", "random inputs", step_forward_inputs(), ""),
+            Probe("copy", N_("update gate z = 1 (the cell must copy h_prev)"),
+                  step_forward_inputs({"z": 40.0}),
+                  N_("In this course z weighs the OLD state: h_next = (1 - z) * n + z * h_prev, so z = 1 "
+                     "copies h_prev. Did you swap z and 1 - z?")),
+            Probe("reset", N_("z = 0 and reset gate r = 0"), step_forward_inputs({"z": -40.0, "r": -40.0}),
+                  N_("With r = 0 the candidate is n = tanh(x Wx_n + bx_n): r multiplies (h_prev @ Wh_n + "
+                     "bh_n), the whole hidden part including bh_n. Gate order is r, z, n.")),
+            Probe("random", N_("random inputs"), step_forward_inputs(), ""),
         ),
-        bugs=(Bug(bug_swapped_z, "Your h_next equals z * n + (1 - z) * h_prev: the course's convention is "
-                                 "h_next = (1 - z) * n + z * h_prev."),
-              Bug(bug_reset_before_product, "Your reset gate multiplies h_prev BEFORE the product with Wh_n (the "
-                                            "other convention); the course applies r to (h_prev @ Wh_n + bh_n).")),
+        bugs=(Bug(bug_swapped_z, N_("Your h_next equals z * n + (1 - z) * h_prev: the course's convention is "
+                                    "h_next = (1 - z) * n + z * h_prev.")),
+              Bug(bug_reset_before_product, N_("Your reset gate multiplies h_prev BEFORE the product with "
+                                               "Wh_n (the other convention); the course applies r to (h_prev "
+                                               "@ Wh_n + bh_n)."))),
     ),
     TaskSpec(
         id="ex6.gru_step_backward", func="gru_step_backward", points=4,
         args=(("array", "dh_out"), cache_arg("GRUStepCache")), returns=["dx", "dh_prev", "dWx", "dWh", "dbx", "dbh"],
         reference=nn.gru_step_backward,
         probes=(
-            Probe("copy", "update gate z = 1 (gradient passes straight to h_prev)", step_backward_inputs({"z": 40.0}),
-                  "With z = 1, h_next = h_prev, so dh_prev = dh_out and nothing reaches the candidate. "
-                  "Did you swap z and 1 - z?"),
-            Probe("reset", "z = 0 and r = 0", step_backward_inputs({"z": -40.0, "r": -40.0}),
-                  "With r = 0 the hidden part of the candidate gets no gradient: the candidate's gradient "
-                  "reaches h_prev @ Wh_n + bh_n multiplied by r."),
-            Probe("random", "random inputs", step_backward_inputs(),
-                  "Both special cases are right: check the update gate's own derivative (the z-block) and the "
-                  "direct path dh_out * z into dh_prev."),
+            Probe("copy", N_("update gate z = 1 (gradient passes straight to h_prev)"),
+                  step_backward_inputs({"z": 40.0}),
+                  N_("With z = 1, h_next = h_prev, so dh_prev = dh_out and nothing reaches the candidate. "
+                     "Did you swap z and 1 - z?")),
+            Probe("reset", N_("z = 0 and r = 0"), step_backward_inputs({"z": -40.0, "r": -40.0}),
+                  N_("With r = 0 the hidden part of the candidate gets no gradient: the candidate's gradient "
+                     "reaches h_prev @ Wh_n + bh_n multiplied by r.")),
+            Probe("random", N_("random inputs"), step_backward_inputs(),
+                  N_("Both special cases are right: check the update gate's own derivative (the z-block) and "
+                     "the direct path dh_out * z into dh_prev.")),
         ),
-        bugs=(Bug(bug_step_swapped_z, "Your gradients are those of h_next = z * n + (1 - z) * h_prev: z and 1 - z "
-                                      "are swapped."),),
+        bugs=(Bug(bug_step_swapped_z, N_("Your gradients are those of h_next = z * n + (1 - z) * h_prev: z "
+                                         "and 1 - z are swapped.")),),
     ),
     TaskSpec(
         id="ex6.gru_backward", func="gru_backward", points=4,
         args=(("array", "dh"), cache_arg("GRUCache")), returns=["dx", "dh0", "dWx", "dWh", "dbx", "dbh"],
         reference=nn.gru_backward,
         probes=(
-            Probe("one-step", "one time step (T = 1)", sequence_inputs(T=1),
-                  "With T = 1 this is one gru_step_backward: check how you build the step cache from the "
-                  "sequence cache (rzn[t] holds r, z, n; hn[t]; both time-major)."),
-            Probe("last-step", "upstream gradient only at the last step", sequence_inputs(last_only=True),
-                  "Right at T = 1, wrong over several steps: the gradient reaching h_t is dh[:, t] plus "
-                  "dh_prev of step t + 1."),
-            Probe("every-step", "upstream gradient at every step", sequence_inputs(),
-                  "Weight and bias gradients are sums over all time steps."),
+            Probe("one-step", N_("one time step (T = 1)"), sequence_inputs(T=1),
+                  N_("With T = 1 this is one gru_step_backward: check how you build the step cache from the "
+                     "sequence cache (rzn[t] holds r, z, n; hn[t]; both time-major).")),
+            Probe("last-step", N_("upstream gradient only at the last step"), sequence_inputs(last_only=True),
+                  N_("Right at T = 1, wrong over several steps: the gradient reaching h_t is dh[:, t] plus "
+                     "dh_prev of step t + 1.")),
+            Probe("every-step", N_("upstream gradient at every step"), sequence_inputs(),
+                  N_("Weight and bias gradients are sums over all time steps.")),
         ),
-        bugs=(Bug(bug_seq_no_dh_next, "Your gradients equal BPTT without `+ dh_next`: each step only sees its "
-                                      "own dh[:, t]."),
-              Bug(bug_seq_overwritten, "Your weight gradients hold only one step: they were overwritten (=) in "
-                                       "the loop instead of summed over time (+=).")),
+        bugs=(Bug(bug_seq_no_dh_next, N_("Your gradients equal BPTT without `+ dh_next`: each step only sees "
+                                         "its own dh[:, t].")),
+              Bug(bug_seq_overwritten, N_("Your weight gradients hold only one step: they were overwritten "
+                                          "(=) in the loop instead of summed over time (+=)."))),
         helpers=(helper("gru_step_backward"),),
     ),
 ]

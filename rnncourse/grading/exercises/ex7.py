@@ -8,6 +8,7 @@ from rnncourse import nn
 from rnncourse.grading import reference
 from rnncourse.grading.exercises._common import dims, helper, normal
 from rnncourse.grading.verdict import Bug, Problem, Probe, TaskSpec
+from rnncourse.messages import N_, _
 
 #: seconds a student's training should take (the notebook's check reports the time it took)
 TIME_BUDGET_S = 30
@@ -35,23 +36,27 @@ def score_long_range(outputs, inputs, rng):
     task = reference.long_range_task()
     cell = str(outputs.get("model.cell", ""))
     if cell not in ("lstm", "gru"):
-        return [Problem("score", f"the model must be gated (cell 'lstm' or 'gru'), got cell {cell!r}: a vanilla "
-                                 "RNN's gradient vanishes over a 20-step lag")]
+        return [Problem("score", _("the model must be gated (cell 'lstm' or 'gru'), got cell {cell}: a "
+                                   "vanilla RNN's gradient vanishes over a "
+                                   "20-step lag").format(cell=repr(cell)))]
     params = {k[len("model.params."):]: v for k, v in outputs.items() if k.startswith("model.params.")}
     spec = nn.get_cell(cell)
     needed = list(spec.param_names) + ["Wy", "by"]
     missing = [k for k in needed if k not in params]
     if missing:
-        return [Problem("score", f"the model's params lack {missing}")]
+        return [Problem("score", _("the model's params lack {missing}").format(missing=missing))]
     params = {k: np.asarray(params[k], dtype=np.float64) for k in needed}
     model = nn.SequenceModel(cell, params, loss="softmax")
     try:
         acc = nn.evaluate(model, task.sample(1000, rng))["accuracy"]
     except Exception as exc:
-        return [Problem("score", f"the returned model cannot be evaluated on the task: {type(exc).__name__}: {exc}")]
+        return [Problem("score", _("the returned model cannot be evaluated on the task: {error}").format(
+            error=f"{type(exc).__name__}: {exc}"))]
     if not np.isfinite(acc) or acc < reference.LONG_RANGE_TARGET:
-        return [Problem("score", f"accuracy on fresh data is {acc:.3f}, the target is {reference.LONG_RANGE_TARGET}: "
-                                 "train longer, use a larger hidden state, clip gradients, or tune the learning rate")]
+        return [Problem("score", _("accuracy on fresh data is {accuracy:.3f}, the target is {target}: train "
+                                   "longer, use a larger hidden state, clip gradients, or tune the learning "
+                                   "rate").format(
+            accuracy=acc, target=reference.LONG_RANGE_TARGET))]
     return []
 
 
@@ -61,11 +66,14 @@ def report_long_range(obs):
     cell = obs.outputs.get("model.cell")
     Wh = obs.outputs.get("model.params.Wh")
     if cell is not None and Wh is not None and np.ndim(Wh) == 2:
-        lines.append(f"your model: cell {str(cell)!r}, hidden size {Wh.shape[0]}")
+        lines.append(_("your model: cell {cell}, hidden size {hidden}").format(cell=repr(str(cell)),
+                                                                                hidden=Wh.shape[0]))
     if obs.seconds is not None:
-        verdict = "within" if obs.seconds <= TIME_BUDGET_S else "OVER"
-        lines.append(f"training took {obs.seconds:.1f} s ({verdict} the budget of {TIME_BUDGET_S} s; the grader "
-                     f"stops at {GRADER_TIMEOUT_S} s on its machine)")
+        text = (_("training took {seconds:.1f} s (within the budget of {budget} s; the grader stops at "
+                  "{limit} s on its machine)") if obs.seconds <= TIME_BUDGET_S else
+                _("training took {seconds:.1f} s (OVER the budget of {budget} s; the grader stops at {limit} "
+                  "s on its machine)"))
+        lines.append(text.format(seconds=obs.seconds, budget=TIME_BUDGET_S, limit=GRADER_TIMEOUT_S))
     return lines
 
 
@@ -81,21 +89,23 @@ def bug_tau_multiplied_no_greedy(scores, tau):
     return nn.softmax(scores * tau, axis=-1)
 
 
-_MULTIPLIED = ("Your probabilities equal softmax(scores * tau): the temperature must DIVIDE the scores, "
-               "p = softmax(scores / tau), so a small tau sharpens the distribution.")
+_MULTIPLIED = N_("Your probabilities equal softmax(scores * tau): the temperature must DIVIDE the scores, "
+                 "p = softmax(scores / tau), so a small tau sharpens the distribution.")
 
 TASKS = [
     TaskSpec(
         id="ex7.temperature_softmax", func="temperature_softmax", points=2,
         args=(("array", "scores"), ("float", "tau")), returns="p", reference=reference.temperature_softmax,
         probes=(
-            Probe("tau1", "tau = 1 (plain softmax)", tau_inputs(1.0), "At tau = 1 this is the softmax of each row."),
-            Probe("tau0.5", "tau = 0.5", tau_inputs(0.5),
-                  "Right at tau = 1, wrong at tau = 0.5: is tau used at all, and on the right side of the division?"),
-            Probe("tau0", "tau = 0 (greedy)", tau_inputs(0.0),
-                  "tau = 0 is the limit tau -> 0: a one-hot at the arg max (do not divide by zero)."),
-            Probe("large", "scores of size 800 at tau = 0.1", tau_inputs(0.1, big=True),
-                  "Large scores / tau overflow exp(): subtract the row maximum first."),
+            Probe("tau1", N_("tau = 1 (plain softmax)"), tau_inputs(1.0), N_("At tau = 1 this is the softmax "
+                                                                             "of each row.")),
+            Probe("tau0.5", N_("tau = 0.5"), tau_inputs(0.5),
+                  N_("Right at tau = 1, wrong at tau = 0.5: is tau used at all, and on the right side of the "
+                     "division?")),
+            Probe("tau0", N_("tau = 0 (greedy)"), tau_inputs(0.0),
+                  N_("tau = 0 is the limit tau -> 0: a one-hot at the arg max (do not divide by zero).")),
+            Probe("large", N_("scores of size 800 at tau = 0.1"), tau_inputs(0.1, big=True),
+                  N_("Large scores / tau overflow exp(): subtract the row maximum first.")),
         ),
         bugs=(Bug(bug_tau_multiplied, _MULTIPLIED), Bug(bug_tau_multiplied_no_greedy, _MULTIPLIED)),
     ),
@@ -104,19 +114,19 @@ TASKS = [
         args=(("array", "scores"), ("float", "tau"), ("array", "u")), returns="ids",
         reference=reference.sample_with_temperature,
         probes=(
-            Probe("tau1", "tau = 1", tau_inputs(1.0, with_u=True),
-                  "Pick the first j with cumsum(p)[j] > u (inverse-CDF sampling), one per row."),
-            Probe("tau0", "tau = 0 (greedy)", tau_inputs(0.0, with_u=True),
-                  "At tau = 0 the sample is the arg max of each row, whatever u is."),
-            Probe("tau3", "tau = 3", tau_inputs(3.0, with_u=True),
-                  "Right at one temperature, wrong at another: is tau hard-coded, or not passed on?"),
+            Probe("tau1", N_("tau = 1"), tau_inputs(1.0, with_u=True),
+                  N_("Pick the first j with cumsum(p)[j] > u (inverse-CDF sampling), one per row.")),
+            Probe("tau0", N_("tau = 0 (greedy)"), tau_inputs(0.0, with_u=True),
+                  N_("At tau = 0 the sample is the arg max of each row, whatever u is.")),
+            Probe("tau3", N_("tau = 3"), tau_inputs(3.0, with_u=True),
+                  N_("Right at one temperature, wrong at another: is tau hard-coded, or not passed on?")),
         ),
         helpers=(helper("temperature_softmax", "rnncourse.grading.reference"),),
     ),
     TaskSpec(
         id="ex7.train_long_range", func="train_long_range", points=5,
         args=(("int", "seed"),), returns=("model", "model."), reference=None,
-        probes=(Probe("trained", "the returned model on fresh data of the copy task", train_inputs, ""),),
+        probes=(Probe("trained", N_("the returned model on fresh data of the copy task"), train_inputs, ""),),
         score=score_long_range, timeout=GRADER_TIMEOUT_S, report=report_long_range,
     ),
 ]
