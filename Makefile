@@ -32,6 +32,7 @@ lab: $(STAMP)
 
 ## test: the whole test suite (unit, golden, widgets, grading, every notebook through nbval)
 test: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 	MPLBACKEND=Agg $(BIN)/python -m pytest $(PYTEST_FLAGS) tests notebooks $(wildcard solutions/*.ipynb) $(NBVAL_FLAGS)
 
 ## exercises: regenerate exercises/ from solutions/ (never overwrites a notebook a student changed)

@@ -10,7 +10,7 @@ the slots the shuffle gave to notebook cells: the notebooks' own order stays ran
 
 
 def pytest_collection_modifyitems(config, items):
-    slots = [i for i, item in enumerate(items) if hasattr(item, "cell_num")]   # nbval's IPyNbCell
+    slots = [i for i, item in enumerate(items) if hasattr(item, "cell_num")]  # nbval's IPyNbCell
     if not slots:
         return
     cells = [items[i] for i in slots]

@@ -6,6 +6,7 @@ repository; a wheel (or ``pip install .``) gets a copy under ``rnncourse/_course
 install the same wheel. Editable installs skip the copy and read the checkout (see
 ``rnncourse/workspace.py``). All other metadata lives in pyproject.toml.
 """
+
 import shutil
 from pathlib import Path
 

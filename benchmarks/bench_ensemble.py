@@ -20,6 +20,7 @@ BLAS threads are pinned with threadpoolctl (default 1). Run from the repository 
     .venv/bin/python benchmarks/bench_ensemble.py --quick         # a short smoke run
     /tmp/torchvenv/bin/python benchmarks/bench_ensemble.py        # with the torch column
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,7 +49,11 @@ class _Replay:
     def __init__(self, task, batches):
         self.task, self.batches, self.i = task, batches, 0
         self.input_dim, self.output_dim, self.loss, self.vocab_size = (
-            task.input_dim, task.output_dim, task.loss, task.vocab_size)
+            task.input_dim,
+            task.output_dim,
+            task.loss,
+            task.vocab_size,
+        )
 
     def sample(self, n, rng):
         b = self.batches[self.i]
@@ -97,6 +102,7 @@ def main(argv=None):
         args.models, args.steps, args.repeats = 8, 5, 1
     try:
         from threadpoolctl import threadpool_limits
+
         limiter = threadpool_limits(limits=args.threads)
     except ImportError:  # pragma: no cover
         limiter = None
@@ -105,18 +111,21 @@ def main(argv=None):
     if not args.no_torch:
         try:
             import torch
+
             torch.set_num_threads(args.threads)
         except ImportError:
             print("torch not installed: pip install torch==2.13.0 in a separate venv to compare")
     M, S = args.models, args.steps
-    print(f"# ensemble vs one by one: M={M} models, {S} steps, H={HIDDEN}, batch {BATCH}, lag {LAG}; "
-          f"{args.threads} BLAS thread(s); numpy {np.__version__}"
-          + (f", torch {torch.__version__}" if torch else "")
-          + f"; {platform.processor() or platform.machine()}")
+    print(
+        f"# ensemble vs one by one: M={M} models, {S} steps, H={HIDDEN}, batch {BATCH}, lag {LAG}; "
+        f"{args.threads} BLAS thread(s); numpy {np.__version__}"
+        + (f", torch {torch.__version__}" if torch else "")
+        + f"; {platform.processor() or platform.machine()}"
+    )
     print("# minimum over repeats; wall seconds (CPU seconds); the machine may be shared, so expect noise")
     task = tasks.embedded_reber(lag=LAG)
     batches = [[task.sample(BATCH, np.random.default_rng([m, s])) for s in range(S)] for m in range(M)]
-    x = np.stack([np.stack([b.x for b in bs]) for bs in batches], axis=1)   # (S, M, N, T, D)
+    x = np.stack([np.stack([b.x for b in bs]) for bs in batches], axis=1)  # (S, M, N, T, D)
     y = np.stack([np.stack([b.y for b in bs]) for bs in batches], axis=1)
     mask = np.stack([np.stack([b.mask for b in bs]) for bs in batches], axis=1)
     rows = []
@@ -138,11 +147,16 @@ def main(argv=None):
                 def sample():
                     s = next(it)
                     return xs[s], y[s], mask[s]
+
                 return ensemble_train(cell, p, sample, steps=S, lr=LR, clip=CLIP)
+
             return run
 
-        variants = {"one by one (float64)": one_by_one, "ensemble float64": ensemble(np.float64),
-                    "ensemble float32": ensemble(np.float32)}
+        variants = {
+            "one by one (float64)": one_by_one,
+            "ensemble float64": ensemble(np.float64),
+            "ensemble float32": ensemble(np.float32),
+        }
         if torch is not None:
             variants["torch one by one (float32)"] = lambda: _torch_one_by_one(torch, cell, models, batches)
         best = {k: (np.inf, np.inf) for k in variants}

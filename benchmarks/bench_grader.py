@@ -10,6 +10,7 @@ without bubblewrap.
 
 Timings on a shared machine are noisy; compare runs made side by side.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,6 +75,7 @@ class PeakRSS:
 
 def make_class(folder, n):
     from grading_fixtures.build import EXERCISE_FILES, make_notebook, write
+
     name = EXERCISE_FILES["ex1"].name
     bugs = list(WRONG_STEP.values())
     for i in range(n):
@@ -84,6 +86,7 @@ def make_class(folder, n):
 def sandbox_overhead(repeats=5):
     """Seconds to start an empty kernel, run one cell and stop it: bwrap vs audit."""
     from rnncourse.grading.grader import Box, Limits, _run_cells, make_views
+
     out = {}
     views = tempfile.mkdtemp(prefix="bench-views-")
     try:
@@ -98,8 +101,15 @@ def sandbox_overhead(repeats=5):
                     if mode == "bwrap" and os.geteuid() == 0 and d != "conn":
                         os.chown(root / d, 65534, 65534)
                 t0 = time.perf_counter()
-                _run_cells([{"key": "c", "source": "1 + 1", "timeout": 30, "label": "c"}], root, Limits(),
-                           tmp / "spec", lambda k: None, lambda k, c, s: None, box)
+                _run_cells(
+                    [{"key": "c", "source": "1 + 1", "timeout": 30, "label": "c"}],
+                    root,
+                    Limits(),
+                    tmp / "spec",
+                    lambda k: None,
+                    lambda k, c, s: None,
+                    box,
+                )
                 times.append(time.perf_counter() - t0)
                 shutil.rmtree(tmp, ignore_errors=True)
             out[mode] = sorted(times)[len(times) // 2]
@@ -123,20 +133,26 @@ def main():
             make_class(tmp / "subs", n)
             with PeakRSS() as mem:
                 t0 = time.perf_counter()
-                results = grade([tmp / "subs"], tmp / "out", jobs=a.jobs, seed=1, log=lambda m: None,
-                                sandbox=a.sandbox)
+                results = grade(
+                    [tmp / "subs"], tmp / "out", jobs=a.jobs, seed=1, log=lambda m: None, sandbox=a.sandbox
+                )
                 dt = time.perf_counter() - t0
             per = sorted(r.seconds for r in results)
-            print(f"{n:4d} notebooks ({a.sandbox}, {a.jobs} kernels): {dt:6.1f} s wall, {dt / n:.2f} s per notebook, "
-                  f"median {per[len(per) // 2]:.2f} s / max {per[-1]:.2f} s inside a worker; "
-                  f"peak RSS of the process tree {mem.peak / 2**20:.0f} MB; "
-                  f"points seen {sorted({r.points for r in results})}", flush=True)
+            print(
+                f"{n:4d} notebooks ({a.sandbox}, {a.jobs} kernels): {dt:6.1f} s wall, {dt / n:.2f} s per notebook, "
+                f"median {per[len(per) // 2]:.2f} s / max {per[-1]:.2f} s inside a worker; "
+                f"peak RSS of the process tree {mem.peak / 2**20:.0f} MB; "
+                f"points seen {sorted({r.points for r in results})}",
+                flush=True,
+            )
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     if not a.no_overhead:
         o = sandbox_overhead()
-        print(f"start + one cell + stop of a kernel (median of 5): audit {o['audit']:.2f} s, "
-              f"bwrap {o['bwrap']:.2f} s (sandbox cost {o['bwrap'] - o['audit']:+.2f} s)")
+        print(
+            f"start + one cell + stop of a kernel (median of 5): audit {o['audit']:.2f} s, "
+            f"bwrap {o['bwrap']:.2f} s (sandbox cost {o['bwrap'] - o['audit']:+.2f} s)"
+        )
 
 
 if __name__ == "__main__":

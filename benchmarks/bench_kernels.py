@@ -25,6 +25,7 @@ root is put on ``sys.path`` automatically)::
 
 Without torch it says so, times the NumPy kernels alone and exits 0.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,25 +50,28 @@ CONFIGS = {
 CELLS = ("rnn", "lstm", "gru")
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 DTYPES = ("float32", "float64")
-TORCH_MISSING = ("torch not installed: pip install torch==2.13.0 in a separate venv "
-                 "to compare")
+TORCH_MISSING = "torch not installed: pip install torch==2.13.0 in a separate venv to compare"
 
 
 def parse_args(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--threads", type=int, default=1,
-                    help="BLAS / torch intra-op threads (default 1)")
-    ap.add_argument("--repeats", type=int, default=None,
-                    help="timed repeats of each side, minimum reported (default 7; 3 with --quick)")
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--threads", type=int, default=1, help="BLAS / torch intra-op threads (default 1)")
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="timed repeats of each side, minimum reported (default 7; 3 with --quick)",
+    )
     ap.add_argument("--warmup", type=int, default=2, help="untimed runs of each side first")
-    ap.add_argument("--quick", action="store_true",
-                    help="short run: T divided by 5 and 3 repeats")
+    ap.add_argument("--quick", action="store_true", help="short run: T divided by 5 and 3 repeats")
     ap.add_argument("--cells", default=",".join(CELLS), help="comma list of rnn,lstm,gru")
     ap.add_argument("--configs", default=",".join(CONFIGS), help="comma list of A,B,C")
     ap.add_argument("--dtypes", default=",".join(DTYPES), help="comma list of float32,float64")
-    ap.add_argument("--no-check", action="store_true",
-                    help="skip the check that both sides compute the same values")
+    ap.add_argument(
+        "--no-check", action="store_true", help="skip the check that both sides compute the same values"
+    )
     args = ap.parse_args(argv)
     if args.repeats is None:
         args.repeats = 3 if args.quick else 7
@@ -103,7 +107,7 @@ def make_problem(cell, T, N, D, H, dtype, seed=0):
     """Parameters in PyTorch layout plus data, all of ``dtype``."""
     rng = np.random.default_rng(seed)
     G = GATES[cell]
-    s = 1.0 / np.sqrt(H)   # torch's default init scale
+    s = 1.0 / np.sqrt(H)  # torch's default init scale
     prob = {
         "weight_ih": rng.uniform(-s, s, (G * H, D)),
         "weight_hh": rng.uniform(-s, s, (G * H, H)),
@@ -140,6 +144,7 @@ def numpy_runner(nn, cell, prob):
         def run():
             h, cache = nn.gru_forward(x, h0, Wx, Wh, bx, bh)
             return h, nn.gru_backward(dout, cache)
+
     return run
 
 
@@ -162,7 +167,7 @@ def torch_runner(torch, cell, prob):
     tensors = params + [x, h0, c0]
 
     def run():
-        for t in tensors:       # fresh gradients each time (cheap, keeps no history)
+        for t in tensors:  # fresh gradients each time (cheap, keeps no history)
             t.grad = None
         if cell == "lstm":
             out, _ = mod(x, (h0, c0))
@@ -256,20 +261,24 @@ def main(argv=None):
     if threadpool_limits is not None:
         limiter = threadpool_limits(limits=args.threads)
     else:
-        print("threadpoolctl not installed (pip install threadpoolctl): "
-              "BLAS threads are NOT pinned\n")
+        print("threadpoolctl not installed (pip install threadpoolctl): BLAS threads are NOT pinned\n")
 
     try:
-        print(f"python {platform.python_version()}, numpy {np.__version__}, "
-              f"torch {torch.__version__ if torch else '-'}, {platform.machine()}, "
-              f"{os.cpu_count()} CPUs")
+        print(
+            f"python {platform.python_version()}, numpy {np.__version__}, "
+            f"torch {torch.__version__ if torch else '-'}, {platform.machine()}, "
+            f"{os.cpu_count()} CPUs"
+        )
         if threadpool_info is not None:
-            libs = ", ".join(f"{i.get('internal_api')}({i.get('num_threads')})"
-                             for i in threadpool_info())
-            print(f"threads pinned to {args.threads}: {libs}"
-                  + (f"; torch.get_num_threads()={torch.get_num_threads()}" if torch else ""))
-        print(f"forward+backward, min of {args.repeats} interleaved repeats "
-              f"(after {args.warmup} warm-up){', QUICK (T/5)' if args.quick else ''}\n")
+            libs = ", ".join(f"{i.get('internal_api')}({i.get('num_threads')})" for i in threadpool_info())
+            print(
+                f"threads pinned to {args.threads}: {libs}"
+                + (f"; torch.get_num_threads()={torch.get_num_threads()}" if torch else "")
+            )
+        print(
+            f"forward+backward, min of {args.repeats} interleaved repeats "
+            f"(after {args.warmup} warm-up){', QUICK (T/5)' if args.quick else ''}\n"
+        )
 
         header = f"{'cell':<5} {'config':<22} {'dtype':<8} {'numpy ms':>10} {'torch ms':>10} {'ratio':>7}"
         print(header)

@@ -7,6 +7,7 @@ does with Run All) and read the kernel's resident memory from /proc afterwards (
 Linux only (reads /proc/self/status). The numbers size a server in docs/deploy.md: a student's
 memory is one kernel per open notebook plus the single-user Jupyter server.
 """
+
 import argparse
 import json
 import sys
@@ -38,15 +39,29 @@ def measure(path, timeout=600):
     env = course_env()
     env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
-                   allow_errors=True).execute(env=env)
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        allow_errors=True,
+    ).execute(env=env)
     seconds = time.perf_counter() - start
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
     mem = eval(text.split("RNNCOURSE-MEM", 1)[1].strip(), {})  # our own probe's dict literal
-    errors = sum(o.output_type == "error" for c in nb.cells if c.cell_type == "code"
-                 and "raises-exception" not in c.metadata.get("tags", []) for o in c.outputs)
-    return {"notebook": path.name, "rss_mb": round(mem["VmRSS"]), "peak_mb": round(mem["VmHWM"]),
-            "seconds": round(seconds, 1), "errors": errors}
+    errors = sum(
+        o.output_type == "error"
+        for c in nb.cells
+        if c.cell_type == "code" and "raises-exception" not in c.metadata.get("tags", [])
+        for o in c.outputs
+    )
+    return {
+        "notebook": path.name,
+        "rss_mb": round(mem["VmRSS"]),
+        "peak_mb": round(mem["VmHWM"]),
+        "seconds": round(seconds, 1),
+        "errors": errors,
+    }
 
 
 def main():
@@ -55,7 +70,8 @@ def main():
     ap.add_argument("paths", nargs="*", help="notebooks (default: lessons and exercise solutions)")
     args = ap.parse_args()
     paths = [Path(p) for p in args.paths] or sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted(
-        (ROOT / "solutions").glob("ex*.ipynb"))
+        (ROOT / "solutions").glob("ex*.ipynb")
+    )
     rows = []
     print(f"{'notebook':<32} {'RSS MB':>7} {'peak MB':>8} {'s':>6}  errors")
     for p in paths:

@@ -11,6 +11,7 @@ mode (larger figures for a projector: more pixels to draw and encode).
 
     MPLBACKEND=Agg .venv/bin/python benchmarks/bench_widgets.py [--n 60] [--budget 100] [--demo]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,13 +27,15 @@ import numpy as np  # noqa: E402
 
 
 def build_all():
-    from rnncourse import diagnostics as dg, tasks
+    from rnncourse import diagnostics as dg
+    from rnncourse import tasks
     from rnncourse.nn import SequenceModel
     from rnncourse.viz import widgets as W
 
     task = tasks.sine(T=30)
-    hist, snaps = dg.train_with_snapshots(SequenceModel.for_task("rnn", task, 16, rng=0), task,
-                                          steps=200, every=20, rng=0)
+    hist, snaps = dg.train_with_snapshots(
+        SequenceModel.for_task("rnn", task, 16, rng=0), task, steps=200, every=20, rng=0
+    )
     return {
         "hidden_state (L1)": (W.hidden_state_explorer(), ["radius", "input_scale", "t", "pattern"]),
         "training (L0, L2)": (W.training_explorer(hist, snaps, task), ["snapshot", "example"]),
@@ -63,7 +66,7 @@ def slider_walk(w, n):
         opts = list(np.round(np.arange(w.min, w.max + w.step / 2, w.step), 6))
         opts = [type(w.value)(v) for v in opts]
     start = opts.index(w.value) if w.value in opts else 0
-    path = opts[start + 1:] + opts[::-1] + opts[1:]
+    path = opts[start + 1 :] + opts[::-1] + opts[1:]
     while len(path) < n:
         path += path
     return path[:n]
@@ -77,6 +80,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.demo:
         from rnncourse.viz import demo_mode
+
         demo_mode(True)
     explorers = build_all()
     rows = []
@@ -87,7 +91,7 @@ def main(argv=None):
             default = w.value
             ms = []
             for v in slider_walk(w, args.n):
-                if v == w.value:                       # an unchanged value fires no callback
+                if v == w.value:  # an unchanged value fires no callback
                     continue
                 before = len(ex.timings)
                 t0 = time.perf_counter()

@@ -10,11 +10,13 @@ def _version():
     """The version has one home, ``pyproject.toml``; an installed package reads it from its
     metadata, a source tree that was never installed reads the file itself."""
     from importlib import metadata
+
     try:
         return metadata.version("rnncourse")
     except metadata.PackageNotFoundError:
         import re
         from pathlib import Path
+
         try:
             text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
         except OSError:

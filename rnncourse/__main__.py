@@ -1,4 +1,5 @@
 """``python -m rnncourse ...`` runs the ``rnncourse`` command."""
+
 import sys
 
 from rnncourse.cli import main

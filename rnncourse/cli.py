@@ -19,6 +19,7 @@ Maintainers (in a source checkout):
     rnncourse exercises                generate exercises/ from solutions/ (never overwrites edits)
     rnncourse exercises --check        exit 1 if exercises/ is out of date
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,10 +40,13 @@ class UsageError(Exception):
 
 
 def _summary(actions):
-    counts = {a: sum(1 for _rel, x in actions if x == a)
-              for a in ("written", "updated", "unchanged", "beside")}
-    return _("{written} written, {updated} updated, {unchanged} unchanged, {beside} of your changed files "
-             "kept (new version beside)").format(**counts)
+    counts = {
+        a: sum(1 for _rel, x in actions if x == a) for a in ("written", "updated", "unchanged", "beside")
+    }
+    return _(
+        "{written} written, {updated} updated, {unchanged} unchanged, {beside} of your changed files "
+        "kept (new version beside)"
+    ).format(**counts)
 
 
 def _lang_arg(value):
@@ -56,7 +60,7 @@ def _lang_arg(value):
 def _init(args):
     target = Path(args.dir)
     lang = ws.workspace_language(target, args.lang)
-    with messages.using(lang):        # this command's own lines in the workspace's language too
+    with messages.using(lang):  # this command's own lines in the workspace's language too
         actions = ws.sync(target, lang=lang)
         print(_("workspace {path}: {summary}").format(path=target.resolve(), summary=_summary(actions)))
         print(_("open it with:  rnncourse lab {dir}").format(dir=args.dir))
@@ -66,8 +70,11 @@ def _init(args):
 def _release(args):
     target = Path(args.out)
     actions = ws.sync(target, lang=args.lang)
-    print(_("student bundle in {path}: {summary} (no solutions)").format(path=target.resolve(),
-                                                                          summary=_summary(actions)))
+    print(
+        _("student bundle in {path}: {summary} (no solutions)").format(
+            path=target.resolve(), summary=_summary(actions)
+        )
+    )
     return 0
 
 
@@ -79,7 +86,7 @@ def _lab_argv(rest):
     while i < len(rest):
         a = rest[i]
         if a == "--":
-            kept += rest[i + 1:]
+            kept += rest[i + 1 :]
             break
         if a == "--lang" or a.startswith("--lang="):
             value = a.split("=", 1)[1] if "=" in a else (rest[i + 1] if i + 1 < len(rest) else None)
@@ -104,17 +111,24 @@ def _lab_notes(args, target, manifest, lang):
         print(_("created the workspace {path}: {summary}").format(path=target, summary=_summary(actions)))
         return
     if manifest.get("version") != ws.rnncourse.__version__:
-        print(_("the lessons in {path} are from rnncourse {old}, this is {new}: run  rnncourse init {dir}  "
-                "to update (your changes are kept)").format(path=target, old=manifest.get("version"),
-                                                            new=ws.rnncourse.__version__, dir=args.dir))
+        print(
+            _(
+                "the lessons in {path} are from rnncourse {old}, this is {new}: run  rnncourse init {dir}  "
+                "to update (your changes are kept)"
+            ).format(path=target, old=manifest.get("version"), new=ws.rnncourse.__version__, dir=args.dir)
+        )
     if manifest.get("lang", "en") != lang:
-        print(_("the lessons in {path} are in {old}; check() feedback will be in {new}. For the lessons in "
-                "{new} too: rnncourse init --lang {new} {dir}").format(
-            path=target, old=manifest.get("lang", "en"), new=lang, dir=args.dir))
+        print(
+            _(
+                "the lessons in {path} are in {old}; check() feedback will be in {new}. For the lessons in "
+                "{new} too: rnncourse init --lang {new} {dir}"
+            ).format(path=target, old=manifest.get("lang", "en"), new=lang, dir=args.dir)
+        )
 
 
 def _lab(args):
     import subprocess
+
     target = Path(args.dir).resolve()
     manifest = ws.read_manifest(target)
     lang = ws.workspace_language(target, getattr(args, "lang", None))
@@ -122,9 +136,9 @@ def _lab(args):
         _lab_notes(args, target, manifest, lang)
     cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={target}"]
     if not any(a.startswith("--ServerApp.default_url") or not a.startswith("-") for a in args.extra):
-        cmd.append(ws.WELCOME)        # a path relative to the root: JupyterLab opens it on start
+        cmd.append(ws.WELCOME)  # a path relative to the root: JupyterLab opens it on start
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in args.extra:
-        cmd.append("--allow-root")    # e.g. in a container; Jupyter refuses to run as root otherwise
+        cmd.append("--allow-root")  # e.g. in a container; Jupyter refuses to run as root otherwise
     return subprocess.call(cmd + list(args.extra), cwd=target, env=ws.course_env(lang=lang))
 
 
@@ -138,8 +152,12 @@ def _link(args):
     if not found:
         raise UsageError(_("no link to print: give --hub, or a https://github.com/OWNER/NAME --repo"))
     if any(name == "colab" for name, _url in found):
-        print(_("(colab: each notebook must run  !pip install rnncourse  first; on a hub the "
-                "single-user image needs  pip install rnncourse; binder installs it from binder/)"))
+        print(
+            _(
+                "(colab: each notebook must run  !pip install rnncourse  first; on a hub the "
+                "single-user image needs  pip install rnncourse; binder installs it from binder/)"
+            )
+        )
     return 0
 
 
@@ -183,13 +201,25 @@ def _probe_kernel(timeout=60):
     """Start a python3 kernel with the environment ``rnncourse lab`` gives it; return the probe's dict."""
     import json
     import subprocess
+
     from jupyter_client.manager import start_new_kernel
-    km, kc = start_new_kernel(kernel_name="python3", env=ws.course_env(), startup_timeout=timeout,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    km, kc = start_new_kernel(
+        kernel_name="python3",
+        env=ws.course_env(),
+        startup_timeout=timeout,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         lines = []
-        kc.execute_interactive(_KERNEL_PROBE, timeout=timeout, output_hook=lambda msg: lines.append(
-            msg["content"].get("text", "") if msg["msg_type"] == "stream" else ""))
+        kc.execute_interactive(
+            _KERNEL_PROBE,
+            timeout=timeout,
+            output_hook=lambda msg: lines.append(
+                msg["content"].get("text", "") if msg["msg_type"] == "stream" else ""
+            ),
+        )
         text = "".join(lines)
         for line in text.splitlines():
             if line.startswith("RNNCOURSE-DOCTOR "):
@@ -203,11 +233,15 @@ def _probe_kernel(timeout=60):
 def _widgets_frontend():
     """None when JupyterLab will load the ipywidgets front end, else what to do."""
     import json
+
     from jupyter_core.paths import jupyter_config_path, jupyter_path
+
     name = "@jupyter-widgets/jupyterlab-manager"
     if not any((Path(d) / name / "package.json").is_file() for d in jupyter_path("labextensions")):
-        return ("JupyterLab has no ipywidgets front end (sliders would not show): "
-                "pip install --force-reinstall jupyterlab_widgets")
+        return (
+            "JupyterLab has no ipywidgets front end (sliders would not show): "
+            "pip install --force-reinstall jupyterlab_widgets"
+        )
     for d in jupyter_config_path():
         for f in (Path(d) / "labconfig").glob("page_config*.json"):
             try:
@@ -223,7 +257,9 @@ def _doctor(args):
     """Print one line per check; "ready" only when every check passed."""
     import importlib.metadata
     import platform
+
     import rnncourse
+
     problems = []
 
     def ok(what, detail):
@@ -239,11 +275,19 @@ def _doctor(args):
         lessons = sorted(p for p in files if p.startswith("notebooks/") and p.endswith(".ipynb"))
         exercises = sorted(p for p in files if p.startswith("exercises/") and p.endswith(".ipynb"))
         if not exercises:
-            fail("lessons", _("no exercise notebooks in {path}: reinstall rnncourse").format(
-                path=ws.course_root() / "exercises"))
+            fail(
+                "lessons",
+                _("no exercise notebooks in {path}: reinstall rnncourse").format(
+                    path=ws.course_root() / "exercises"
+                ),
+            )
         else:
-            ok("lessons", _("{lessons} lessons, {exercises} exercises in {path}").format(
-                lessons=len(lessons), exercises=len(exercises), path=ws.course_root()))
+            ok(
+                "lessons",
+                _("{lessons} lessons, {exercises} exercises in {path}").format(
+                    lessons=len(lessons), exercises=len(exercises), path=ws.course_root()
+                ),
+            )
     except ws.CourseNotFound as exc:
         fail("lessons", f"{exc}")
     todo = _widgets_frontend()
@@ -256,51 +300,97 @@ def _doctor(args):
     except importlib.metadata.PackageNotFoundError:
         meta = None
     if meta != rnncourse.__version__:
-        fail("version", _("rnncourse {imported} is imported but pip has {installed} installed: reinstall it "
-                          "(pip install -e . in a "
-                          "checkout)").format(imported=rnncourse.__version__, installed=meta))
+        fail(
+            "version",
+            _(
+                "rnncourse {imported} is imported but pip has {installed} installed: reinstall it "
+                "(pip install -e . in a "
+                "checkout)"
+            ).format(imported=rnncourse.__version__, installed=meta),
+        )
     report = None
     try:
         report = _probe_kernel()
     except Exception as exc:
-        fail("kernel", _("a python3 kernel does not start ({error}): {python} -m ipykernel install "
-                         "--user").format(
-            error=f"{type(exc).__name__}: {str(exc)[:120]}", python=sys.executable))
+        fail(
+            "kernel",
+            _("a python3 kernel does not start ({error}): {python} -m ipykernel install --user").format(
+                error=f"{type(exc).__name__}: {str(exc)[:120]}", python=sys.executable
+            ),
+        )
     if report is not None:
         if "version" not in report:
-            fail("kernel", _("the python3 kernel ({kernel}) cannot import rnncourse: {python} -m ipykernel "
-                             "install --user  makes "
-                             "it use this Python").format(kernel=report["python"], python=sys.executable))
+            fail(
+                "kernel",
+                _(
+                    "the python3 kernel ({kernel}) cannot import rnncourse: {python} -m ipykernel "
+                    "install --user  makes "
+                    "it use this Python"
+                ).format(kernel=report["python"], python=sys.executable),
+            )
         elif report["version"] != rnncourse.__version__:
-            fail("kernel", _("the python3 kernel ({kernel}) has rnncourse {kernel_version}, this command "
-                             "{version}: {python} -m ipykernel install --user").format(
-                kernel=report["python"], kernel_version=report["version"], version=rnncourse.__version__,
-                python=sys.executable))
+            fail(
+                "kernel",
+                _(
+                    "the python3 kernel ({kernel}) has rnncourse {kernel_version}, this command "
+                    "{version}: {python} -m ipykernel install --user"
+                ).format(
+                    kernel=report["python"],
+                    kernel_version=report["version"],
+                    version=rnncourse.__version__,
+                    python=sys.executable,
+                ),
+            )
         else:
-            ok("kernel", _("starts; rnncourse {version} ({kernel})").format(version=report["version"],
-                                                                           kernel=report["python"]))
+            ok(
+                "kernel",
+                _("starts; rnncourse {version} ({kernel})").format(
+                    version=report["version"], kernel=report["python"]
+                ),
+            )
         if report.get("png_bytes", 0) > 100:
             ok("plots", _("matplotlib draws ({size} byte PNG)").format(size=report["png_bytes"]))
         else:
-            fail("plots", _("matplotlib cannot draw in the kernel ({error}): pip install --force-reinstall "
-                            "matplotlib pillow").format(error=report.get("mpl_error")))
+            fail(
+                "plots",
+                _(
+                    "matplotlib cannot draw in the kernel ({error}): pip install --force-reinstall "
+                    "matplotlib pillow"
+                ).format(error=report.get("mpl_error")),
+            )
         if "ipywidgets" not in report:
-            fail("widgets", _("the kernel cannot import ipywidgets ({error}): pip install ipywidgets").format(
-                error=report.get("ipywidgets_error")))
+            fail(
+                "widgets",
+                _("the kernel cannot import ipywidgets ({error}): pip install ipywidgets").format(
+                    error=report.get("ipywidgets_error")
+                ),
+            )
         wrong = {k: v for k, v in report["env"].items() if v != "1"}
         threads = report.get("blas_threads")
         if wrong:
-            fail("threads", _("the course expects one BLAS thread, but your shell sets {variables}: unset "
-                              "them "
-                              "(rnncourse "
-                              "lab sets "
-                              "1)").format(variables=", ".join(f"{k}={v}" for k, v in wrong.items())))
+            fail(
+                "threads",
+                _(
+                    "the course expects one BLAS thread, but your shell sets {variables}: unset "
+                    "them "
+                    "(rnncourse "
+                    "lab sets "
+                    "1)"
+                ).format(variables=", ".join(f"{k}={v}" for k, v in wrong.items())),
+            )
         elif threads and threads != [1]:
-            fail("threads", _("BLAS runs {threads} threads although OPENBLAS_NUM_THREADS=1: set it before "
-                              "Python starts (rnncourse lab does)").format(threads=threads))
+            fail(
+                "threads",
+                _(
+                    "BLAS runs {threads} threads although OPENBLAS_NUM_THREADS=1: set it before "
+                    "Python starts (rnncourse lab does)"
+                ).format(threads=threads),
+            )
         else:
-            ok("threads", _("one BLAS thread per kernel")
-               + ("" if threads else " (OPENBLAS/MKL/OMP_NUM_THREADS=1)"))
+            ok(
+                "threads",
+                _("one BLAS thread per kernel") + ("" if threads else " (OPENBLAS/MKL/OMP_NUM_THREADS=1)"),
+            )
     place = Path(args.dir) if args.dir else None
     if place is None:
         for candidate in (Path(ws.DEFAULT_DIR), Path(".")):
@@ -312,19 +402,33 @@ def _doctor(args):
     else:
         manifest = ws.read_manifest(place)
         if manifest is None:
-            fail("workspace", _("{path} is not an rnncourse workspace: rnncourse init {path}").format(
-                path=place))
+            fail(
+                "workspace",
+                _("{path} is not an rnncourse workspace: rnncourse init {path}").format(path=place),
+            )
         elif manifest.get("version") != rnncourse.__version__:
-            fail("workspace", _("the lessons in {path} are from rnncourse {old}, the package is {new}: "
-                                "rnncourse init {path}  (keeps your changes)").format(
-                path=place, old=manifest.get("version"), new=rnncourse.__version__))
+            fail(
+                "workspace",
+                _(
+                    "the lessons in {path} are from rnncourse {old}, the package is {new}: "
+                    "rnncourse init {path}  (keeps your changes)"
+                ).format(path=place, old=manifest.get("version"), new=rnncourse.__version__),
+            )
         else:
-            ok("workspace", _("{path} has the lessons of rnncourse {version}").format(
-                path=place.resolve(), version=manifest["version"]))
+            ok(
+                "workspace",
+                _("{path} has the lessons of rnncourse {version}").format(
+                    path=place.resolve(), version=manifest["version"]
+                ),
+            )
     if problems:
-        print(ngettext("NOT ready: {n} problem, with what to do above",
-                       "NOT ready: {n} problems, each with what to do above",
-                       len(problems)).format(n=len(problems)))
+        print(
+            ngettext(
+                "NOT ready: {n} problem, with what to do above",
+                "NOT ready: {n} problems, each with what to do above",
+                len(problems),
+            ).format(n=len(problems))
+        )
         return 1
     print(_("ready"))
     return 0
@@ -332,17 +436,27 @@ def _doctor(args):
 
 def _exercises(args):
     from rnncourse.grading.assignments import generate, out_of_sync
+
     if args.solutions is None:
-        raise UsageError(_("this rnncourse is an installed package without solutions: pass --solutions DIR "
-                           "(the solutions/ folder of the course's source) and --out DIR"))
+        raise UsageError(
+            _(
+                "this rnncourse is an installed package without solutions: pass --solutions DIR "
+                "(the solutions/ folder of the course's source) and --out DIR"
+            )
+        )
     src = Path(args.solutions)
-    dst = Path(args.out if args.out is not None else
-               (ws.checkout_root() / "exercises" if ws.checkout_root() else "exercises"))
+    dst = Path(
+        args.out
+        if args.out is not None
+        else (ws.checkout_root() / "exercises" if ws.checkout_root() else "exercises")
+    )
     package = Path(ws.rnncourse.__file__).resolve().parent
     if ws.checkout_root() is None and (dst.resolve() == package or package in dst.resolve().parents):
-        raise UsageError(_("--out {out} is inside the installed package {package}: choose another "
-                           "folder").format(
-            out=dst, package=package))
+        raise UsageError(
+            _("--out {out} is inside the installed package {package}: choose another folder").format(
+                out=dst, package=package
+            )
+        )
     if not src.is_dir() or not any(src.glob("ex*.ipynb")):
         raise UsageError(_("--solutions {path}: no solution notebooks (ex*.ipynb) there").format(path=src))
     if args.check:
@@ -352,8 +466,10 @@ def _exercises(args):
         return 1 if bad else 0
     actions = generate(src, dst)
     beside = [n for n, a in actions if a == "beside"]
-    print(f"{sum(a == 'written' for _n, a in actions)} written, {sum(a == 'unchanged' for _n, a in actions)} "
-          f"unchanged, {len(beside)} written beside an edited notebook")
+    print(
+        f"{sum(a == 'written' for _n, a in actions)} written, {sum(a == 'unchanged' for _n, a in actions)} "
+        f"unchanged, {len(beside)} written beside an edited notebook"
+    )
     return 0
 
 
@@ -369,6 +485,7 @@ def _shard(text):
 
 def _grade(args):
     from rnncourse.grading.grader import Limits, grade, merge
+
     if args.merge:
         rows, missing = merge(args.paths, args.out)
         print(f"merged {len(rows)} graded notebook(s) into {Path(args.out) / 'grades.csv'}")
@@ -380,10 +497,19 @@ def _grade(args):
         print("give at least one notebook or folder to grade", file=sys.stderr)
         return 2
     from rnncourse.grading.sandbox import SandboxUnavailable
+
     limits = Limits(cell_timeout=args.timeout, mem_mb=args.mem_mb, cpu_s=args.cpu_s)
     try:
-        grade(args.paths, args.out, templates_dir=args.templates, jobs=args.jobs, seed=args.seed,
-              limits=limits, shard=args.shard, sandbox=args.sandbox)
+        grade(
+            args.paths,
+            args.out,
+            templates_dir=args.templates,
+            jobs=args.jobs,
+            seed=args.seed,
+            limits=limits,
+            shard=args.shard,
+            sandbox=args.sandbox,
+        )
     except SandboxUnavailable as exc:
         print(f"rnncourse grade: {exc}", file=sys.stderr)
         return 3
@@ -394,26 +520,47 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="rnncourse", description="The rnncourse command line.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("init", help=_("create or update your workspace (never overwrites your changes)"))
-    p.add_argument("dir", nargs="?", default=ws.DEFAULT_DIR,
-                   help=_("workspace folder (default {dir})").format(dir=ws.DEFAULT_DIR))
-    p.add_argument("--lang", type=_lang_arg, default=None,
-                   help=_("language of the lessons and of check() feedback: en or zh (default: the "
-                          "workspace's language, else RNNCOURSE_LANG, else your locale)"))
+    p.add_argument(
+        "dir",
+        nargs="?",
+        default=ws.DEFAULT_DIR,
+        help=_("workspace folder (default {dir})").format(dir=ws.DEFAULT_DIR),
+    )
+    p.add_argument(
+        "--lang",
+        type=_lang_arg,
+        default=None,
+        help=_(
+            "language of the lessons and of check() feedback: en or zh (default: the "
+            "workspace's language, else RNNCOURSE_LANG, else your locale)"
+        ),
+    )
     p.set_defaults(fn=_init)
     p = sub.add_parser("lab", help=_("open JupyterLab in your workspace on the welcome notebook"))
-    p.add_argument("--lang", type=_lang_arg, default=None,
-                   help=_("language of check() feedback: en or zh (default: the workspace's language)"))
+    p.add_argument(
+        "--lang",
+        type=_lang_arg,
+        default=None,
+        help=_("language of check() feedback: en or zh (default: the workspace's language)"),
+    )
     p.add_argument("dir", nargs="?", default=ws.DEFAULT_DIR)
     p.add_argument("extra", nargs=argparse.REMAINDER, help=_("more arguments for jupyter lab"))
     p.set_defaults(fn=_lab)
     p = sub.add_parser("doctor", help=_("check that this machine can run the course"))
-    p.add_argument("dir", nargs="?", help=_("workspace to check (default ./{dir} if it exists)").format(
-        dir=ws.DEFAULT_DIR))
+    p.add_argument(
+        "dir",
+        nargs="?",
+        help=_("workspace to check (default ./{dir} if it exists)").format(dir=ws.DEFAULT_DIR),
+    )
     p.set_defaults(fn=_doctor)
     p = sub.add_parser("release", help="write the student bundle (lessons, exercises; no solutions)")
     p.add_argument("--out", required=True, help="folder to write (e.g. a git repository for nbgitpuller)")
-    p.add_argument("--lang", type=_lang_arg, default="en",
-                   help="edition: en (default) or zh; check() in the bundle's notebooks answers in it")
+    p.add_argument(
+        "--lang",
+        type=_lang_arg,
+        default="en",
+        help="edition: en (default) or zh; check() in the bundle's notebooks answers in it",
+    )
     p.set_defaults(fn=_release)
     p = sub.add_parser("link", help="print nbgitpuller, Binder and Colab links")
     p.add_argument("--hub", help="your JupyterHub, e.g. https://hub.example.edu")
@@ -422,10 +569,16 @@ def main(argv=None):
     p.add_argument("--path", default=ws.WELCOME, help=f"notebook to open (default {ws.WELCOME})")
     p.set_defaults(fn=_link)
     p = sub.add_parser("exercises", help="generate exercises/ from solutions/")
-    p.add_argument("--solutions", default=None if ws.solutions_dir() is None else str(ws.solutions_dir()),
-                   help="solution notebooks (default: the checkout's solutions/)")
-    p.add_argument("--out", default=None, help="where to write (default: the checkout's exercises/, "
-                   "or ./exercises for an installed package)")
+    p.add_argument(
+        "--solutions",
+        default=None if ws.solutions_dir() is None else str(ws.solutions_dir()),
+        help="solution notebooks (default: the checkout's solutions/)",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        help="where to write (default: the checkout's exercises/, or ./exercises for an installed package)",
+    )
     p.add_argument("--check", action="store_true", help="only report whether exercises/ is up to date")
     p.set_defaults(fn=_exercises)
     p = sub.add_parser("grade", help="grade submitted exercise notebooks")
@@ -435,16 +588,32 @@ def main(argv=None):
     p.add_argument("--shard", type=_shard, help="grade only slice I of N (1-based), e.g. 3/10")
     p.add_argument("--merge", action="store_true", help="merge shard outputs found in PATHS into --out")
     p.add_argument("--seed", type=int, help="seed of the hidden inputs (default: drawn now; recorded)")
-    p.add_argument("--timeout", type=int, default=LIMITS.cell_timeout,
-                   help=f"seconds per cell (default {LIMITS.cell_timeout})")
-    p.add_argument("--mem-mb", type=int, default=LIMITS.mem_mb,
-                   help=f"memory limit per kernel (default {LIMITS.mem_mb} MB)")
-    p.add_argument("--cpu-s", type=int, default=LIMITS.cpu_s,
-                   help=f"CPU-time limit per kernel (default {LIMITS.cpu_s} s)")
+    p.add_argument(
+        "--timeout",
+        type=int,
+        default=LIMITS.cell_timeout,
+        help=f"seconds per cell (default {LIMITS.cell_timeout})",
+    )
+    p.add_argument(
+        "--mem-mb",
+        type=int,
+        default=LIMITS.mem_mb,
+        help=f"memory limit per kernel (default {LIMITS.mem_mb} MB)",
+    )
+    p.add_argument(
+        "--cpu-s",
+        type=int,
+        default=LIMITS.cpu_s,
+        help=f"CPU-time limit per kernel (default {LIMITS.cpu_s} s)",
+    )
     p.add_argument("--templates", help="folder of exercise templates (default: the course's exercises/)")
-    p.add_argument("--sandbox", choices=("bwrap", "audit"), default="bwrap",
-                   help="bwrap (default): every kernel in a bubblewrap sandbox; audit: a Python audit hook "
-                        "only, for a trusted class where bubblewrap cannot be installed (written into grades.csv)")
+    p.add_argument(
+        "--sandbox",
+        choices=("bwrap", "audit"),
+        default="bwrap",
+        help="bwrap (default): every kernel in a bubblewrap sandbox; audit: a Python audit hook "
+        "only, for a trusted class where bubblewrap cannot be installed (written into grades.csv)",
+    )
     p.set_defaults(fn=_grade)
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
@@ -455,11 +624,13 @@ def main(argv=None):
             return _lab(argparse.Namespace(dir=d, lang=lang, extra=extra))
         args = ap.parse_args(argv)
         if args.cmd == "grade" and not args.merge and args.templates is None:
-            args.templates = str(ws.templates_dir())   # the checkout's or the installed package's
+            args.templates = str(ws.templates_dir())  # the checkout's or the installed package's
         return args.fn(args)
     except (UsageError, ws.CourseNotFound, FileNotFoundError, NotADirectoryError) as exc:
-        print(_("rnncourse {command}: error: {error}").format(command=argv[0] if argv else "", error=exc),
-              file=sys.stderr)
+        print(
+            _("rnncourse {command}: error: {error}").format(command=argv[0] if argv else "", error=exc),
+            file=sys.stderr,
+        )
         return 2
 
 

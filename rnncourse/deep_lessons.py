@@ -18,19 +18,43 @@ Everything here is pure computation over ``rnncourse.nn.deep`` (no plotting, no 
   training, greedy decoding at test (``init_seq2seq``, ``seq2seq_loss``, ``train_seq2seq``,
   ``greedy_decode``).
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from .nn import Adam, clip_by_global_norm, init_cell_params, temporal_affine_backward, temporal_affine_forward
-from .nn import temporal_softmax_loss, xavier
+from .nn import (
+    Adam,
+    clip_by_global_norm,
+    init_cell_params,
+    temporal_affine_backward,
+    temporal_affine_forward,
+    temporal_softmax_loss,
+    xavier,
+)
 from .nn.deep import deep_backward, deep_forward
 
-__all__ = ["future_bits", "delayed_xor", "init_tagger", "tagger_scores", "tagger_loss", "train_tagger",
-           "tagger_accuracy", "train_tagger_seeds", "window_parity", "count_params", "param_formula",
-           "influence", "output_change",
-           "reverse_strings", "init_seq2seq", "seq2seq_loss", "train_seq2seq", "greedy_decode",
-           "GATES"]
+__all__ = [
+    "future_bits",
+    "delayed_xor",
+    "init_tagger",
+    "tagger_scores",
+    "tagger_loss",
+    "train_tagger",
+    "tagger_accuracy",
+    "train_tagger_seeds",
+    "window_parity",
+    "count_params",
+    "param_formula",
+    "influence",
+    "output_change",
+    "reverse_strings",
+    "init_seq2seq",
+    "seq2seq_loss",
+    "train_seq2seq",
+    "greedy_decode",
+    "GATES",
+]
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
@@ -48,6 +72,7 @@ def _check_int(name, v, lo):
 
 
 # ----------------------------------------------------------------------------------------- tasks
+
 
 def future_bits(N, T=16, lag=2, rng=None):
     """Random bits; the label at step t is 1 when ``bit_t == bit_{t+lag}``.
@@ -93,13 +118,14 @@ def window_parity(N, T=10, k=3, rng=None):
     bits = _rng(rng).integers(0, 2, size=(N, T))
     y = np.zeros((N, T), np.int64)
     for j in range(k):
-        y[:, k - 1:] ^= bits[:, k - 1 - j:T - j]
+        y[:, k - 1 :] ^= bits[:, k - 1 - j : T - j]
     mask = np.ones((N, T))
-    mask[:, :k - 1] = 0.0
+    mask[:, : k - 1] = 0.0
     return np.eye(2)[bits], y, mask
 
 
 # ---------------------------------------------------------------------------------------- tagger
+
 
 def init_tagger(cell, D, H, K, num_layers=1, bidirectional=False, rng=None):
     """Parameters of a tagger: ``{"layers": [L * dirs dicts], "Wy": (dirs*H, K), "by": (K,)}``.
@@ -110,8 +136,11 @@ def init_tagger(cell, D, H, K, num_layers=1, bidirectional=False, rng=None):
     num_layers = _check_int("num_layers", num_layers, 1)
     rng = _rng(rng)
     dirs = 2 if bidirectional else 1
-    layers = [init_cell_params(cell, D if l == 0 else dirs * H, H, rng)
-              for l in range(num_layers) for _ in range(dirs)]
+    layers = [
+        init_cell_params(cell, D if l == 0 else dirs * H, H, rng)
+        for l in range(num_layers)
+        for _ in range(dirs)
+    ]
     return {"layers": layers, "Wy": xavier((dirs * H, K), rng), "by": np.zeros(K)}
 
 
@@ -161,8 +190,19 @@ def _adam_loop(params, loss_fn, steps, lr, clip):
     return _unflat(flat, params), losses
 
 
-def train_tagger(cell, task, H, num_layers=1, bidirectional=False, steps=300, batch_size=32, lr=0.02,
-                 clip=5.0, seed=0, data_seed=None):
+def train_tagger(
+    cell,
+    task,
+    H,
+    num_layers=1,
+    bidirectional=False,
+    steps=300,
+    batch_size=32,
+    lr=0.02,
+    clip=5.0,
+    seed=0,
+    data_seed=None,
+):
     """Train a tagger on ``task(N, rng=...)`` (e.g. ``future_bits``) with Adam, clipping the global
     gradient norm at ``clip`` (``None``: no clipping). The initial weights come from ``seed``, the
     batches from ``data_seed`` (default: the same generator, after the weights).
@@ -179,8 +219,9 @@ def _block_index(G, H, M, m):
     return np.concatenate([g * M * H + m * H + np.arange(H) for g in range(G)])
 
 
-def train_tagger_seeds(cell, task, H, num_layers=1, seeds=(0, 1, 2, 3), steps=300, batch_size=32, lr=0.02,
-                       data_seed=0):
+def train_tagger_seeds(
+    cell, task, H, num_layers=1, seeds=(0, 1, 2, 3), steps=300, batch_size=32, lr=0.02, data_seed=0
+):
     """Train one one-way tagger per seed in ``seeds``, all at once, as ONE wide network.
 
     The ``M = len(seeds)`` models sit side by side: the combined hidden state is ``M * H`` units,
@@ -209,7 +250,7 @@ def train_tagger_seeds(cell, task, H, num_layers=1, seeds=(0, 1, 2, 3), steps=30
                 for m in range(M):
                     layer[k][cols[m]] = singles[m]["layers"][j][k]
                 continue
-            shared_input = (k == "Wx" and j == 0)           # layer 0 reads the same D features
+            shared_input = k == "Wx" and j == 0  # layer 0 reads the same D features
             n_in = D if shared_input else M * H
             layer[k], mask[k] = np.zeros((n_in, G * M * H)), np.zeros((n_in, G * M * H))
             for m in range(M):
@@ -221,7 +262,7 @@ def train_tagger_seeds(cell, task, H, num_layers=1, seeds=(0, 1, 2, 3), steps=30
     for m in range(M):
         big["Wy"][np.ix_(rows[m], m * K + np.arange(K))] = singles[m]["Wy"]
         masks["Wy"][np.ix_(rows[m], m * K + np.arange(K))] = 1.0
-        big["by"][m * K:(m + 1) * K] = singles[m]["by"]
+        big["by"][m * K : (m + 1) * K] = singles[m]["by"]
     flat_mask = _flat(masks)
     data = np.random.default_rng(data_seed)
     per_model = np.empty((steps, M))
@@ -229,10 +270,12 @@ def train_tagger_seeds(cell, task, H, num_layers=1, seeds=(0, 1, 2, 3), steps=30
     def loss_fn(p, s):
         xb, yb, mb = task(batch_size, rng=data)
         N, T = yb.shape
-        scores, (cache, acache) = tagger_scores(cell, p, xb)               # (N, T, M*K)
+        scores, (cache, acache) = tagger_scores(cell, p, xb)  # (N, T, M*K)
         losses, dscores = [], np.empty_like(scores)
         for m in range(M):
-            lm, dscores[..., m * K:(m + 1) * K] = temporal_softmax_loss(scores[..., m * K:(m + 1) * K], yb, mb)
+            lm, dscores[..., m * K : (m + 1) * K] = temporal_softmax_loss(
+                scores[..., m * K : (m + 1) * K], yb, mb
+            )
             losses.append(lm)
         per_model[s] = losses
         dtop, dWy, dby = temporal_affine_backward(dscores, acache)
@@ -253,8 +296,13 @@ def train_tagger_seeds(cell, task, H, num_layers=1, seeds=(0, 1, 2, 3), steps=30
                     r = np.arange(D) if (k == "Wx" and j == 0) else rows[m]
                     layer[k] = v[np.ix_(r, cols[m])].copy()
             layers.append(layer)
-        out.append({"layers": layers, "Wy": big["Wy"][np.ix_(rows[m], m * K + np.arange(K))].copy(),
-                    "by": big["by"][m * K:(m + 1) * K].copy()})
+        out.append(
+            {
+                "layers": layers,
+                "Wy": big["Wy"][np.ix_(rows[m], m * K + np.arange(K))].copy(),
+                "by": big["by"][m * K : (m + 1) * K].copy(),
+            }
+        )
     return out, per_model
 
 
@@ -266,6 +314,7 @@ def tagger_accuracy(cell, params, x, y, mask):
 
 
 # ------------------------------------------------------------------------------ parameter counts
+
 
 def count_params(layers):
     """Number of numbers in each parameter dict of ``layers`` (a list of ints), from the arrays."""
@@ -279,11 +328,15 @@ def param_formula(cell, D, H, num_layers=1, bidirectional=False):
         raise ValueError(f"cell must be one of {sorted(GATES)}, got {cell!r}")
     G, dirs = GATES[cell], (2 if bidirectional else 1)
     n_bias = 2 if cell == "gru" else 1
-    return [G * H * ((D if l == 0 else dirs * H) + H) + n_bias * G * H
-            for l in range(num_layers) for _ in range(dirs)]
+    return [
+        G * H * ((D if l == 0 else dirs * H) + H) + n_bias * G * H
+        for l in range(num_layers)
+        for _ in range(dirs)
+    ]
 
 
 # ----------------------------------------------------------------------------- influence and change
+
 
 def influence(cell, params, x):
     """``I[t, s]``: how far the tagger's decision at step t moves when the bit at step s is flipped.
@@ -299,11 +352,11 @@ def influence(cell, params, x):
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"x must be one sequence of one-hot bits, shape (T, 2), got shape {x.shape}")
     T = x.shape[0]
-    batch = np.repeat(x[None], T + 1, axis=0)                  # copy 0: as is; copy s + 1: bit s flipped
+    batch = np.repeat(x[None], T + 1, axis=0)  # copy 0: as is; copy s + 1: bit s flipped
     batch[np.arange(1, T + 1), np.arange(T)] = x[:, ::-1]
     scores, _ = tagger_scores(cell, params, batch)
-    margin = scores[..., 1] - scores[..., 0]                   # (T + 1, T)
-    return np.abs(margin[1:] - margin[0]).T                    # [t, s]
+    margin = scores[..., 1] - scores[..., 0]  # (T + 1, T)
+    return np.abs(margin[1:] - margin[0]).T  # [t, s]
 
 
 def output_change(cell, layers, x, t, s, bidirectional=False, flip=None):
@@ -322,6 +375,7 @@ def output_change(cell, layers, x, t, s, bidirectional=False, flip=None):
 
 # ------------------------------------------------------------------------------- encoder-decoder
 
+
 def reverse_strings(N, length=5, V=4, rng=None):
     """Random strings of ``length`` symbols out of ``V`` and their reversals, as ints ``(N, length)``."""
     src = _rng(rng).integers(0, V, size=(_check_int("N", N, 1), _check_int("length", length, 1)))
@@ -332,8 +386,11 @@ def init_seq2seq(V, H, rng=None):
     """GRU encoder over one-hot symbols; GRU decoder over one-hot previous symbols plus a start
     symbol (id ``V``); readout ``(H, V)``."""
     rng = _rng(rng)
-    return {"layers": [init_cell_params("gru", V, H, rng), init_cell_params("gru", V + 1, H, rng)],
-            "Wy": xavier((H, V), rng), "by": np.zeros(V)}
+    return {
+        "layers": [init_cell_params("gru", V, H, rng), init_cell_params("gru", V + 1, H, rng)],
+        "Wy": xavier((H, V), rng),
+        "by": np.zeros(V),
+    }
 
 
 def _decoder_inputs(tgt, V):
@@ -354,7 +411,9 @@ def seq2seq_loss(params, src, tgt):
     loss, dscores = temporal_softmax_loss(scores, tgt)
     dhd, dWy, dby = temporal_affine_backward(dscores, acache)
     _, dh0, (ddec,) = deep_backward(dhd, dcache)
-    _, _, (denc,) = deep_backward(np.zeros((src.shape[0], src.shape[1], enc["Wh"].shape[0])), ecache, dh_n=dh0)
+    _, _, (denc,) = deep_backward(
+        np.zeros((src.shape[0], src.shape[1], enc["Wh"].shape[0])), ecache, dh_n=dh0
+    )
     return loss, {"layers": [denc, ddec], "Wy": dWy, "by": dby}
 
 
@@ -362,8 +421,9 @@ def train_seq2seq(H=32, length=5, V=4, steps=600, batch_size=32, lr=0.02, clip=5
     """Train the reversal model with teacher forcing. Returns ``(params, losses (steps,))``."""
     rng = np.random.default_rng(seed)
     params = init_seq2seq(V, H, rng)
-    return _adam_loop(params, lambda p, s: seq2seq_loss(p, *reverse_strings(batch_size, length, V, rng)),
-                      steps, lr, clip)
+    return _adam_loop(
+        params, lambda p, s: seq2seq_loss(p, *reverse_strings(batch_size, length, V, rng)), steps, lr, clip
+    )
 
 
 def greedy_decode(params, src, length=None):
@@ -374,7 +434,7 @@ def greedy_decode(params, src, length=None):
     src = np.asarray(src)
     length = src.shape[1] if length is None else length
     _, ecache = deep_forward("gru", np.eye(V)[src], None, [enc])
-    h = ecache.h_n                                   # (1, N, H): the encoder's summary
+    h = ecache.h_n  # (1, N, H): the encoder's summary
     prev = np.full(src.shape[0], V)
     out = np.empty((src.shape[0], length), np.int64)
     for t in range(length):

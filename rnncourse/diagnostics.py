@@ -22,6 +22,7 @@ Its norm, for every ``k``, is what tells whether a signal from step ``k`` still 
 at step ``T`` (Pascanu, Mikolov & Bengio, 2013, "On the difficulty of training recurrent neural
 networks").
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -34,16 +35,32 @@ from .nn.lstm import lstm_forward, lstm_step_backward, lstm_step_forward
 from .nn.rnn import rnn_step_backward, rnn_step_forward
 
 __all__ = [
-    "recurrent_matrix", "spectral_radius", "spectral_norm", "run_rnn",
-    "step_jacobians", "jacobian_products", "jacobian_norms", "linear_regime_norms",
-    "saturation_fraction", "saturation_per_step", "mean_tanh_derivative",
-    "BPTTTrace", "bptt_trace", "truncation_error", "truncation_errors", "bptt_cache_floats",
-    "angle_degrees", "ClipComparison", "compare_clipping",
-    "param_count_rnn", "param_count_unrolled",
+    "recurrent_matrix",
+    "spectral_radius",
+    "spectral_norm",
+    "run_rnn",
+    "step_jacobians",
+    "jacobian_products",
+    "jacobian_norms",
+    "linear_regime_norms",
+    "saturation_fraction",
+    "saturation_per_step",
+    "mean_tanh_derivative",
+    "BPTTTrace",
+    "bptt_trace",
+    "truncation_error",
+    "truncation_errors",
+    "bptt_cache_floats",
+    "angle_degrees",
+    "ClipComparison",
+    "compare_clipping",
+    "param_count_rnn",
+    "param_count_unrolled",
 ]
 
 
 # --------------------------------------------------------------------------- matrices
+
 
 def recurrent_matrix(H, radius=1.0, kind="gaussian", rng=0):
     """A recurrent matrix ``Wh (H, H)`` whose spectral radius is exactly ``radius``.
@@ -84,13 +101,14 @@ def run_rnn(x, Wx, Wh, b, h0=None):
 
 # --------------------------------------------------------------------------- Jacobians
 
+
 def step_jacobians(h, Wh):
     """Jacobians of every step of one sequence: ``h (T, H)``, ``Wh (H, H)`` -> ``J (T, H, H)``.
 
     ``J[t-1] = dh_t/dh_{t-1} = diag(1 - h_t**2) Wh^T``, i.e. ``J[t-1][i, j] = (1 - h_t[i]**2) Wh[j, i]``.
     """
     h = np.asarray(h, dtype=np.float64)
-    d = 1.0 - h * h                                  # tanh'(a_t), shape (T, H)
+    d = 1.0 - h * h  # tanh'(a_t), shape (T, H)
     return d[:, :, None] * np.asarray(Wh, dtype=np.float64).T[None]
 
 
@@ -135,6 +153,7 @@ def jacobian_norms(h, Wh, ord=2):
 
 # --------------------------------------------------------------------------- saturation
 
+
 def saturation_fraction(h, threshold=0.95):
     """Fraction of the entries of ``h`` with ``|h| > threshold`` (any shape).
 
@@ -158,17 +177,19 @@ def mean_tanh_derivative(h):
 
 # --------------------------------------------------------------------------- BPTT, step by step
 
+
 class BPTTTrace(NamedTuple):
     """What a (possibly truncated) backward pass computed at every step. Arrays are time-major
     over the ``T`` steps; ``[t-1]`` belongs to step ``t``."""
-    h: np.ndarray           # (N, T, H) forward hidden states
-    dh_total: np.ndarray    # (T, N, H) gradient reaching h_t: dh[:, t] from the loss + dh_next
-    dh_next: np.ndarray     # (T, N, H) the part of dh_total that came back from step t+1
-    dWh_terms: np.ndarray   # (T, H, H) contribution of step t to dWh: h_{t-1}^T da_t
-    dWx: np.ndarray         # (D, H) totals
-    dWh: np.ndarray         # (H, H)
-    db: np.ndarray          # (H,)
-    dh0: np.ndarray         # (N, H)
+
+    h: np.ndarray  # (N, T, H) forward hidden states
+    dh_total: np.ndarray  # (T, N, H) gradient reaching h_t: dh[:, t] from the loss + dh_next
+    dh_next: np.ndarray  # (T, N, H) the part of dh_total that came back from step t+1
+    dWh_terms: np.ndarray  # (T, H, H) contribution of step t to dWh: h_{t-1}^T da_t
+    dWx: np.ndarray  # (D, H) totals
+    dWh: np.ndarray  # (H, H)
+    db: np.ndarray  # (H,)
+    dh0: np.ndarray  # (N, H)
 
 
 def bptt_trace(x, Wx, Wh, b, dh, h0=None, k=None):
@@ -205,11 +226,11 @@ def bptt_trace(x, Wx, Wh, b, dh, h0=None, k=None):
     dh_next = np.zeros((N, H))
     for t in range(T - 1, -1, -1):
         dh_next_all[t] = dh_next
-        dh_total[t] = dh[:, t] + dh_next              # the "+ dh_next" term
+        dh_total[t] = dh[:, t] + dh_next  # the "+ dh_next" term
         _, dh_prev, dWx_t, dWh_t, db_t = rnn_step_backward(dh_total[t], caches[t])
         dWh_terms[t] = dWh_t
         dWx += dWx_t
-        dWh += dWh_t                                  # shared weights: sum over time
+        dWh += dWh_t  # shared weights: sum over time
         db += db_t
         # truncation: the state at a chunk start is a constant, so nothing flows past it
         dh_next = dh_prev if t % k != 0 or t == 0 else np.zeros_like(dh_prev)
@@ -244,6 +265,7 @@ def bptt_cache_floats(N, T, D, H, k=None):
 
 # --------------------------------------------------------------------------- clipping
 
+
 def angle_degrees(a, b):
     """Angle between two vectors (any shapes, flattened) in degrees; 0 means same direction."""
     a = np.ravel(np.asarray(a, dtype=np.float64))
@@ -261,8 +283,8 @@ class ClipComparison(NamedTuple):
     by_norm: np.ndarray
     by_value: np.ndarray
     norm: float
-    angle_norm: float     # degrees between g and by_norm (always 0)
-    angle_value: float    # degrees between g and by_value
+    angle_norm: float  # degrees between g and by_norm (always 0)
+    angle_value: float  # degrees between g and by_value
 
 
 def compare_clipping(g, threshold):
@@ -275,11 +297,13 @@ def compare_clipping(g, threshold):
     g = np.asarray(g, dtype=np.float64)
     by_norm, norm = clip_by_global_norm({"g": g}, threshold)
     by_value = clip_by_value({"g": g}, threshold)
-    return ClipComparison(g, by_norm["g"], by_value["g"], norm,
-                          angle_degrees(g, by_norm["g"]), angle_degrees(g, by_value["g"]))
+    return ClipComparison(
+        g, by_norm["g"], by_value["g"], norm, angle_degrees(g, by_norm["g"]), angle_degrees(g, by_value["g"])
+    )
 
 
 # --------------------------------------------------------------------------- parameter counts
+
 
 def param_count_rnn(D, H):
     """Parameters of one vanilla cell, ``Wx (D, H) + Wh (H, H) + b (H,)``: independent of ``T``."""
@@ -292,6 +316,7 @@ def param_count_unrolled(D, H, T):
 
 
 # --------------------------------------------------------------------------- training snapshots
+
 
 def train_with_snapshots(model, task, steps=200, every=10, **train_kwargs):
     """Run ``rnncourse.nn.train`` and keep a copy of the model every ``every`` steps.
@@ -352,14 +377,16 @@ __all__ += ["train_with_snapshots", "readout_values", "readout_error"]
 
 # --------------------------------------------------------------------------- LSTM (lesson 5)
 
+
 class LSTMRun(NamedTuple):
     """What an LSTM computed on ONE sequence. Every array is ``(T, H)``; row ``t - 1`` is step ``t``."""
+
     h: np.ndarray
     c: np.ndarray
-    i: np.ndarray        # input gate
-    f: np.ndarray        # forget gate
-    g: np.ndarray        # candidate
-    o: np.ndarray        # output gate
+    i: np.ndarray  # input gate
+    f: np.ndarray  # forget gate
+    g: np.ndarray  # candidate
+    o: np.ndarray  # output gate
 
 
 def _lstm_steps(x, Wx, Wh, b, h0, c0):
@@ -384,8 +411,8 @@ def run_lstm(x, Wx, Wh, b, h0=None, c0=None):
     h0 = None if h0 is None else np.asarray(h0, dtype=np.float64).reshape(1, H)
     c0 = None if c0 is None else np.asarray(c0, dtype=np.float64).reshape(1, H)
     h, cache = lstm_forward(x[None], h0, Wx, Wh, b, c0=c0)
-    gates = cache.gates[:, 0]                                    # (T, 4H) activations i, f, g, o
-    i, f, g, o = (gates[:, k * H:(k + 1) * H].copy() for k in range(4))
+    gates = cache.gates[:, 0]  # (T, 4H) activations i, f, g, o
+    i, f, g, o = (gates[:, k * H : (k + 1) * H].copy() for k in range(4))
     return LSTMRun(h[0].copy(), cache.c[:, 0].copy(), i, f, g, o)
 
 
@@ -408,12 +435,12 @@ def lstm_cell_jacobians(x, Wx, Wh, b, h0=None, c0=None):
     H = np.shape(Wh)[0]
     h0 = np.zeros(H) if h0 is None else np.asarray(h0, dtype=np.float64)
     c0 = np.zeros(H) if c0 is None else np.asarray(c0, dtype=np.float64)
-    xs = np.broadcast_to(x, (H,) + x.shape)                      # (H, T, D): H copies
+    xs = np.broadcast_to(x, (H,) + x.shape)  # (H, T, D): H copies
     caches = _lstm_steps(xs, Wx, Wh, b, np.tile(h0, (H, 1)), np.tile(c0, (H, 1)))
     P = np.empty((T + 1, H, H))
     P[T] = np.eye(H)
     dh_next, dc_next = np.zeros((H, H)), np.eye(H)
-    for t in range(T - 1, -1, -1):                               # caches[t] is step t + 1
+    for t in range(T - 1, -1, -1):  # caches[t] is step t + 1
         _, dh_next, dc_next, _, _, _ = lstm_step_backward(dh_next, dc_next, caches[t])
         P[t] = dc_next
     return P
@@ -442,12 +469,14 @@ def matrix_norms(P):
 
 # --------------------------------------------------------------------------- GRU (lesson 6)
 
+
 class GRURun(NamedTuple):
     """What a GRU computed on ONE sequence. Every array is ``(T, H)``; row ``t - 1`` is step ``t``."""
+
     h: np.ndarray
-    r: np.ndarray        # reset gate
-    z: np.ndarray        # update gate (z = 1 keeps the old state, the core's convention)
-    n: np.ndarray        # candidate
+    r: np.ndarray  # reset gate
+    z: np.ndarray  # update gate (z = 1 keeps the old state, the core's convention)
+    n: np.ndarray  # candidate
 
 
 def run_gru(x, Wx, Wh, bx, bh, h0=None):
@@ -457,16 +486,17 @@ def run_gru(x, Wx, Wh, bx, bh, h0=None):
     H = np.shape(Wh)[0]
     h0 = None if h0 is None else np.asarray(h0, dtype=np.float64).reshape(1, H)
     h, cache = gru_forward(x[None], h0, Wx, Wh, bx, bh)
-    rzn = cache.rzn[:, 0]                                        # (T, 3H) activations r, z, n
-    r, z, n = (rzn[:, k * H:(k + 1) * H].copy() for k in range(3))
+    rzn = cache.rzn[:, 0]  # (T, 3H) activations r, z, n
+    r, z, n = (rzn[:, k * H : (k + 1) * H].copy() for k in range(3))
     return GRURun(h[0].copy(), r, z, n)
 
 
 def pulse_memory(h_with, h_without):
     """``||h_t(with pulse) - h_t(without)||`` per step: ``(T, H), (T, H) -> (T,)``. Two runs on
     the same inputs except one pulse; what is left of the difference is what the state remembers."""
-    return np.linalg.norm(np.asarray(h_with, dtype=np.float64) - np.asarray(h_without, dtype=np.float64),
-                          axis=-1)
+    return np.linalg.norm(
+        np.asarray(h_with, dtype=np.float64) - np.asarray(h_without, dtype=np.float64), axis=-1
+    )
 
 
 def gru_direct_path(memory, z, start):
@@ -480,7 +510,7 @@ def gru_direct_path(memory, z, start):
     memory = np.asarray(memory, dtype=np.float64)
     z = np.asarray(z, dtype=np.float64)
     out = np.full(len(memory), np.nan)
-    keep = np.r_[1.0, np.cumprod(z[start + 1:], axis=0).max(axis=1)]      # (T - start,)
+    keep = np.r_[1.0, np.cumprod(z[start + 1 :], axis=0).max(axis=1)]  # (T - start,)
     out[start:] = memory[start] * keep
     return out
 
@@ -506,12 +536,24 @@ def param_count_gru(D, H):
     return 3 * (D * H + H * H + 2 * H)
 
 
-__all__ += ["LSTMRun", "run_lstm", "lstm_cell_jacobians", "forget_products", "matrix_norms",
-            "GRURun", "run_gru", "pulse_memory", "gru_direct_path", "half_life", "param_count_lstm",
-            "param_count_gru"]
+__all__ += [
+    "LSTMRun",
+    "run_lstm",
+    "lstm_cell_jacobians",
+    "forget_products",
+    "matrix_norms",
+    "GRURun",
+    "run_gru",
+    "pulse_memory",
+    "gru_direct_path",
+    "half_life",
+    "param_count_lstm",
+    "param_count_gru",
+]
 
 
 # --------------------------------------------------------------------------- long range (lesson 7)
+
 
 def input_gradient_norms(model, batch):
     """``(T,)``: the mean over the batch of ``||dLoss/dx_t||``, how strongly the loss reacts to the
@@ -540,12 +582,13 @@ __all__.append("input_gradient_norms")
 
 class ReberSweep(NamedTuple):
     """The lesson-7 lag sweep, trained offline by ``rnncourse/data/make_reber_lags.py``."""
-    lags: np.ndarray               # (L,)
-    cells: tuple                   # ("rnn", "lstm", "gru")
-    seeds: np.ndarray              # (S,)
-    steps: np.ndarray              # (E,) training steps at which the models were evaluated
+
+    lags: np.ndarray  # (L,)
+    cells: tuple  # ("rnn", "lstm", "gru")
+    seeds: np.ndarray  # (S,)
+    steps: np.ndarray  # (E,) training steps at which the models were evaluated
     critical_accuracy: np.ndarray  # (C, S, L, E) accuracy on the critical T/P symbol
-    loss: np.ndarray               # (C, S, L, E) masked mean loss per scored step (nats)
+    loss: np.ndarray  # (C, S, L, E) masked mean loss per scored step (nats)
     hidden: int
 
 
@@ -555,9 +598,15 @@ def reber_lag_sweep():
 
     with resources.files("rnncourse").joinpath("data", "reber_lags.npz").open("rb") as f:
         d = np.load(f, allow_pickle=False)
-        return ReberSweep(d["lags"], tuple(str(c) for c in d["cells"]), d["seeds"], d["steps"],
-                          d["critical_accuracy"].astype(np.float64), d["loss"].astype(np.float64),
-                          int(d["hidden"]))
+        return ReberSweep(
+            d["lags"],
+            tuple(str(c) for c in d["cells"]),
+            d["seeds"],
+            d["steps"],
+            d["critical_accuracy"].astype(np.float64),
+            d["loss"].astype(np.float64),
+            int(d["hidden"]),
+        )
 
 
 __all__ += ["ReberSweep", "reber_lag_sweep"]

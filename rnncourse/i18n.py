@@ -223,8 +223,10 @@ def main(argv=None) -> int:
         print(f"{status:<8} {rel}  {key}")
     root = _root(args.root)
     if items:
-        print(f"{len(items)} item(s) to update under {root / 'translations' / args.lang}; "
-              f"each cell's en_sha is rnncourse.i18n.en_sha(<English cell source>).")
+        print(
+            f"{len(items)} item(s) to update under {root / 'translations' / args.lang}; "
+            f"each cell's en_sha is rnncourse.i18n.en_sha(<English cell source>)."
+        )
         return 1
     print(f"all {args.lang} translations are current ({len(translatable(root))} files)")
     return 0

@@ -23,6 +23,7 @@ Rules for code (the tests enforce them): the argument of ``_()``/``N_()`` is a p
 literal, English, with ``{name}`` placeholders filled by ``.format`` *after* translation, never an
 f-string (an f-string would make a new message id for every value).
 """
+
 from __future__ import annotations
 
 import ast
@@ -33,14 +34,25 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Entry", "parse_po", "compile_mo", "extract", "write_pot", "update_po", "placeholders",
-           "catalogue", "problems",
-           "LOCALE_DIR", "DOMAIN", "po_path"]
+__all__ = [
+    "Entry",
+    "parse_po",
+    "compile_mo",
+    "extract",
+    "write_pot",
+    "update_po",
+    "placeholders",
+    "catalogue",
+    "problems",
+    "LOCALE_DIR",
+    "DOMAIN",
+    "po_path",
+]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LOCALE_DIR = PACKAGE_DIR / "locale"
 DOMAIN = "rnncourse"
-KEYWORDS = {"_": 1, "N_": 1, "ngettext": 2}      # function name -> number of leading msgid arguments
+KEYWORDS = {"_": 1, "N_": 1, "ngettext": 2}  # function name -> number of leading msgid arguments
 #: constructors whose string arguments (by position) a student reads: a probe's title and hint, a
 #: bug's diagnosis (``rnncourse.grading.verdict`` translates them when it judges)
 SHOWN_ARGS = {"Probe": (1, 3), "Bug": (1,)}
@@ -55,11 +67,11 @@ class Entry:
     msgid: str
     msgstr: str = ""
     msgid_plural: str | None = None
-    msgstr_plural: dict = field(default_factory=dict)     # {index: text}
+    msgstr_plural: dict = field(default_factory=dict)  # {index: text}
     fuzzy: bool = False
     obsolete: bool = False
-    comments: list = field(default_factory=list)          # lines starting with "#" kept as they are
-    references: list = field(default_factory=list)        # "path:line"
+    comments: list = field(default_factory=list)  # lines starting with "#" kept as they are
+    references: list = field(default_factory=list)  # "path:line"
 
     @property
     def translated(self):
@@ -70,11 +82,12 @@ class Entry:
 
 # ------------------------------------------------------------------------------------ .po files
 
+
 def _unquote(token, where):
     token = token.strip()
     if not (len(token) >= 2 and token[0] == token[-1] == '"'):
         raise ValueError(f"{where}: expected a quoted string, got {token!r}")
-    return ast.literal_eval(token)      # PO strings use C escapes: \" \\ \n \t, as Python does
+    return ast.literal_eval(token)  # PO strings use C escapes: \" \\ \n \t, as Python does
 
 
 def parse_po(text, name="<po>"):
@@ -84,9 +97,16 @@ def parse_po(text, name="<po>"):
     def finish():
         nonlocal cur, key
         if cur is not None and cur.get("msgid") is not None:
-            e = Entry(cur["msgid"], cur.get("msgstr", ""), cur.get("msgid_plural"), cur.get("plural", {}),
-                      "fuzzy" in cur.get("flags", ()), cur.get("obsolete", False), cur.get("comments", []),
-                      cur.get("refs", []))
+            e = Entry(
+                cur["msgid"],
+                cur.get("msgstr", ""),
+                cur.get("msgid_plural"),
+                cur.get("plural", {}),
+                "fuzzy" in cur.get("flags", ()),
+                cur.get("obsolete", False),
+                cur.get("comments", []),
+                cur.get("refs", []),
+            )
             entries.append(e)
         cur, key = None, None
 
@@ -178,11 +198,17 @@ def compile_mo(entries):
         koffsets += [l1, o1 + keystart]
         voffsets += [l2, o2 + valuestart]
     header = struct.pack("Iiiiiii", 0x950412DE, 0, n, 7 * 4, 7 * 4 + n * 8, 0, 0)
-    return (header + struct.pack(f"{len(koffsets)}i", *koffsets)
-            + struct.pack(f"{len(voffsets)}i", *voffsets) + ids + strs)
+    return (
+        header
+        + struct.pack(f"{len(koffsets)}i", *koffsets)
+        + struct.pack(f"{len(voffsets)}i", *voffsets)
+        + ids
+        + strs
+    )
 
 
 # ------------------------------------------------------------------------------------ extracting
+
 
 @dataclass
 class Found:
@@ -205,15 +231,16 @@ def _extract_file(path, rel):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in KEYWORDS):
             continue
         where = f"{rel}:{node.lineno}"
-        args = node.args[:KEYWORDS[node.func.id]]
+        args = node.args[: KEYWORDS[node.func.id]]
         if any(isinstance(a, ast.JoinedStr) for a in args):
-            errors.append(f"{where}: an f-string inside {node.func.id}(): use a literal and .format() "
-                          "after it")
+            errors.append(
+                f"{where}: an f-string inside {node.func.id}(): use a literal and .format() after it"
+            )
             continue
         if not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
             if node.func.id == "N_":
                 errors.append(f"{where}: N_() needs a string literal")
-            continue                    # _(variable): translating an id marked elsewhere with N_()
+            continue  # _(variable): translating an id marked elsewhere with N_()
         if len(args) < KEYWORDS[node.func.id]:
             errors.append(f"{where}: {node.func.id}() needs {KEYWORDS[node.func.id]} string arguments")
             continue
@@ -258,8 +285,9 @@ def _quote(text):
 
 
 def _entry_lines(e):
-    lines = [c for c in e.comments if not c.startswith("#:") and not c.startswith("#,")
-             and not c.startswith("#~")]
+    lines = [
+        c for c in e.comments if not c.startswith("#:") and not c.startswith("#,") and not c.startswith("#~")
+    ]
     prefix = ""
     if e.references:
         lines.append("#: " + " ".join(e.references))
@@ -275,7 +303,7 @@ def _entry_lines(e):
             lines.append(f"{prefix}msgstr[{i}] {_quote(e.msgstr_plural.get(i, ''))}")
     else:
         lines.append(f"{prefix}msgstr {_quote(e.msgstr)}")
-    if e.obsolete:      # every physical line of an obsolete entry starts with "#~"
+    if e.obsolete:  # every physical line of an obsolete entry starts with "#~"
         lines = [line if line.startswith("#") else "#~ " + ln for line in lines for ln in [line]]
         lines = [x for line in lines for x in (line.split("\n") if not line.startswith("#,") else [line])]
         lines = [x if x.startswith("#") else "#~ " + x for x in lines]
@@ -286,10 +314,12 @@ def format_po(entries):
     return "\n\n".join("\n".join(_entry_lines(e)) for e in entries) + "\n"
 
 
-POT_HEADER = ("Project-Id-Version: rnncourse\n"
-              "MIME-Version: 1.0\n"
-              "Content-Type: text/plain; charset=UTF-8\n"
-              "Content-Transfer-Encoding: 8bit\n")
+POT_HEADER = (
+    "Project-Id-Version: rnncourse\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: text/plain; charset=UTF-8\n"
+    "Content-Transfer-Encoding: 8bit\n"
+)
 
 
 def _found_entries(found):
@@ -335,8 +365,11 @@ def update_po(locale_name):
 def placeholders(text):
     """The ``{field:spec}`` replacement fields of a ``str.format`` text, as a sorted list."""
     try:
-        return sorted(f"{{{name}{':' + spec if spec else ''}}}"
-                      for _, name, spec, _ in string.Formatter().parse(text) if name is not None)
+        return sorted(
+            f"{{{name}{':' + spec if spec else ''}}}"
+            for _, name, spec, _ in string.Formatter().parse(text)
+            if name is not None
+        )
     except ValueError as exc:
         return [f"<unreadable: {exc}>"]
 
@@ -362,11 +395,14 @@ def problems(locale_name="zh_CN", root=PACKAGE_DIR, path=None):
         if e is None or not e.translated:
             out.append(f"{f.where}: no translation for {msgid!r}")
             continue
-        for text in ([e.msgstr] if e.msgid_plural is None else list(e.msgstr_plural.values())):
-            if placeholders(text) != placeholders(msgid if e.msgid_plural is None else e.msgid_plural) \
-                    and placeholders(text) != placeholders(msgid):
-                out.append(f"{f.where}: placeholders differ for {msgid!r}: {placeholders(msgid)} in English, "
-                           f"{placeholders(text)} in {locale_name}")
+        for text in [e.msgstr] if e.msgid_plural is None else list(e.msgstr_plural.values()):
+            if placeholders(text) != placeholders(
+                msgid if e.msgid_plural is None else e.msgid_plural
+            ) and placeholders(text) != placeholders(msgid):
+                out.append(
+                    f"{f.where}: placeholders differ for {msgid!r}: {placeholders(msgid)} in English, "
+                    f"{placeholders(text)} in {locale_name}"
+                )
     return out
 
 

@@ -16,6 +16,7 @@ id with no translation shows in English rather than wrong.
 The catalogue is ``rnncourse/locale/zh_CN/LC_MESSAGES/rnncourse.po``; see
 ``rnncourse.i18n_messages`` for how it is compiled, extracted and updated.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,10 +33,10 @@ ENV = "RNNCOURSE_LANG"
 #: language code -> locale folder under ``rnncourse/locale`` (None: the English source)
 LANGUAGES = {"en": None, "zh": "zh_CN"}
 
-_chosen = None          # set by set_language
-_cache = {}             # lang -> translations object
-_found = {}             # folder -> language of the workspace it is in (or None)
-MANIFEST = ".rnncourse.json"     # rnncourse.workspace.MANIFEST (not imported: this module is imported first)
+_chosen = None  # set by set_language
+_cache = {}  # lang -> translations object
+_found = {}  # folder -> language of the workspace it is in (or None)
+MANIFEST = ".rnncourse.json"  # rnncourse.workspace.MANIFEST (not imported: this module is imported first)
 
 
 def normalize(lang, what="lang"):
@@ -46,17 +47,18 @@ def normalize(lang, what="lang"):
         raise TypeError(f"{what} must be a string such as 'zh' or 'en', got {type(lang).__name__}")
     code = lang.strip().replace("-", "_").split(".")[0].split("@")[0].split("_")[0].lower()
     if code not in LANGUAGES:
-        raise ValueError(f"{what} must be one of {sorted(LANGUAGES)} (or a locale such as zh_CN), "
-                         f"got {lang!r}")
+        raise ValueError(
+            f"{what} must be one of {sorted(LANGUAGES)} (or a locale such as zh_CN), got {lang!r}"
+        )
     return code
 
 
 def _from_locale():
-    """"zh" when the user's locale is clearly Chinese, else "en"."""
+    """ "zh" when the user's locale is clearly Chinese, else "en"."""
     for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(var, "")
         if value:
-            first = value.split(":")[0]          # LANGUAGE may be a list: zh_CN:en
+            first = value.split(":")[0]  # LANGUAGE may be a list: zh_CN:en
             return "zh" if first.lower().startswith("zh") else "en"
     try:
         name = locale.getlocale()[0] or ""
@@ -91,10 +93,10 @@ def get_language():
         try:
             return normalize(env, ENV)
         except ValueError:
-            return "en"             # a typo in the variable must not break a student's check()
+            return "en"  # a typo in the variable must not break a student's check()
     try:
         here = Path.cwd()
-    except OSError:                 # the current folder was deleted
+    except OSError:  # the current folder was deleted
         here = None
     lang = _from_workspace(here) if here is not None else None
     return lang or _from_locale()
@@ -127,6 +129,7 @@ def _translations(lang):
             _cache[lang] = gettext.NullTranslations()
         else:
             from rnncourse.i18n_messages import compile_mo, parse_po, po_path
+
             path = po_path(folder)
             mo = compile_mo(parse_po(path.read_text(encoding="utf-8"), str(path)))
             _cache[lang] = gettext.GNUTranslations(io.BytesIO(mo))
@@ -136,7 +139,7 @@ def _translations(lang):
 def _(message):
     """``message`` (an English message id) in the current language."""
     if not message:
-        return message          # gettext("") would return the catalogue's header
+        return message  # gettext("") would return the catalogue's header
     return _translations(get_language()).gettext(message)
 
 

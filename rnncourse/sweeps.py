@@ -8,6 +8,7 @@ seeds of one cell are trained together as one ensemble, on batches from the vect
 ``diagnostics.ReberSweep``, the structure of the shipped ``reber_lags.npz``, so
 ``viz.reber_lag_explorer(sweep)`` shows fresh results exactly as it shows the shipped ones.
 """
+
 from __future__ import annotations
 
 import sys
@@ -21,8 +22,15 @@ from .nn import SequenceModel
 from .nn.ensemble import ensemble_predict, ensemble_train, pad_batches, stack_params
 from .nn.functional import log_softmax
 
-__all__ = ["reber_lag_sweep", "reber_batches", "save_sweep", "TextProgress", "REBER_LAGS", "REBER_CELLS",
-           "REBER_SETTINGS"]
+__all__ = [
+    "reber_lag_sweep",
+    "reber_batches",
+    "save_sweep",
+    "TextProgress",
+    "REBER_LAGS",
+    "REBER_CELLS",
+    "REBER_SETTINGS",
+]
 
 REBER_LAGS = (0, 5, 10, 15, 20, 30)
 REBER_CELLS = ("rnn", "lstm", "gru")
@@ -40,8 +48,10 @@ class TextProgress:
     def __call__(self, done, total, message=""):
         k = int(self.width * done / total) if total else self.width
         end = "\n" if done >= total else ""
-        self.stream.write(f"\r[{'#' * k}{'-' * (self.width - k)}] {100 * done / max(total, 1):4.0f}%  "
-                          f"{message}  {time.perf_counter() - self.t0:.0f} s{end}")
+        self.stream.write(
+            f"\r[{'#' * k}{'-' * (self.width - k)}] {100 * done / max(total, 1):4.0f}%  "
+            f"{message}  {time.perf_counter() - self.t0:.0f} s{end}"
+        )
         self.stream.flush()
 
 
@@ -57,6 +67,7 @@ def _widget_progress():
     def update(done, total, message=""):
         bar.max, bar.value = total, done
         label.value = f"{message}  {time.perf_counter() - t0:.0f} s"
+
     return update
 
 
@@ -69,8 +80,10 @@ def _progress(progress):
         return _widget_progress()
     if callable(progress):
         return progress
-    raise ValueError(f"progress must be True, False, 'text', 'widget' or a function "
-                     f"progress(done, total, message), got {progress!r}")
+    raise ValueError(
+        f"progress must be True, False, 'text', 'widget' or a function "
+        f"progress(done, total, message), got {progress!r}"
+    )
 
 
 # Reber's grammar as tables over class ids of tasks.REBER_SYMBOLS: state -> (symbol, next) per coin
@@ -96,35 +109,35 @@ def reber_batches(lags, n, rng, T=None, dtype=np.float64):
     M = len(lags)
     rows = M * n
     lag = np.repeat(lags, n)
-    max_inner = 21                                # len(r) <= T_m - lag - 3 with T_m = lag + 24
+    max_inner = 21  # len(r) <= T_m - lag - 3 with T_m = lag + 24
     inner = np.zeros((rows, max_inner), np.int64)
     length = np.zeros(rows, np.int64)
     todo = np.arange(rows)
-    while todo.size:                              # rejection sampling, as the task redraws
+    while todo.size:  # rejection sampling, as the task redraws
         k = todo.size
         coins = rng.integers(0, 2, size=(max_inner, k))
         state = np.ones(k, np.int64)
         r = np.empty((max_inner, k), np.int64)
         r[0] = _SYM["B"]
-        for j in range(1, max_inner):            # the final state emits "E" (and then pads)
+        for j in range(1, max_inner):  # the final state emits "E" (and then pads)
             idx = 2 * state + coins[j]
             r[j] = _NEXT_SYMBOL[idx]
             state = _NEXT_STATE[idx]
         is_end = r == _SYM["E"]
-        ln = np.where(is_end.any(axis=0), is_end.argmax(axis=0) + 1, 0)   # r ends at its first "E"
+        ln = np.where(is_end.any(axis=0), is_end.argmax(axis=0) + 1, 0)  # r ends at its first "E"
         ok = ln > 0
         inner[todo[ok]], length[todo[ok]] = r[:, ok].T, ln[ok]
         todo = todo[~ok]
     c = np.where(rng.integers(0, 2, size=rows) == 0, _SYM["T"], _SYM["P"])
     Tmax = int(lags.max()) + 24 if T is None else T
     pos = np.arange(Tmax + 1)[None, :]
-    start, end = 2 + lag[:, None], 2 + lag[:, None] + length[:, None]     # r occupies [start, end)
+    start, end = 2 + lag[:, None], 2 + lag[:, None] + length[:, None]  # r occupies [start, end)
     ids = np.take_along_axis(inner, np.clip(pos - start, 0, max_inner - 1), axis=1)
     ids = np.where(pos < start, _SYM["-"], ids)
     ids[:, 0], ids[:, 1] = _SYM["B"], c
     ids = np.where(pos == end, c[:, None], ids)
     ids = np.where(pos == end + 1, _SYM["E"], ids)
-    steps = end[:, 0] + 1                         # string length - 1 = number of predictions
+    steps = end[:, 0] + 1  # string length - 1 = number of predictions
     mask = (pos[:, :Tmax] < steps[:, None]).astype(np.float64)
     ids = np.where(pos <= steps[:, None], ids, 0)
     x = ((ids[:, :-1, None] == np.arange(len(tasks.REBER_SYMBOLS))) & (mask[..., None] > 0)).astype(dtype)
@@ -146,8 +159,9 @@ def _check_choice(name, values, allowed, kind):
     return values
 
 
-def reber_lag_sweep(cells=REBER_CELLS, lags=REBER_LAGS, seeds=(0, 1), progress=True, steps=None, every=None,
-                    dtype=np.float32):
+def reber_lag_sweep(
+    cells=REBER_CELLS, lags=REBER_LAGS, seeds=(0, 1), progress=True, steps=None, every=None, dtype=np.float32
+):
     """Train lesson 7's lag sweep now: every cell x lag x seed, one ensemble per cell.
 
     ``cells`` from ("rnn", "lstm", "gru"); ``lags`` non-negative integers; ``seeds`` non-negative
@@ -168,10 +182,12 @@ def reber_lag_sweep(cells=REBER_CELLS, lags=REBER_LAGS, seeds=(0, 1), progress=T
     ``(cell, seed, lag, evaluation)``, like the shipped ``reber_lags.npz``.
     """
     cells = _check_choice("cells", cells, lambda c: c in REBER_CELLS, f"cell names from {REBER_CELLS}")
-    lags = _check_choice("lags", lags, lambda v: isinstance(v, (int, np.integer)) and v >= 0,
-                         "non-negative integers")
-    seeds = _check_choice("seeds", seeds, lambda v: isinstance(v, (int, np.integer)) and v >= 0,
-                          "non-negative integers")
+    lags = _check_choice(
+        "lags", lags, lambda v: isinstance(v, (int, np.integer)) and v >= 0, "non-negative integers"
+    )
+    seeds = _check_choice(
+        "seeds", seeds, lambda v: isinstance(v, (int, np.integer)) and v >= 0, "non-negative integers"
+    )
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
     cfg = dict(REBER_SETTINGS)
@@ -199,8 +215,10 @@ def reber_lag_sweep(cells=REBER_CELLS, lags=REBER_LAGS, seeds=(0, 1), progress=T
     report(0, total, "starting")
 
     for ci, cell in enumerate(cells):
-        models = [SequenceModel.for_task(cell, task_of[lags[li]], cfg["hidden"], rng=int(seeds[si]))
-                  for si, li in pairs]
+        models = [
+            SequenceModel.for_task(cell, task_of[lags[li]], cfg["hidden"], rng=int(seeds[si]))
+            for si, li in pairs
+        ]
         params = {k: v.astype(dtype) for k, v in stack_params([m.params for m in models]).items()}
         rngs = [np.random.default_rng([int(s), 1]) for s in seeds]
 
@@ -224,18 +242,39 @@ def reber_lag_sweep(cells=REBER_CELLS, lags=REBER_LAGS, seeds=(0, 1), progress=T
             measure(p, (step + 1) // every)
             report(_ci * steps + step + 1, total, f"{_cell} step {step + 1}/{steps}")
 
-        ensemble_train(cell, params, sample, steps=steps, lr=cfg["lr"], clip=cfg["clip"],
-                       callback=callback, callback_every=every)
+        ensemble_train(
+            cell,
+            params,
+            sample,
+            steps=steps,
+            lr=cfg["lr"],
+            clip=cfg["clip"],
+            callback=callback,
+            callback_every=every,
+        )
     seconds = time.perf_counter() - t0
     n = len(cells) * len(lags) * len(seeds)
     report(total, total, f"done: {n} model{'s' if n != 1 else ''} in {seconds:.0f} s")
-    return ReberSweep(np.array(lags), tuple(cells), np.array(seeds), np.arange(0, steps + 1, every),
-                      acc, loss, cfg["hidden"])
+    return ReberSweep(
+        np.array(lags),
+        tuple(cells),
+        np.array(seeds),
+        np.arange(0, steps + 1, every),
+        acc,
+        loss,
+        cfg["hidden"],
+    )
 
 
 def save_sweep(sweep, path):
     """Write a ``ReberSweep`` in the format of the shipped ``reber_lags.npz`` (float32, no pickles)."""
-    np.savez_compressed(path, lags=np.asarray(sweep.lags), cells=np.array(sweep.cells),
-                        seeds=np.asarray(sweep.seeds), steps=np.asarray(sweep.steps), hidden=sweep.hidden,
-                        critical_accuracy=np.asarray(sweep.critical_accuracy, np.float32),
-                        loss=np.asarray(sweep.loss, np.float32))
+    np.savez_compressed(
+        path,
+        lags=np.asarray(sweep.lags),
+        cells=np.array(sweep.cells),
+        seeds=np.asarray(sweep.seeds),
+        steps=np.asarray(sweep.steps),
+        hidden=sweep.hidden,
+        critical_accuracy=np.asarray(sweep.critical_accuracy, np.float32),
+        loss=np.asarray(sweep.loss, np.float32),
+    )

@@ -189,8 +189,9 @@ def one_hot(ids: np.ndarray, size: int) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-def sine(T: int = 50, freq_range: tuple[float, float] = (0.5, 2.0), noise: float = 0.0,
-         dt: float = 0.1) -> Task:
+def sine(
+    T: int = 50, freq_range: tuple[float, float] = (0.5, 2.0), noise: float = 0.0, dt: float = 0.1
+) -> Task:
     """Predict the next value of a sine wave.
 
     Each sequence is ``s_t = sin(2*pi*f*t*dt + phase)`` for ``t = 0..T``, with
@@ -238,13 +239,20 @@ def sine(T: int = 50, freq_range: tuple[float, float] = (0.5, 2.0), noise: float
     persistence = 1.0 - mean_cos + noise**2
 
     return _make_task(
-        name="sine", input_dim=1, output_dim=1, loss="mse", T=T, vocab_size=None, sample=sample,
+        name="sine",
+        input_dim=1,
+        output_dim=1,
+        loss="mse",
+        T=T,
+        vocab_size=None,
+        sample=sample,
         description=(
             f"Next-value prediction on sine waves: frequency uniform in [{lo:g}, {hi:g}] cycles per "
             f"time unit, {dt:g} time units per step, random phase, input noise std {noise:g}. "
             "The model sees the wave so far and predicts its next value."
         ),
-        chance_loss=0.5, chance_accuracy=None,
+        chance_loss=0.5,
+        chance_accuracy=None,
         extra={"dt": dt, "freq_range": (lo, hi), "noise": noise, "persistence_loss": persistence},
     )
 
@@ -277,14 +285,24 @@ def parity(T: int = 10, many_to_one: bool = False) -> Task:
         return Batch(bits[..., None].astype(np.float64), y.astype(np.int64), mask)
 
     return _make_task(
-        name="parity", input_dim=1, output_dim=2, loss="softmax", T=T, vocab_size=None,
+        name="parity",
+        input_dim=1,
+        output_dim=2,
+        loss="softmax",
+        T=T,
+        vocab_size=None,
         sample=sample,
         description=(
             f"Parity of {T} random bits: "
-            + ("only the parity of the whole string is scored (last step)." if many_to_one
-               else "after every bit the model outputs the parity of the bits so far.")
+            + (
+                "only the parity of the whole string is scored (last step)."
+                if many_to_one
+                else "after every bit the model outputs the parity of the bits so far."
+            )
         ),
-        chance_loss=math.log(2), chance_accuracy=0.5, symbols="01",
+        chance_loss=math.log(2),
+        chance_accuracy=0.5,
+        symbols="01",
         extra={"many_to_one": many_to_one},
     )
 
@@ -330,13 +348,20 @@ def adding(T: int = 50) -> Task:
         return Batch(x, y, mask)
 
     return _make_task(
-        name="adding", input_dim=2, output_dim=1, loss="mse", T=T, vocab_size=None, sample=sample,
+        name="adding",
+        input_dim=2,
+        output_dim=1,
+        loss="mse",
+        T=T,
+        vocab_size=None,
+        sample=sample,
         description=(
             f"The adding problem with {T} steps: each step carries a random number in [0, 1) and a "
             "marker bit; two steps are marked (one in each half) and after the last step the model "
             "must output the sum of the two marked numbers."
         ),
-        chance_loss=1.0 / 6.0, chance_accuracy=None,
+        chance_loss=1.0 / 6.0,
+        chance_accuracy=None,
         extra={"chance_prediction": 1.0},
     )
 
@@ -382,16 +407,28 @@ def copy_memory(n_symbols: int = 8, length: int = 10, delay: int = 20) -> Task:
         return Batch(one_hot(ids, n_symbols + 2), y, mask)
 
     return _make_task(
-        name="copy_memory", input_dim=n_symbols + 2, output_dim=n_symbols, loss="softmax", T=T,
-        vocab_size=None, sample=sample,
+        name="copy_memory",
+        input_dim=n_symbols + 2,
+        output_dim=n_symbols,
+        loss="softmax",
+        T=T,
+        vocab_size=None,
+        sample=sample,
         description=(
             f"Copy task: {length} random symbols (of {n_symbols}), then {delay} blanks, then a go "
             f"marker; during the last {length} steps the model must replay the symbols in order. "
             f"T = 2*length + delay + 1 = {T}."
         ),
-        chance_loss=math.log(n_symbols), chance_accuracy=1.0 / n_symbols,
-        extra={"n_symbols": n_symbols, "length": length, "delay": delay, "blank_id": blank,
-               "go_id": go, "recall_start": recall},
+        chance_loss=math.log(n_symbols),
+        chance_accuracy=1.0 / n_symbols,
+        extra={
+            "n_symbols": n_symbols,
+            "length": length,
+            "delay": delay,
+            "blank_id": blank,
+            "go_id": go,
+            "recall_start": recall,
+        },
     )
 
 
@@ -565,16 +602,27 @@ def embedded_reber(lag: int = 0, T: int | None = None, stats_samples: int = 4000
     optimal_loss = math.log(2) * coin_steps / total_steps
 
     return _make_task(
-        name="embedded_reber", input_dim=K, output_dim=K, loss="softmax", T=T, vocab_size=None,
+        name="embedded_reber",
+        input_dim=K,
+        output_dim=K,
+        loss="softmax",
+        T=T,
+        vocab_size=None,
         sample=sample,
         description=(
             f"Next-symbol prediction on the embedded Reber grammar with lag {lag}: the second "
             f"symbol (T or P) must be recalled {lag} filler steps plus one whole inner Reber "
             "string later, just before the final E."
         ),
-        chance_loss=chance_loss, chance_accuracy=float(freq.max()), symbols=REBER_SYMBOLS,
-        extra={"lag": lag, "optimal_loss": optimal_loss, "filler": REBER_FILLER,
-               "stats_samples": stats_samples},
+        chance_loss=chance_loss,
+        chance_accuracy=float(freq.max()),
+        symbols=REBER_SYMBOLS,
+        extra={
+            "lag": lag,
+            "optimal_loss": optimal_loss,
+            "filler": REBER_FILLER,
+            "stats_samples": stats_samples,
+        },
     )
 
 
@@ -646,7 +694,7 @@ class CharVocab:
         object.__setattr__(self, "_index", types.MappingProxyType({c: i for i, c in enumerate(self.chars)}))
 
     @classmethod
-    def from_text(cls, text: str) -> "CharVocab":
+    def from_text(cls, text: str) -> CharVocab:
         """Vocabulary of the distinct characters of ``text``, in sorted order."""
         if not isinstance(text, str) or not text:
             raise ValueError(f"text must be a non-empty string, got {text!r:.60}")
@@ -704,13 +752,19 @@ def char_lm(T: int = 32, text: str | None = None) -> Task:
     freq = np.bincount(ids, minlength=vocab.size) / len(ids)
     nz = freq[freq > 0]
     return _make_task(
-        name="char_lm", input_dim=vocab.size, output_dim=vocab.size, loss="softmax", T=T,
-        vocab_size=vocab.size, sample=sample,
+        name="char_lm",
+        input_dim=vocab.size,
+        output_dim=vocab.size,
+        loss="softmax",
+        T=T,
+        vocab_size=vocab.size,
+        sample=sample,
         description=(
             f"Character language model: predict the next character in random {T}-character windows "
             f"of a {len(text)}-character text with {vocab.size} distinct characters."
         ),
-        chance_loss=float(-(nz * np.log(nz)).sum()), chance_accuracy=float(freq.max()),
+        chance_loss=float(-(nz * np.log(nz)).sum()),
+        chance_accuracy=float(freq.max()),
         symbols=vocab.chars,
         extra={"vocab": vocab, "text_length": len(text)},
     )
@@ -742,7 +796,7 @@ class CharStream:
     def batch(self, k: int) -> Batch:
         """Batch number ``k`` (taken modulo ``batches_per_epoch``); pure."""
         k = _check_int("k", k, 0) % self.batches_per_epoch
-        chunk = self._rows[:, k * self.T: (k + 1) * self.T + 1]
+        chunk = self._rows[:, k * self.T : (k + 1) * self.T + 1]
         return Batch(chunk[:, :-1].copy(), chunk[:, 1:].copy(), np.ones((self.batch_size, self.T)))
 
     def reset(self) -> None:
@@ -766,8 +820,10 @@ def char_stream(T: int = 32, batch_size: int = 32, text: str | None = None) -> T
         text = load_corpus()
     if not isinstance(text, str) or len(text) < batch_size * T + 1:
         got = f"a string of length {len(text)}" if isinstance(text, str) else repr(type(text).__name__)
-        raise ValueError(f"text must be a string of at least batch_size * T + 1 = {batch_size * T + 1} "
-                         f"characters, got {got}")
+        raise ValueError(
+            f"text must be a string of at least batch_size * T + 1 = {batch_size * T + 1} "
+            f"characters, got {got}"
+        )
     base = char_lm(T=T, text=text)
     vocab = base.extra["vocab"]
     stream = CharStream(vocab.encode(text), T, batch_size)
@@ -780,13 +836,20 @@ def char_stream(T: int = 32, batch_size: int = 32, text: str | None = None) -> T
         return batch
 
     return _make_task(
-        name="char_stream", input_dim=base.input_dim, output_dim=base.output_dim, loss="softmax", T=T,
-        vocab_size=base.vocab_size, sample=sample,
+        name="char_stream",
+        input_dim=base.input_dim,
+        output_dim=base.output_dim,
+        loss="softmax",
+        T=T,
+        vocab_size=base.vocab_size,
+        sample=sample,
         description=(
             f"Character language model on a sequential stream: {batch_size} rows of "
             f"{stream.row_length} characters, read {T} characters at a time; batch k + 1 continues batch k."
         ),
-        chance_loss=base.chance_loss, chance_accuracy=base.chance_accuracy, symbols=base.symbols,
+        chance_loss=base.chance_loss,
+        chance_accuracy=base.chance_accuracy,
+        symbols=base.symbols,
         extra={"vocab": vocab, "text_length": len(text), "stream": stream},
     )
 

@@ -12,6 +12,7 @@ division by zero), so ``sample_chars(..., temperature=0)`` is deterministic.
 
 Everything is a pure function of its arguments: randomness comes only from the ``rng`` passed in.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,8 +39,9 @@ def _rng(rng):
         return rng
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
         return np.random.default_rng(int(rng))
-    raise ValueError(f"rng must be a numpy Generator (np.random.default_rng(seed)) or an int seed, "
-                     f"got {rng!r}")
+    raise ValueError(
+        f"rng must be a numpy Generator (np.random.default_rng(seed)) or an int seed, got {rng!r}"
+    )
 
 
 def temperature_probs(scores, temperature):
@@ -103,14 +105,14 @@ def sample_chars(model, vocab, start, n, temperature=1.0, rng=0):
     spec = get_cell(model.cell)
     p = model.params
     cell_params = {k: p[k] for k in spec.param_names}
-    ids = vocab.encode(start)[None]                     # (1, len(start)); raises on unknown chars
+    ids = vocab.encode(start)[None]  # (1, len(start)); raises on unknown chars
     h0 = c0 = None
     out = []
     for _ in range(n):
-        e, _ = embedding_forward(ids, p["We"])          # (1, T, E)
+        e, _ = embedding_forward(ids, p["We"])  # (1, T, E)
         h, cache = sequence_forward(spec, e, h0, cell_params, c0)
         h0, c0 = final_state(spec, h, cache)
-        scores = h0 @ p["Wy"] + p["by"]                 # (1, V): scores for the next character
+        scores = h0 @ p["Wy"] + p["by"]  # (1, V): scores for the next character
         nxt = sample_index(scores[0], temperature, rng)
         out.append(nxt)
         ids = np.array([[nxt]])

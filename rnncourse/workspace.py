@@ -21,6 +21,7 @@ edition's lessons and exercises are written by ``rnncourse.i18n.build_edition`` 
 markdown cells, the same code cells), and ``course_env(lang=...)`` gives the lab's kernels
 ``RNNCOURSE_LANG`` so that ``check()`` answers in that language (``rnncourse.messages``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,9 +35,22 @@ import rnncourse
 from rnncourse import messages
 from rnncourse.messages import N_, _
 
-__all__ = ["DEFAULT_DIR", "MANIFEST", "WELCOME", "CourseNotFound", "checkout_root", "course_root",
-           "bundle_files", "sync", "read_manifest", "course_env", "templates_dir", "solutions_dir",
-           "workspace_language", "edition_files"]
+__all__ = [
+    "DEFAULT_DIR",
+    "MANIFEST",
+    "WELCOME",
+    "CourseNotFound",
+    "checkout_root",
+    "course_root",
+    "bundle_files",
+    "sync",
+    "read_manifest",
+    "course_env",
+    "templates_dir",
+    "solutions_dir",
+    "workspace_language",
+    "edition_files",
+]
 
 DEFAULT_DIR = "rnncourse-workspace"
 MANIFEST = ".rnncourse.json"
@@ -89,7 +103,8 @@ def course_root():
         return packaged
     raise CourseNotFound(
         f"this rnncourse installation ({Path(rnncourse.__file__).parent}) has no lessons: "
-        "install a released wheel (pip install rnncourse) or work from a source checkout")
+        "install a released wheel (pip install rnncourse) or work from a source checkout"
+    )
 
 
 def templates_dir():
@@ -111,7 +126,7 @@ def bundle_files():
         for pattern in patterns:
             for p in sorted((root / folder).glob(pattern)):
                 if ".new." in p.name:
-                    continue            # a maintainer's unmerged generator output, not course material
+                    continue  # a maintainer's unmerged generator output, not course material
                 files[f"{folder}/{p.name}"] = p.read_text(encoding="utf-8")
     if WELCOME not in files:
         raise CourseNotFound(f"the course at {root} has no {WELCOME}")
@@ -173,8 +188,11 @@ def sync(workspace, log=print, lang=None):
                 beside = _beside(target)
                 beside.write_text(text, encoding="utf-8")
                 with messages.using(lang):
-                    log(_("kept your {path}: you changed it, so the new version is in {new}").format(
-                        path=target, new=beside))
+                    log(
+                        _("kept your {path}: you changed it, so the new version is in {new}").format(
+                            path=target, new=beside
+                        )
+                    )
                 actions.append((rel, "beside"))
                 continue
             action = "updated"
@@ -219,8 +237,12 @@ def edition_files(files, lang, log=print):
         from rnncourse.i18n import build_edition
     except ImportError:
         with messages.using(lang):
-            log(_("this version of rnncourse has no translated lessons yet: the lessons stay in English, "
-                  "check() feedback is in your language"))
+            log(
+                _(
+                    "this version of rnncourse has no translated lessons yet: the lessons stay in English, "
+                    "check() feedback is in your language"
+                )
+            )
         return dict(files)
     rels = sorted(r for r in files if r.endswith((".ipynb", ".md")))
     with tempfile.TemporaryDirectory(prefix="rnncourse-edition-") as tmp:
@@ -255,14 +277,25 @@ def links(repo, hub=None, branch="main", path=WELCOME):
         if h.scheme not in ("https", "http") or not h.netloc:
             raise ValueError(f"hub must be a URL such as https://hub.example.edu, got {hub!r}")
         # nbgitpuller would name the folder after the URL's last part, ".git" included: name it
-        query = urlencode({"repo": repo, "branch": branch, "targetpath": name,
-                           "urlpath": f"lab/tree/{name}/{path}"}, quote_via=quote)
+        query = urlencode(
+            {"repo": repo, "branch": branch, "targetpath": name, "urlpath": f"lab/tree/{name}/{path}"},
+            quote_via=quote,
+        )
         out.append(("nbgitpuller", f"{hub.rstrip('/')}/hub/user-redirect/git-pull?{query}"))
     parts = url.path.strip("/").removesuffix(".git").split("/")
     if url.netloc == "github.com" and len(parts) == 2:
         owner, gh = parts
-        out.append(("binder", f"https://mybinder.org/v2/gh/{owner}/{gh}/{quote(branch, safe='')}"
-                              f"?urlpath={quote('lab/tree/' + path, safe='')}"))
-        out.append(("colab", f"https://colab.research.google.com/github/{owner}/{gh}/blob/"
-                             f"{quote(branch)}/{quote(path)}"))
+        out.append(
+            (
+                "binder",
+                f"https://mybinder.org/v2/gh/{owner}/{gh}/{quote(branch, safe='')}"
+                f"?urlpath={quote('lab/tree/' + path, safe='')}",
+            )
+        )
+        out.append(
+            (
+                "colab",
+                f"https://colab.research.google.com/github/{owner}/{gh}/blob/{quote(branch)}/{quote(path)}",
+            )
+        )
     return out

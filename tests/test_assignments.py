@@ -4,6 +4,7 @@ is left alone (not even rewritten), and `rnncourse exercises --check` says yes a
 `test_grading_exercises.py` covers the committed exercises and the "edited, so write beside" path.
 Every test here works on copies in a temporary folder, so it runs alone and in any order.
 """
+
 import json
 import os
 import shutil
@@ -74,7 +75,7 @@ def test_an_unchanged_exercise_is_reported_and_not_rewritten(tmp_path):
 def test_check_says_yes_when_in_sync_and_names_each_stale_notebook(tmp_path, capsys):
     sol, out = _course_copy(tmp_path)
     args = ["exercises", "--solutions", str(sol), "--out", str(out)]
-    assert main(args + ["--check"]) == 1                  # nothing generated yet
+    assert main(args + ["--check"]) == 1  # nothing generated yet
     assert f"out of date: {out / NAME}" in capsys.readouterr().out
 
     assert main(args) == 0

@@ -8,9 +8,9 @@ a student workspace made by ``rnncourse.workspace.sync`` (the layout ``rnncourse
 temp folder, so nothing is written back into the repository or the user's home. The lesson's closing
 "Exercise:" link must open the exercise notebook.
 """
+
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -31,13 +31,24 @@ pytestmark = pytest.mark.browser
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 if not Path(CHROMIUM).exists():
-    pytest.skip(f"no chromium at {CHROMIUM} (apt-get install -y chromium); browser test skipped",
-                allow_module_level=True)
+    pytest.skip(
+        f"no chromium at {CHROMIUM} (apt-get install -y chromium); browser test skipped",
+        allow_module_level=True,
+    )
 
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--no-default-browser-check", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-default-apps", "--disable-extensions", "--disable-dev-shm-usage",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-dev-shm-usage",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 
@@ -53,23 +64,44 @@ def lab(tmp_path):
     root = tmp_path / "rnncourse-workspace"
     sync(root, log=lambda message: None)
     env = dict(os.environ)
-    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
-                "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR", "JUPYTER_DATA_DIR_UNUSED"):
+    for var in (
+        "JUPYTER_CONFIG_DIR",
+        "JUPYTER_RUNTIME_DIR",
+        "JUPYTERLAB_SETTINGS_DIR",
+        "JUPYTERLAB_WORKSPACES_DIR",
+        "IPYTHONDIR",
+        "JUPYTER_DATA_DIR_UNUSED",
+    ):
         (tmp_path / var.lower()).mkdir()
         env[var] = str(tmp_path / var.lower())
     env["MPLCONFIGDIR"] = str(tmp_path / "mpl")
     settings = Path(env["JUPYTERLAB_SETTINGS_DIR"]) / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
     port, token = _free_port(), "rnncourse-browser-test"
     log = open(tmp_path / "lab.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--allow-root", "--LabApp.news_url=",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--allow-root",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
@@ -79,7 +111,9 @@ def lab(tmp_path):
                 break
             except OSError:
                 if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
+                    raise RuntimeError(
+                        "JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:]
+                    ) from None
                 time.sleep(0.3)
         yield base, token
     finally:
@@ -112,16 +146,24 @@ def test_lesson_runs_and_slider_redraws_the_plot(lab):
             page.goto(f"{base}/lab/tree/{LESSON}?reset&token={token}")
             # the kernel indicator reads idle before the kernel exists: wait for the debugger button
             page.wait_for_selector('.jp-DebuggerBugButton[aria-disabled="false"]', timeout=90_000)
-            page.wait_for_selector('.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status="idle"]',
-                                   timeout=60_000)
+            page.wait_for_selector(
+                '.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status="idle"]',
+                timeout=60_000,
+            )
             page.click(".lm-MenuBar-item:has-text('Run')")
             page.click('.lm-Menu-item[data-command="runmenu:run-all"]')
             handle = page.wait_for_selector(".widget-slider .noUi-handle", timeout=120_000)
             page.wait_for_selector(".widget-image", timeout=60_000)
-            page.wait_for_selector('.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status="idle"]',
-                                   timeout=120_000)
-            errors = page.query_selector_all(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-            tracebacks = [e.inner_text() for e in errors if "Traceback" in e.inner_text() or "Error" in e.inner_text()]
+            page.wait_for_selector(
+                '.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status="idle"]',
+                timeout=120_000,
+            )
+            errors = page.query_selector_all(
+                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+            )
+            tracebacks = [
+                e.inner_text() for e in errors if "Traceback" in e.inner_text() or "Error" in e.inner_text()
+            ]
             assert not tracebacks, tracebacks[:1]
             handle.scroll_into_view_if_needed()
             before_value = handle.get_attribute("aria-valuenow")
@@ -140,7 +182,7 @@ def test_lesson_runs_and_slider_redraws_the_plot(lab):
             assert handle.get_attribute("aria-valuenow") != before_value, "the slider did not move"
             assert after != before, "moving the slider did not redraw the explorer's picture"
             assert after.startswith("data:image/png") or after.startswith("blob:")
-            if os.environ.get("RNNCOURSE_SCREENSHOT"):   # for a human look: where the explorer is
+            if os.environ.get("RNNCOURSE_SCREENSHOT"):  # for a human look: where the explorer is
                 handle.scroll_into_view_if_needed()
                 page.screenshot(path=os.environ["RNNCOURSE_SCREENSHOT"])
             # the closing "Exercise:" link opens the exercise notebook (it did nothing when Jupyter was
@@ -148,8 +190,9 @@ def test_lesson_runs_and_slider_redraws_the_plot(lab):
             link = page.locator(f'.jp-RenderedMarkdown a[href*="{EXERCISE}"]').first
             link.scroll_into_view_if_needed()
             link.click()
-            page.wait_for_selector(f'.lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current:has-text("{EXERCISE}")',
-                                   timeout=60_000)
+            page.wait_for_selector(
+                f'.lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current:has-text("{EXERCISE}")', timeout=60_000
+            )
             page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", timeout=60_000)
         finally:
             browser.close()

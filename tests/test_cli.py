@@ -2,6 +2,7 @@
 
 A built wheel installed into a clean venv is tested from the outside in tests/test_wheel.py.
 """
+
 import json
 import re
 import subprocess
@@ -24,8 +25,12 @@ def _links(path):
         texts = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
     else:
         texts = [path.read_text()]
-    return [t.split("#")[0] for text in texts for t in LINK.findall(text)
-            if not re.match(r"^[a-z]+:", t) and not t.startswith("#")]
+    return [
+        t.split("#")[0]
+        for text in texts
+        for t in LINK.findall(text)
+        if not re.match(r"^[a-z]+:", t) and not t.startswith("#")
+    ]
 
 
 def test_init_ships_lessons_and_exercises_without_solutions(tmp_path, capsys):
@@ -35,14 +40,21 @@ def test_init_ships_lessons_and_exercises_without_solutions(tmp_path, capsys):
     lessons = sorted(p.name for p in (w / "notebooks").glob("*.ipynb"))
     exercises = sorted(p.name for p in (w / "exercises").glob("*.ipynb"))
     assert lessons == sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
-    assert exercises == sorted(p.name for p in (ROOT / "exercises").glob("ex*.ipynb")
-                               if ".new." not in p.name)
-    assert {p.name for p in (w / "notebooks").glob("*.md")} == {p.name for p in (ROOT / "notebooks").glob("*.md")}
+    assert exercises == sorted(
+        p.name for p in (ROOT / "exercises").glob("ex*.ipynb") if ".new." not in p.name
+    )
+    assert {p.name for p in (w / "notebooks").glob("*.md")} == {
+        p.name for p in (ROOT / "notebooks").glob("*.md")
+    }
     assert (w / "README.md").is_file() and "rnncourse lab ws" in (w / "README.md").read_text()
     assert not list(w.rglob("*solution*")) and not (w / "solutions").exists()
     # no code cell of a shipped notebook holds a solution region
-    code = ["".join(c["source"]) for p in w.rglob("*.ipynb") for c in json.loads(p.read_text())["cells"]
-            if c["cell_type"] == "code"]
+    code = [
+        "".join(c["source"])
+        for p in w.rglob("*.ipynb")
+        for c in json.loads(p.read_text())["cells"]
+        if c["cell_type"] == "code"
+    ]
     # (the templates keep visible BEGIN/END markers around a placeholder; nothing else may sit there)
     regions = [r for c in code for r in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", c, re.S)]
     assert len(code) > 50 and regions
@@ -60,10 +72,14 @@ def test_every_relative_link_resolves_inside_the_workspace(tmp_path):
     for path in sorted(tmp_path.rglob("*")):
         if path.suffix in (".ipynb", ".md"):
             for target in _links(path):
-                assert (path.parent / target).resolve().is_file(), f"{path.relative_to(tmp_path)} links to {target}"
+                assert (path.parent / target).resolve().is_file(), (
+                    f"{path.relative_to(tmp_path)} links to {target}"
+                )
                 assert tmp_path.resolve() in (path.parent / target).resolve().parents, target
                 checked += 1
-    exercise_links = [t for p in (tmp_path / "notebooks").glob("*.ipynb") for t in _links(p) if "exercises/" in t]
+    exercise_links = [
+        t for p in (tmp_path / "notebooks").glob("*.ipynb") for t in _links(p) if "exercises/" in t
+    ]
     assert len(exercise_links) >= 7 and checked > 10
 
 
@@ -72,7 +88,7 @@ def test_update_never_overwrites_student_work(tmp_path, monkeypatch):
     mine = tmp_path / "exercises" / "ex3_bptt.ipynb"
     mine.write_text(mine.read_text().replace("raise NotImplementedError", "return 42", 1))
     my_text = mine.read_text()
-    (tmp_path / "notebooks" / "02_training.ipynb").unlink()          # deleted: comes back
+    (tmp_path / "notebooks" / "02_training.ipynb").unlink()  # deleted: comes back
     # the next release of the package changes two notebooks
     real = ws.bundle_files()
     changed = dict(real)
@@ -86,7 +102,9 @@ def test_update_never_overwrites_student_work(tmp_path, monkeypatch):
     assert actions["exercises/ex3_bptt.ipynb"] == "beside"
     assert len(said) == 1 and "ex3_bptt.new.ipynb" in said[0] and "kept your" in said[0]
     assert actions["notebooks/01_recurrence.ipynb"] == "updated"
-    assert (tmp_path / "notebooks" / "01_recurrence.ipynb").read_text() == changed["notebooks/01_recurrence.ipynb"]
+    assert (tmp_path / "notebooks" / "01_recurrence.ipynb").read_text() == changed[
+        "notebooks/01_recurrence.ipynb"
+    ]
     assert actions["notebooks/02_training.ipynb"] == "written"
     # a third run still recognises the student's file as theirs
     assert dict(ws.sync(tmp_path, log=said.append))["exercises/ex3_bptt.ipynb"] == "beside"
@@ -103,7 +121,7 @@ def test_lab_opens_the_welcome_notebook_in_the_workspace(monkeypatch, tmp_path):
     monkeypatch.setattr(subprocess, "call", fake_call)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
-    assert cli.main(["lab", "--no-browser", "--port=9999"]) == 0      # default folder, created
+    assert cli.main(["lab", "--no-browser", "--port=9999"]) == 0  # default folder, created
     w = (tmp_path / ws.DEFAULT_DIR).resolve()
     cmd = seen["cmd"]
     assert cmd[1:4] == ["-m", "jupyter", "lab"] and f"--ServerApp.root_dir={w}" in cmd
@@ -111,7 +129,7 @@ def test_lab_opens_the_welcome_notebook_in_the_workspace(monkeypatch, tmp_path):
     assert Path(seen["cwd"]) == w and (w / ws.WELCOME).is_file() and (w / "exercises").is_dir()
     assert all(seen["env"][v] == "1" for v in ws.THREAD_VARS)
     assert not (w / "solutions").exists()
-    assert cli.main(["lab", "other", "--", "--no-browser"]) == 0     # an explicit folder
+    assert cli.main(["lab", "other", "--", "--no-browser"]) == 0  # an explicit folder
     assert Path(seen["cwd"]) == (tmp_path / "other").resolve() and "--no-browser" in seen["cmd"]
 
 
@@ -132,13 +150,19 @@ def test_doctor_says_ready_only_when_every_check_passes(capsys, monkeypatch, tmp
     assert out.strip().splitlines()[-1].startswith("NOT ready")
     assert [line for line in out.splitlines() if line.startswith("PROBLEM")] == [
         "PROBLEM threads   the course expects one BLAS thread, but your shell sets OPENBLAS_NUM_THREADS=4: "
-        "unset them (rnncourse lab sets 1)"]
+        "unset them (rnncourse lab sets 1)"
+    ]
 
 
 def test_doctor_names_each_missing_piece(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    report = {"python": "py", "version": ws.rnncourse.__version__, "png_bytes": 5000, "ipywidgets": "8",
-              "env": {v: "1" for v in ws.THREAD_VARS}}
+    report = {
+        "python": "py",
+        "version": ws.rnncourse.__version__,
+        "png_bytes": 5000,
+        "ipywidgets": "8",
+        "env": {v: "1" for v in ws.THREAD_VARS},
+    }
     monkeypatch.setattr(cli, "_probe_kernel", lambda: dict(report))
     assert cli.main(["doctor"]) == 0 and _last_line(capsys) == "ready"
 
@@ -151,10 +175,20 @@ def test_doctor_names_each_missing_piece(capsys, monkeypatch, tmp_path):
         ("kernel", lambda m: m.setattr(cli, "_probe_kernel", lambda: {**report, "version": "0.0.1"})),
         ("plots", lambda m: m.setattr(cli, "_probe_kernel", lambda: {**report, "png_bytes": 0})),
         ("threads", lambda m: m.setattr(cli, "_probe_kernel", lambda: {**report, "blas_threads": [1, 2]})),
-        ("version", lambda m: m.setattr(ws.rnncourse, "__version__", "9.9") or m.setattr(
-            cli, "_probe_kernel", lambda: {**report, "version": "9.9"})),
-        ("workspace", lambda m: m.chdir(ws.sync(tmp_path / "old", log=print) and tmp_path / "old") or (
-            tmp_path / "old" / ws.MANIFEST).write_text(json.dumps({"version": "0.0.1", "files": {}}))),
+        (
+            "version",
+            lambda m: (
+                m.setattr(ws.rnncourse, "__version__", "9.9")
+                or m.setattr(cli, "_probe_kernel", lambda: {**report, "version": "9.9"})
+            ),
+        ),
+        (
+            "workspace",
+            lambda m: (
+                m.chdir(ws.sync(tmp_path / "old", log=print) and tmp_path / "old")
+                or (tmp_path / "old" / ws.MANIFEST).write_text(json.dumps({"version": "0.0.1", "files": {}}))
+            ),
+        ),
     ]
     for what, breakit in cases:
         with monkeypatch.context() as m:
@@ -170,20 +204,36 @@ def test_release_link_and_python_dash_m(tmp_path, capsys):
     assert cli.main(["release", "--out", str(tmp_path / "bundle")]) == 0
     assert (tmp_path / "bundle" / ws.WELCOME).is_file() and not (tmp_path / "bundle" / "solutions").exists()
     capsys.readouterr()
-    assert cli.main(["link", "--hub", "https://hub.example.edu/", "--repo",
-                     "https://github.com/uni/rnn-student.git", "--branch", "spring"]) == 0
-    lines = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines() if not line.startswith("("))
+    assert (
+        cli.main(
+            [
+                "link",
+                "--hub",
+                "https://hub.example.edu/",
+                "--repo",
+                "https://github.com/uni/rnn-student.git",
+                "--branch",
+                "spring",
+            ]
+        )
+        == 0
+    )
+    lines = dict(
+        line.split(None, 1) for line in capsys.readouterr().out.splitlines() if not line.startswith("(")
+    )
     assert lines == {
         "nbgitpuller": "https://hub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Funi"
-                       "%2Frnn-student.git&branch=spring&targetpath=rnn-student&urlpath=lab%2Ftree%2Frnn-student%2Fnotebooks"
-                       "%2F00_welcome.ipynb",
+        "%2Frnn-student.git&branch=spring&targetpath=rnn-student&urlpath=lab%2Ftree%2Frnn-student%2Fnotebooks"
+        "%2F00_welcome.ipynb",
         "binder": "https://mybinder.org/v2/gh/uni/rnn-student/spring?urlpath=lab%2Ftree%2Fnotebooks"
-                  "%2F00_welcome.ipynb",
+        "%2F00_welcome.ipynb",
         "colab": "https://colab.research.google.com/github/uni/rnn-student/blob/spring/notebooks/00_welcome.ipynb",
     }
     assert cli.main(["link", "--repo", "rnn-student"]) == 2
     assert "--repo" not in capsys.readouterr().out
-    r = subprocess.run([sys.executable, "-m", "rnncourse", "--help"], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "rnncourse", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 0 and "init" in r.stdout and "doctor" in r.stdout
 
 
@@ -194,7 +244,10 @@ def test_clear_errors_without_course_data(monkeypatch, tmp_path, capsys):
     assert cli.main(["exercises"]) == 2
     assert "--solutions DIR" in capsys.readouterr().err
     package = Path(ws.rnncourse.__file__).parent
-    assert cli.main(["exercises", "--solutions", str(ROOT / "solutions"), "--out", str(package / "exercises")]) == 2
+    assert (
+        cli.main(["exercises", "--solutions", str(ROOT / "solutions"), "--out", str(package / "exercises")])
+        == 2
+    )
     assert "inside the installed package" in capsys.readouterr().err and not (package / "exercises").exists()
 
     def nowhere():
@@ -212,6 +265,7 @@ def test_grade_limits_have_one_home(capsys):
     import dataclasses
 
     from rnncourse.grading import grader, limits, sandbox
+
     assert grader.Limits is limits.Limits
     with pytest.raises(SystemExit):
         cli.main(["grade", "--help"])

@@ -1,4 +1,5 @@
 """Deep and bidirectional networks: float64 gradient checks, properties and errors."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,14 +17,17 @@ def _net(cell, L, bidirectional, N=2, T=4, D=3, H=2, seed=0):
     layers = []
     for j in range(L * dirs):
         p = init_cell_params(cell, D if j < dirs else dirs * H, H, rng)
-        for k in p:   # non-zero biases so that every bias gradient is exercised
+        for k in p:  # non-zero biases so that every bias gradient is exercised
             p[k] = p[k] + rng.uniform(-0.5, 0.5, size=p[k].shape)
         layers.append(p)
     x = rng.standard_normal((N, T, D))
     h0 = 0.5 * rng.standard_normal((L * dirs, N, H))
     c0 = 0.5 * rng.standard_normal((L * dirs, N, H)) if cell == "lstm" else None
-    up = {"dh": rng.standard_normal((N, T, dirs * H)), "dh_n": rng.standard_normal((L * dirs, N, H)),
-          "dc_n": rng.standard_normal((L * dirs, N, H)) if cell == "lstm" else None}
+    up = {
+        "dh": rng.standard_normal((N, T, dirs * H)),
+        "dh_n": rng.standard_normal((L * dirs, N, H)),
+        "dc_n": rng.standard_normal((L * dirs, N, H)) if cell == "lstm" else None,
+    }
     return layers, x, h0, c0, up
 
 
@@ -150,19 +154,29 @@ def _bad(**change):
     return args
 
 
-@pytest.mark.parametrize("change, exc, words", [
-    (dict(cell="elman"), ValueError, "cell must be one of"),
-    (dict(x=np.zeros((4, 3))), ValueError, "x must have shape (N, T, D)"),
-    (dict(layers={"Wx": 1}), TypeError, "layers must be a list"),
-    (dict(layers=[{}] * 3), ValueError, "num_layers * 2"),
-    (dict(h0=np.zeros((2, 2, 2))), ValueError,
-     "h0 must have shape (num_layers*directions, N, H) = (4, 2, 2)"),
-    (dict(c0=np.zeros((4, 2, 2))), ValueError, "no cell state"),
-    (dict(bidirectional=1), TypeError, "bidirectional must be True or False"),
-    (dict(bidirectional=False, h0=None), ValueError, "layers[1] (l1)['Wx'] must have shape (H, H) = (2, 2)"),
-    (dict(x=np.zeros((2, 4, 5))), ValueError, "layers[0] (l0)['Wx'] must have shape (D, H) = (5, 2)"),
-    (dict(x="abc"), TypeError, "x must be a numeric"),
-])
+@pytest.mark.parametrize(
+    "change, exc, words",
+    [
+        (dict(cell="elman"), ValueError, "cell must be one of"),
+        (dict(x=np.zeros((4, 3))), ValueError, "x must have shape (N, T, D)"),
+        (dict(layers={"Wx": 1}), TypeError, "layers must be a list"),
+        (dict(layers=[{}] * 3), ValueError, "num_layers * 2"),
+        (
+            dict(h0=np.zeros((2, 2, 2))),
+            ValueError,
+            "h0 must have shape (num_layers*directions, N, H) = (4, 2, 2)",
+        ),
+        (dict(c0=np.zeros((4, 2, 2))), ValueError, "no cell state"),
+        (dict(bidirectional=1), TypeError, "bidirectional must be True or False"),
+        (
+            dict(bidirectional=False, h0=None),
+            ValueError,
+            "layers[1] (l1)['Wx'] must have shape (H, H) = (2, 2)",
+        ),
+        (dict(x=np.zeros((2, 4, 5))), ValueError, "layers[0] (l0)['Wx'] must have shape (D, H) = (5, 2)"),
+        (dict(x="abc"), TypeError, "x must be a numeric"),
+    ],
+)
 def test_clear_errors(change, exc, words):
     with pytest.raises(exc) as info:
         deep_forward(**_bad(**change))

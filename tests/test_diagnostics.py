@@ -1,4 +1,5 @@
 """Tests for rnncourse.diagnostics: the numbers the explorers show."""
+
 import numpy as np
 import pytest
 
@@ -48,10 +49,14 @@ def test_step_jacobian_matches_finite_differences():
     x, Wx, Wh, b, h0, _ = _rnn(N=1, T=4)
     h = dg.run_rnn(x[0], Wx, Wh, b, h0[0])
     J = dg.step_jacobians(h, Wh)
-    t = 2                                            # J[t] = dh_{t+1}/dh_t with h_t = h[t-1]
+    t = 2  # J[t] = dh_{t+1}/dh_t with h_t = h[t-1]
     H = Wh.shape[0]
-    numeric = np.stack([numeric_gradient(lambda hp: np.tanh(x[0, t] @ Wx + hp @ Wh + b), h[t - 1],
-                                         dout=np.eye(H)[i]) for i in range(H)])
+    numeric = np.stack(
+        [
+            numeric_gradient(lambda hp: np.tanh(x[0, t] @ Wx + hp @ Wh + b), h[t - 1], dout=np.eye(H)[i])
+            for i in range(H)
+        ]
+    )
     np.testing.assert_allclose(J[t], numeric, atol=1e-8)
 
 
@@ -105,8 +110,9 @@ def test_saturation_measures():
     h = np.array([[0.0, 0.99], [0.96, -0.97]])
     assert dg.saturation_fraction(h) == 0.75
     np.testing.assert_allclose(dg.saturation_per_step(h), [0.5, 1.0])
-    np.testing.assert_allclose(dg.mean_tanh_derivative(h), [(1 + 1 - 0.99 ** 2) / 2,
-                                                            (2 - 0.96 ** 2 - 0.97 ** 2) / 2])
+    np.testing.assert_allclose(
+        dg.mean_tanh_derivative(h), [(1 + 1 - 0.99**2) / 2, (2 - 0.96**2 - 0.97**2) / 2]
+    )
     assert dg.saturation_fraction(np.zeros((0, 3))) == 0.0
 
 
@@ -122,7 +128,7 @@ def test_bptt_trace_full_matches_rnn_backward():
     # dWh is the sum over time of one term per step, and dh_total = dh + dh_next
     np.testing.assert_allclose(tr.dWh_terms.sum(axis=0), dWh, atol=1e-12)
     np.testing.assert_allclose(tr.dh_total, dh.transpose(1, 0, 2) + tr.dh_next, atol=1e-12)
-    assert np.all(tr.dh_next[-1] == 0)                  # nothing comes back from beyond step T
+    assert np.all(tr.dh_next[-1] == 0)  # nothing comes back from beyond step T
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 7, 50])
@@ -137,7 +143,7 @@ def test_bptt_trace_truncated_matches_core(k):
 def test_truncation_cuts_at_chunk_borders():
     x, Wx, Wh, b, h0, dh = _rnn(T=9)
     tr = dg.bptt_trace(x, Wx, Wh, b, dh, h0, k=3)
-    for t in (2, 5):                                    # last step of a chunk: nothing from the next one
+    for t in (2, 5):  # last step of a chunk: nothing from the next one
         assert np.all(tr.dh_next[t] == 0)
     assert np.any(tr.dh_next[1] != 0)
     with pytest.raises(ValueError, match="truncation window"):

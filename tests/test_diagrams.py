@@ -1,4 +1,5 @@
 """Tests for rnncourse.viz.diagrams: the cells drawn by code are complete, labelled and readable."""
+
 import itertools
 
 import pytest
@@ -6,7 +7,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from rnncourse.viz import diagrams as dg
-
 from widget_helpers import PNG
 
 
@@ -46,8 +46,17 @@ def test_rnn_unrolled_with_its_folded_cell():
     ax = _ax((11, 3.4))
     parts = dg.draw_rnn_unrolled(ax, T=4)
     texts = " | ".join(_texts(ax))
-    for label in ("$x_t$ (N, D)", "$h_t$ (N, H)", "$h_{t-1}$ (N, H)", "$x_{1}$ (N, D)", "$h_{1}$ (N, H)",
-                  "$h_0$", "$x_{4}$", "$h_{4}$", "T = 4"):
+    for label in (
+        "$x_t$ (N, D)",
+        "$h_t$ (N, H)",
+        "$h_{t-1}$ (N, H)",
+        "$x_{1}$ (N, D)",
+        "$h_{1}$ (N, H)",
+        "$h_0$",
+        "$x_{4}$",
+        "$h_{4}$",
+        "T = 4",
+    ):
         assert label in texts, label
     assert {"loop", "cell", "step1", "step4"} <= set(parts) and "step5" not in parts
     assert _overlaps(ax) == [] and _inside(ax) == []
@@ -66,8 +75,17 @@ def test_lstm_cell_labels_every_arrow_with_its_shape():
     ax = _ax()
     parts = dg.draw_lstm_cell(ax)
     texts = _texts(ax)
-    for label in ("$c_{t-1}$ (N, H)", "$c_t$ (N, H)", "$h_{t-1}$ (N, H)", "$h_t$ (N, H)", "$x_t$ (N, D)",
-                  "f (N, H)", "i (N, H)", "g (N, H)", "o (N, H)"):
+    for label in (
+        "$c_{t-1}$ (N, H)",
+        "$c_t$ (N, H)",
+        "$h_{t-1}$ (N, H)",
+        "$h_t$ (N, H)",
+        "$x_t$ (N, D)",
+        "f (N, H)",
+        "i (N, H)",
+        "g (N, H)",
+        "o (N, H)",
+    ):
         assert label in texts, label
     assert any("(N, 4H)" in t for t in texts)
     for name in ("i", "f", "g", "o", "times_f", "plus", "c_prev", "c_out"):
@@ -89,6 +107,7 @@ def test_gru_cell_labels_every_arrow_with_its_shape():
 @pytest.mark.parametrize("draw,paths", [(dg.draw_lstm_cell, dg.LSTM_PATHS), (dg.draw_gru_cell, dg.GRU_PATHS)])
 def test_highlight_colours_exactly_its_path(draw, paths):
     from matplotlib.colors import to_hex
+
     for name, members in paths.items():
         ax = _ax()
         parts = draw(ax, highlight=name)
@@ -115,14 +134,23 @@ def test_cell_png():
 
 def test_explorers_show_the_path_they_plot():
     from rnncourse.viz import widgets as W
+
     ex = W.gru_memory_explorer(T=20)
     assert ex.diagram.value == dg.cell_png("gru", highlight="keep", width_inches=4.2)
 
 
-@pytest.mark.parametrize("draw,size", [(dg.draw_rnn_unrolled, (11, 3.4)), (dg.draw_rnn_unrolled, (7, 2.4)),
-                                       (dg.draw_lstm_cell, (8.5, 5.6)), (dg.draw_lstm_cell, (5, 3.4)),
-                                       (dg.draw_gru_cell, (8.5, 5.6)), (dg.draw_gru_cell, (5, 3.4)),
-                                       (dg.draw_rnn_folded, (4, 3.5))])
+@pytest.mark.parametrize(
+    "draw,size",
+    [
+        (dg.draw_rnn_unrolled, (11, 3.4)),
+        (dg.draw_rnn_unrolled, (7, 2.4)),
+        (dg.draw_lstm_cell, (8.5, 5.6)),
+        (dg.draw_lstm_cell, (5, 3.4)),
+        (dg.draw_gru_cell, (8.5, 5.6)),
+        (dg.draw_gru_cell, (5, 3.4)),
+        (dg.draw_rnn_folded, (4, 3.5)),
+    ],
+)
 def test_labels_stay_readable_on_the_figures_lessons_use(draw, size):
     """The one-line calls of the lessons (``plt.subplots(figsize=...)``, default margins) and a small
     figure: fonts follow the drawing's scale, so no two labels overlap and none is cut off."""

@@ -4,16 +4,32 @@ Proven three ways: forward/backward of every model equals the single-model funct
 gradient checks; and training M models together gives the same parameters after k steps as
 training them one by one with ``rnncourse.nn.train`` (same seeds, 1e-10).
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from rnncourse import tasks
-from rnncourse.nn import (SequenceModel, check_gradients, init_cell_params, sequence_backward,
-                          sequence_forward, train)
-from rnncourse.nn.ensemble import (ensemble_backward, ensemble_forward, ensemble_loss, ensemble_predict,
-                                   ensemble_train, pad_batches, padded_sampler, stack_params, unstack_params)
+from rnncourse.nn import (
+    SequenceModel,
+    check_gradients,
+    init_cell_params,
+    sequence_backward,
+    sequence_forward,
+    train,
+)
+from rnncourse.nn.ensemble import (
+    ensemble_backward,
+    ensemble_forward,
+    ensemble_loss,
+    ensemble_predict,
+    ensemble_train,
+    pad_batches,
+    padded_sampler,
+    stack_params,
+    unstack_params,
+)
 
 CELLS = ("rnn", "lstm", "gru")
 
@@ -63,7 +79,7 @@ def _check(cell, swap_models=False):
     analytic = {"x": dx, "h0": dh0, **grads}
     if c0 is not None:
         analytic["c0"] = dc0
-    if swap_models:   # a backward that mixes up the model axis
+    if swap_models:  # a backward that mixes up the model axis
         analytic["Wh"] = grads["Wh"][::-1]
     return check_gradients(f, inputs, analytic, dout=dh)
 
@@ -83,8 +99,9 @@ def test_gradient_check_catches_mixed_up_models():
 def test_ensemble_loss_gradient_check(cell):
     ps, x, _, _, _ = _ensemble(cell, M=2, T=3, N=3)
     rng = np.random.default_rng(5)
-    params = stack_params([{**p, "Wy": rng.standard_normal((2, 4)), "by": rng.standard_normal(4)}
-                           for p in ps])
+    params = stack_params(
+        [{**p, "Wy": rng.standard_normal((2, 4)), "by": rng.standard_normal(4)} for p in ps]
+    )
     y = rng.integers(0, 4, size=(2, 3, 3))
     mask = (rng.random((2, 3, 3)) < 0.7).astype(float)
     losses, grads, _ = ensemble_loss(cell, params, x, y, mask)
@@ -99,13 +116,15 @@ def test_training_together_equals_training_one_by_one(cell):
     task_of = {lag: tasks.embedded_reber(lag=lag, stats_samples=10) for lag in set(lags)}
     models = [SequenceModel.for_task(cell, task_of[lag], 5, rng=seed) for lag, seed in zip(lags, seeds)]
     kw = dict(steps=steps, lr=0.02, clip=0.5)
-    alone = [train(m, task_of[lag], batch_size=4, rng=seed, **kw).model.params
-             for m, lag, seed in zip(models, lags, seeds)]
+    alone = [
+        train(m, task_of[lag], batch_size=4, rng=seed, **kw).model.params
+        for m, lag, seed in zip(models, lags, seeds)
+    ]
     sample = padded_sampler([task_of[lag] for lag in lags], list(seeds), 4)
     hist = ensemble_train(cell, stack_params([m.params for m in models]), sample, **kw)
     together = unstack_params(hist.params)
     assert np.array(hist.loss).shape == (steps, 4)
-    assert np.max(np.array(hist.grad_norm)) > 0.5     # clipping was active, so it is tested too
+    assert np.max(np.array(hist.grad_norm)) > 0.5  # clipping was active, so it is tested too
     for m, (a, b) in enumerate(zip(alone, together)):
         assert sorted(a) == sorted(b)
         for k in a:
@@ -122,8 +141,12 @@ def test_padding_does_not_change_predictions():
     b = task.sample(3, rng)
     x, _, _ = pad_batches([b, b])
     xp = np.concatenate([x, np.zeros_like(x[:, :, :5])], axis=2)
-    np.testing.assert_allclose(ensemble_predict("lstm", params, xp)[:, :, :x.shape[2]],
-                               ensemble_predict("lstm", params, x), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(
+        ensemble_predict("lstm", params, xp)[:, :, : x.shape[2]],
+        ensemble_predict("lstm", params, x),
+        rtol=0,
+        atol=1e-14,
+    )
 
 
 def test_clear_errors():
@@ -147,7 +170,8 @@ def test_clear_errors():
 
 # ---------------------------------------------------------------- lesson 7's sweep, live
 
-from rnncourse.diagnostics import ReberSweep, reber_lag_sweep as shipped_sweep  # noqa: E402
+from rnncourse.diagnostics import ReberSweep  # noqa: E402
+from rnncourse.diagnostics import reber_lag_sweep as shipped_sweep  # noqa: E402
 from rnncourse.sweeps import TextProgress, reber_batches, reber_lag_sweep, save_sweep  # noqa: E402
 
 
@@ -158,9 +182,9 @@ def test_reber_batches_are_embedded_reber_strings_of_each_lag():
     S = tasks.REBER_SYMBOLS
     for m, lag in enumerate(lags):
         n = mask[m].sum(axis=1).astype(int)
-        assert n.max() <= lag + 24 and np.all(mask[m, :, lag + 24:] == 0)
+        assert n.max() <= lag + 24 and np.all(mask[m, :, lag + 24 :] == 0)
         for r in range(300):
-            s = S[x[m, r, 0].argmax()] + "".join(S[i] for i in y[m, r, :n[r]])
+            s = S[x[m, r, 0].argmax()] + "".join(S[i] for i in y[m, r, : n[r]])
             assert tasks.is_embedded_reber(s, lag), s
         # inputs are the targets shifted by one step, and zero where masked
         on = mask[m, :, 1:] > 0
@@ -176,8 +200,15 @@ def test_reber_batches_are_embedded_reber_strings_of_each_lag():
 
 def test_live_sweep_structure_and_first_evaluation_match_the_shipped_sweep():
     calls = []
-    sw = reber_lag_sweep(cells=("rnn", "gru"), lags=(5, 0), seeds=(1,), steps=4, every=2,
-                         progress=lambda done, total, msg: calls.append((done, total)), dtype=np.float64)
+    sw = reber_lag_sweep(
+        cells=("rnn", "gru"),
+        lags=(5, 0),
+        seeds=(1,),
+        steps=4,
+        every=2,
+        progress=lambda done, total, msg: calls.append((done, total)),
+        dtype=np.float64,
+    )
     assert isinstance(sw, ReberSweep) and sw.cells == ("rnn", "gru") and list(sw.steps) == [0, 2, 4]
     assert sw.critical_accuracy.shape == sw.loss.shape == (2, 1, 2, 3)
     assert calls[0] == (0, 8) and calls[-1] == (8, 8) and len(calls) == 2 * 2 + 2
@@ -190,7 +221,7 @@ def test_live_sweep_structure_and_first_evaluation_match_the_shipped_sweep():
             assert sw.critical_accuracy[ci, 0, li, 0] == pytest.approx(want, abs=1e-6)
             want = ref.loss[ref.cells.index(cell), 1, list(ref.lags).index(lag), 0]
             assert sw.loss[ci, 0, li, 0] == pytest.approx(want, rel=1e-5)
-    assert np.all(sw.loss[..., -1] < sw.loss[..., 0])      # four Adam steps already lower the loss
+    assert np.all(sw.loss[..., -1] < sw.loss[..., 0])  # four Adam steps already lower the loss
 
 
 def test_saved_sweep_loads_like_the_shipped_file(tmp_path):
@@ -206,11 +237,13 @@ def test_saved_sweep_loads_like_the_shipped_file(tmp_path):
 
 def shipped_path():
     from importlib import resources
+
     return resources.files("rnncourse").joinpath("data", "reber_lags.npz")
 
 
 def test_text_progress_bar():
     import io
+
     out = io.StringIO()
     bar = TextProgress(out, width=10)
     bar(3, 10, "lstm step 3")
@@ -219,15 +252,18 @@ def test_text_progress_bar():
     assert "[###-------]   30%  lstm step 3" in text and text.endswith("\n") and "100%" in text
 
 
-@pytest.mark.parametrize("kw, exc, words", [
-    (dict(cells=("elman",)), ValueError, "cells must hold cell names"),
-    (dict(cells="rnn"), TypeError, "cells must be a list"),
-    (dict(lags=(0, -1)), ValueError, "lags must hold non-negative integers, got [-1]"),
-    (dict(seeds=(0, 0)), ValueError, "must not repeat"),
-    (dict(steps=10, every=3), ValueError, "multiple of every"),
-    (dict(progress="bar"), ValueError, "progress must be"),
-    (dict(dtype=np.float16), ValueError, "dtype must be float32 or float64"),
-])
+@pytest.mark.parametrize(
+    "kw, exc, words",
+    [
+        (dict(cells=("elman",)), ValueError, "cells must hold cell names"),
+        (dict(cells="rnn"), TypeError, "cells must be a list"),
+        (dict(lags=(0, -1)), ValueError, "lags must hold non-negative integers, got [-1]"),
+        (dict(seeds=(0, 0)), ValueError, "must not repeat"),
+        (dict(steps=10, every=3), ValueError, "multiple of every"),
+        (dict(progress="bar"), ValueError, "progress must be"),
+        (dict(dtype=np.float16), ValueError, "dtype must be float32 or float64"),
+    ],
+)
 def test_sweep_clear_errors(kw, exc, words):
     with pytest.raises(exc) as info:
         reber_lag_sweep(**{"progress": False, **kw})
@@ -239,8 +275,9 @@ def test_float32_training_stays_float32():
     params = stack_params([SequenceModel.for_task("gru", task, 4, rng=s).params for s in (0, 1)])
     params = {k: v.astype(np.float32) for k, v in params.items()}
     rng = np.random.default_rng(0)
-    hist = ensemble_train("gru", params, lambda: reber_batches((0, 0), 8, rng, dtype=np.float32),
-                          steps=3, clip=1.0)
+    hist = ensemble_train(
+        "gru", params, lambda: reber_batches((0, 0), 8, rng, dtype=np.float32), steps=3, clip=1.0
+    )
     assert all(v.dtype == np.float32 for v in hist.params.values())
     assert np.all(np.isfinite(np.array(hist.loss)))
 
@@ -259,6 +296,7 @@ def test_loss_clear_errors():
 
 def test_lesson_7_explorer_shows_a_fresh_sweep():
     from rnncourse.viz import reber_lag_explorer
+
     sw = reber_lag_sweep(lags=(0, 10), seeds=(0, 1), steps=2, every=1, progress=False)
     ex = reber_lag_explorer(sw)
     ex.controls["lag"].value = 10
@@ -268,6 +306,7 @@ def test_lesson_7_explorer_shows_a_fresh_sweep():
 
 def test_widget_progress_bar_reaches_the_end(monkeypatch):
     import IPython.display
+
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda w: shown.append(w))
     reber_lag_sweep(cells=("rnn",), lags=(0,), seeds=(0,), steps=2, every=1, progress="widget")

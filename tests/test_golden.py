@@ -12,6 +12,7 @@ gradients both equal our ``db``); the GRU keeps ``bx = bias_ih``, ``bh = bias_hh
 The loss had a ``dh_n`` term on the final hidden state; since ``h[:, -1]`` is
 ``h_n`` we add ``dh_n`` to ``dout[:, -1]``.
 """
+
 from __future__ import annotations
 
 import glob
@@ -42,16 +43,19 @@ def assert_close(name, ours, theirs, atol=ATOL):
     ours = np.asarray(ours)
     theirs = np.asarray(theirs)
     assert ours.shape == theirs.shape, (
-        f"{name}: shape {ours.shape} (rnncourse) != {theirs.shape} (torch golden)")
+        f"{name}: shape {ours.shape} (rnncourse) != {theirs.shape} (torch golden)"
+    )
     diff = np.abs(ours - theirs)
     err = float(diff.max()) if diff.size else 0.0
     if not err <= atol:  # also catches NaN
         where = np.unravel_index(int(np.nanargmax(diff)), diff.shape) if diff.size else ()
         with np.printoptions(precision=14, linewidth=120, threshold=200):
-            msg = (f"{name}: max |rnncourse - torch| = {err:.3e} > {atol:.0e} "
-                   f"at index {where}\n"
-                   f"rnncourse[{where}] = {ours[where]!r}, torch[{where}] = {theirs[where]!r}\n"
-                   f"--- rnncourse {name} ---\n{ours}\n--- torch {name} ---\n{theirs}")
+            msg = (
+                f"{name}: max |rnncourse - torch| = {err:.3e} > {atol:.0e} "
+                f"at index {where}\n"
+                f"rnncourse[{where}] = {ours[where]!r}, torch[{where}] = {theirs[where]!r}\n"
+                f"--- rnncourse {name} ---\n{ours}\n--- torch {name} ---\n{theirs}"
+            )
         print(msg)
         pytest.fail(msg, pytrace=False)
 
@@ -136,8 +140,7 @@ def test_against_torch(path):
         assert_close("out", h, g["out"])
         assert_close("h_n", h[:, -1], g["h_n"])
         assert_close("c_n", rnn_nn.lstm_final_cell(cache), g["c_n"])
-        dx, dh0, dc0, dWx, dWh, db = rnn_nn.lstm_backward(
-            dh, cache, dc_T=dc_n, return_dc0=True)
+        dx, dh0, dc0, dWx, dWh, db = rnn_nn.lstm_backward(dh, cache, dc_T=dc_n, return_dc0=True)
         assert_close("dx", dx, g["dx"])
         assert_close("dh0", dh0, g["dh0"])
         assert_close("dc0", dc0, g["dc0"])
@@ -148,8 +151,7 @@ def test_against_torch(path):
         # the default 5-tuple form gives the same gradients
         got5 = rnn_nn.lstm_backward(dh, cache, dc_T=dc_n)
         assert len(got5) == 5
-        for name, a, b in zip(("dx", "dh0", "dWx", "dWh", "db"), got5,
-                              (dx, dh0, dWx, dWh, db), strict=True):
+        for name, a, b in zip(("dx", "dh0", "dWx", "dWh", "db"), got5, (dx, dh0, dWx, dWh, db), strict=True):
             assert_close(name + " (return_dc0=False)", a, b, atol=0.0)
 
     elif cell == "gru":
@@ -166,8 +168,9 @@ def test_against_torch(path):
     else:  # pragma: no cover
         pytest.fail(f"unknown cell in golden file name {path}")
 
-    _assert_unchanged(["x", "h0", "dh"] + list(p) + (["c0", "dc_n"] if cell == "lstm" else []),
-                      before, inputs)
+    _assert_unchanged(
+        ["x", "h0", "dh"] + list(p) + (["c0", "dc_n"] if cell == "lstm" else []), before, inputs
+    )
 
 
 def test_lstm_zero_c0_default():
@@ -178,8 +181,7 @@ def test_lstm_zero_c0_default():
     h, cache = rnn_nn.lstm_forward(g["x"], g["h0"], p["Wx"], p["Wh"], p["b"])
     assert_close("out", h, g["out"])
     assert_close("c_n", rnn_nn.lstm_final_cell(cache), g["c_n"])
-    dx, dh0, dc0, dWx, dWh, db = rnn_nn.lstm_backward(
-        _upstream(g), cache, dc_T=g["dc_n"], return_dc0=True)
+    dx, dh0, dc0, dWx, dWh, db = rnn_nn.lstm_backward(_upstream(g), cache, dc_T=g["dc_n"], return_dc0=True)
     assert_close("dx", dx, g["dx"])
     assert_close("dh0", dh0, g["dh0"])
     assert_close("dc0", dc0, g["dc0"])
@@ -219,8 +221,7 @@ def test_to_torch_round_trip(path):
         assert_close("bias_ih", t["bias_ih"], p["b"], atol=0.0)
         assert_close("bias_hh", t["bias_hh"], np.zeros_like(p["b"]), atol=0.0)
         # torch only ever uses the sum, which is preserved
-        assert_close("bias sum", t["bias_ih"] + t["bias_hh"],
-                     g["bias_ih"] + g["bias_hh"], atol=1e-15)
+        assert_close("bias sum", t["bias_ih"] + t["bias_hh"], g["bias_ih"] + g["bias_hh"], atol=1e-15)
     back = rnn_nn.from_torch(cell, t["weight_ih"], t["weight_hh"], t["bias_ih"], t["bias_hh"])
     assert set(back) == set(p)
     for k in p:
@@ -232,8 +233,7 @@ def test_grads_from_torch(path):
     """grads_from_torch of torch's gradients equals the gradients our backward returns."""
     cell = _cell_of(path)
     g = _load(path)
-    got = rnn_nn.grads_from_torch(cell, g["dweight_ih"], g["dweight_hh"],
-                                  g["dbias_ih"], g["dbias_hh"])
+    got = rnn_nn.grads_from_torch(cell, g["dweight_ih"], g["dweight_hh"], g["dbias_ih"], g["dbias_hh"])
     expected = {"Wx": g["dweight_ih"].T, "Wh": g["dweight_hh"].T}
     if cell == "gru":
         expected.update(bx=g["dbias_ih"], bh=g["dbias_hh"])

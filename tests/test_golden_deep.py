@@ -6,6 +6,7 @@ was ``sum(out * dout) + sum(h_n * dh_n) [+ sum(c_n * dc_n)]``; here the same ups
 into ``deep_backward(dout, cache, dh_n, dc_n)`` and every output, final state and gradient
 (input, initial states, every parameter of every layer and direction) must agree to 1e-10.
 """
+
 from __future__ import annotations
 
 import glob
@@ -14,8 +15,13 @@ import os
 import numpy as np
 import pytest
 
-from rnncourse.nn.deep import (deep_backward, deep_forward, deep_grads_from_torch, layers_from_torch,
-                               layers_to_torch)
+from rnncourse.nn.deep import (
+    deep_backward,
+    deep_forward,
+    deep_grads_from_torch,
+    layers_from_torch,
+    layers_to_torch,
+)
 
 ATOL = 1e-10
 FILES = sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden", "deep", "*.npz")))
@@ -65,10 +71,10 @@ def test_deep_matches_torch(path):
         assert sorted(ours) == sorted(theirs)
         for k in ours:
             _close(f"dlayers[{j}][{k!r}]", ours[k], theirs[k])
-    if cell != "gru":   # torch's two bias gradients are the same number as our db
+    if cell != "gru":  # torch's two bias gradients are the same number as our db
         for k, v in g.items():
             if k.startswith("grad.bias_hh"):
-                _close(k, v, g["grad.bias_ih" + k[len("grad.bias_hh"):]])
+                _close(k, v, g["grad.bias_ih" + k[len("grad.bias_hh") :]])
 
 
 @pytest.mark.parametrize("path", FILES[:1] + FILES[-1:], ids=["first", "last"])

@@ -1,5 +1,6 @@
 """exercises/ is generated from solutions/ and committed: it must be in sync, carry the right
 metadata, and the generator must never overwrite a notebook someone edited."""
+
 import json
 from pathlib import Path
 
@@ -17,8 +18,9 @@ def test_committed_exercises_match_a_fresh_generation(tmp_path):
     committed = sorted(p.name for p in (ROOT / "exercises").glob("ex*.ipynb"))
     assert fresh == committed
     for name in fresh:
-        assert (tmp_path / name).read_text() == (ROOT / "exercises" / name).read_text(), \
+        assert (tmp_path / name).read_text() == (ROOT / "exercises" / name).read_text(), (
             f"exercises/{name} is out of date: run `make exercises`"
+        )
     assert out_of_sync(ROOT / "solutions", ROOT / "exercises") == []
 
 
@@ -69,7 +71,10 @@ def test_every_backward_task_has_a_gradient_check_and_folded_hints():
         nb = nbformat.read(next((ROOT / "solutions").glob(f"{ex}_*.ipynb")), as_version=4)
         stem = f"{ex}-{func.replace('_', '-')}"
         cells = {c.id: c for c in nb.cells}
-        assert "check_gradients" in cells[f"{stem}-gradcheck"].source and func in cells[f"{stem}-gradcheck"].source
+        assert (
+            "check_gradients" in cells[f"{stem}-gradcheck"].source
+            and func in cells[f"{stem}-gradcheck"].source
+        )
         intro = cells[f"{stem}-intro"].source
         assert "<details><summary>Hint 1" in intro and "<details><summary>Hint 2" in intro, t
 
@@ -96,12 +101,12 @@ def test_generator_never_overwrites_an_edited_notebook(tmp_path):
     nb.cells[0].source += "\n\nA new sentence."
     nbformat.write(nb, sol / "ex1_recurrence.ipynb")
     assert generate(sol, out, log=msgs.append) == [("ex1_recurrence.ipynb", "beside")]
-    assert target.read_text() == student                                 # the student's work is intact
+    assert target.read_text() == student  # the student's work is intact
     assert "A new sentence." in (out / "ex1_recurrence.new.ipynb").read_text()
     assert any("NOT overwritten" in m for m in msgs)
     # an untouched notebook is updated in place
     target.write_text(json.dumps(json.loads((out / "ex1_recurrence.new.ipynb").read_text())))
-    assert generate(sol, out, log=msgs.append)[0][1] == "beside"          # still differs from the record
+    assert generate(sol, out, log=msgs.append)[0][1] == "beside"  # still differs from the record
     fresh = make_exercise(nb)
     assert fresh.cells[0].source.endswith("A new sentence.")
 
@@ -125,21 +130,28 @@ def test_generator_unchanged_and_updated_in_place_paths(tmp_path):
 
 def test_cli_check_reports_sync_state(tmp_path, capsys):
     from rnncourse.cli import main
+
     sol, out = tmp_path / "sol", tmp_path / "ex"
     sol.mkdir()
-    nbformat.write(nbformat.read(ROOT / "solutions" / "ex1_recurrence.ipynb", as_version=4), sol / "ex1_recurrence.ipynb")
+    nbformat.write(
+        nbformat.read(ROOT / "solutions" / "ex1_recurrence.ipynb", as_version=4), sol / "ex1_recurrence.ipynb"
+    )
     generate(sol, out, log=lambda m: None)
 
     def run():
         return main(["exercises", "--check", "--solutions", str(sol), "--out", str(out)])
+
     assert run() == 0
-    (out / "ex1_recurrence.ipynb").write_text((out / "ex1_recurrence.ipynb").read_text().replace("Exercise 1", "Ex 1"))
+    (out / "ex1_recurrence.ipynb").write_text(
+        (out / "ex1_recurrence.ipynb").read_text().replace("Exercise 1", "Ex 1")
+    )
     assert run() == 1 and "out of date" in capsys.readouterr().out
 
 
 def test_ex7_design_task_states_the_numbers_the_grader_uses():
     from rnncourse.grading.exercises.ex7 import GRADER_TIMEOUT_S, TIME_BUDGET_S
     from rnncourse.grading.reference import LONG_RANGE_TARGET
+
     nb = nbformat.read(ROOT / "solutions" / "ex7_long_range.ipynb", as_version=4)
     intro = next(c.source for c in nb.cells if c.id == "ex7-train-long-range-intro")
     assert f"time budget of {TIME_BUDGET_S} seconds" in intro

@@ -1,6 +1,7 @@
 """The batch grader end to end: solutions score full marks, generated exercises zero ("not
 implemented"), each classic bug loses exactly its task's points with the right diagnosis, the
 submissions are never modified, and sharded runs merge into the same gradebook."""
+
 import csv
 import hashlib
 import os
@@ -8,15 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from grading_fixtures.build import EXERCISE_FILES, make_notebook, solution_cell_id, write
+from grading_fixtures.wrong import WRONG
 from rnncourse.cli import main
 from rnncourse.grading.grader import grade
 from rnncourse.grading.probes import TASKS, tasks_of
 
-from grading_fixtures.build import EXERCISE_FILES, make_notebook, solution_cell_id, write
-from grading_fixtures.wrong import WRONG
-
-pytestmark = pytest.mark.skipif(not os.access("/usr/bin/bwrap", os.X_OK),
-                                reason="bubblewrap is not installed (apt-get install bubblewrap)")
+pytestmark = pytest.mark.skipif(
+    not os.access("/usr/bin/bwrap", os.X_OK),
+    reason="bubblewrap is not installed (apt-get install bubblewrap)",
+)
 SEED = 777
 # A sequence function that calls the student's own step function is graded with the course's step
 # function swapped in (TaskSpec.helpers), so every bug costs exactly its own task's points.
@@ -89,13 +91,42 @@ def test_shards_merge_into_one_gradebook(tmp_path):
     subs = tmp_path / "subs"
     for name, source in (("ann", "solutions"), ("ben", "exercises"), ("cat", "solutions")):
         write(make_notebook("ex1", source=source), subs / name / EXERCISE_FILES["ex1"].name)
-    wrong = make_notebook("ex1", {solution_cell_id("ex1.rnn_forward"): "def rnn_forward(x, h0, Wx, Wh, b):\n    return x, None\n"})
+    wrong = make_notebook(
+        "ex1",
+        {solution_cell_id("ex1.rnn_forward"): "def rnn_forward(x, h0, Wx, Wh, b):\n    return x, None\n"},
+    )
     write(wrong, subs / "dan" / EXERCISE_FILES["ex1"].name)
     for i in (1, 2):
-        assert main(["grade", str(subs), "--out", str(tmp_path / f"shard{i}"), "--shard", f"{i}/2",
-                     "--seed", "5", "--jobs", "2"]) == 0
-    assert main(["grade", "--merge", str(tmp_path / "shard1"), str(tmp_path / "shard2"),
-                 "--out", str(tmp_path / "merged")]) == 0
+        assert (
+            main(
+                [
+                    "grade",
+                    str(subs),
+                    "--out",
+                    str(tmp_path / f"shard{i}"),
+                    "--shard",
+                    f"{i}/2",
+                    "--seed",
+                    "5",
+                    "--jobs",
+                    "2",
+                ]
+            )
+            == 0
+        )
+    assert (
+        main(
+            [
+                "grade",
+                "--merge",
+                str(tmp_path / "shard1"),
+                str(tmp_path / "shard2"),
+                "--out",
+                str(tmp_path / "merged"),
+            ]
+        )
+        == 0
+    )
     rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "merged" / "grades.csv"))}
     assert {k: v["total"] for k, v in rows.items()} == {"ann": "5", "ben": "0", "cat": "5", "dan": "2"}
     # a missing shard is reported
@@ -138,19 +169,25 @@ def test_gradebook_loses_nothing(tmp_path):
     bob = sorted((r for r in rows if r["student"] == "bob"), key=lambda r: r["total"])
     assert [r["total"] for r in bob] == ["0", "5"] and all("DUPLICATE" in r["flags"] for r in bob)
     totals = {r["student"]: r["total"] for r in rows if r["student"] != "bob"}
-    assert totals == {"zoë": "5", "zoé": "5", "'=HYPERLINK(1)": "5", "old44": "5", "old3": "5", "outputs": "5"}, \
-        {r["student"]: r["flags"] for r in rows}
+    assert totals == {
+        "zoë": "5",
+        "zoé": "5",
+        "'=HYPERLINK(1)": "5",
+        "old44": "5",
+        "old3": "5",
+        "outputs": "5",
+    }, {r["student"]: r["flags"] for r in rows}
     assert {r["course_version"] for r in rows} == {__import__("rnncourse").__version__}
     assert len({r["spec_hash"] for r in rows}) == 1 and all(r["spec_hash"] for r in rows)
     assert all(r["sandbox"] == "bwrap" for r in rows)
     files = sorted(p.name for p in (out / "feedback").glob("*.txt"))
-    assert len(files) == 7 and "bob.txt" in files                 # one per student; zoë != zoé
+    assert len(files) == 7 and "bob.txt" in files  # one per student; zoë != zoé
     assert len([f for f in files if f.startswith("zoe-")]) == 2
     bobs = (out / "feedback" / "bob.txt").read_text()
     assert bobs.count("# ex1") == 2 and "DUPLICATE" in bobs
     gs = json.loads((out / "exports" / "gradescope" / "bob.json").read_text())
     assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(gs["tests"][0])
-    assert len(gs["tests"]) == 4                                   # two notebooks x two tasks, none merged
+    assert len(gs["tests"]) == 4  # two notebooks x two tasks, none merged
     lms = {r["SIS User ID"]: r for r in csv.DictReader(open(out / "exports" / "lms.csv", encoding="utf-8"))}
     assert lms["bob"]["ex1 (rnncourse)"] == "" and "2 notebooks" in lms["bob"]["needs review"]
     assert lms["old3"]["ex1 (rnncourse)"] == "5"
@@ -163,7 +200,14 @@ def test_feedback_names_and_csv_cells():
     assert feedback_name("alice") == "alice"
     assert feedback_name("zoë") != feedback_name("zoé") and feedback_name("zoë").startswith("zoe-")
     assert feedback_name("../../etc") != "../../etc" and "/" not in feedback_name("../../etc")
-    assert [neutralise(v) for v in ("=1+1", "+1", "-2", "@SUM(A1)", "ok", 5)] == ["'=1+1", "'+1", "'-2", "'@SUM(A1)", "ok", 5]
+    assert [neutralise(v) for v in ("=1+1", "+1", "-2", "@SUM(A1)", "ok", 5)] == [
+        "'=1+1",
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
+        "ok",
+        5,
+    ]
 
 
 def test_missing_bubblewrap_stops_with_how_to_install(tmp_path, monkeypatch):
@@ -179,8 +223,23 @@ def test_missing_bubblewrap_stops_with_how_to_install(tmp_path, monkeypatch):
 
 def test_audit_mode_must_be_asked_for_and_is_recorded(tmp_path):
     write(make_notebook("ex1"), tmp_path / "subs" / "a" / EXERCISE_FILES["ex1"].name)
-    assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--sandbox", "audit",
-                 "--jobs", "1", "--seed", "2"]) == 0
+    assert (
+        main(
+            [
+                "grade",
+                str(tmp_path / "subs"),
+                "--out",
+                str(tmp_path / "out"),
+                "--sandbox",
+                "audit",
+                "--jobs",
+                "1",
+                "--seed",
+                "2",
+            ]
+        )
+        == 0
+    )
     (row,) = csv.DictReader(open(tmp_path / "out" / "grades.csv"))
     assert row["sandbox"] == "audit" and row["total"] == "5"
 
@@ -194,13 +253,17 @@ def test_stripped_view_has_no_reference_of_the_exercise(tmp_path):
 
     box = make_views(tmp_path / "views", ["ex1", "ex7"])
     views = dict(box.views)
-    code = ("import rnncourse.nn as nn, numpy as np\n"
-            "try:\n    nn.rnn_step_forward(np.ones((1, 2)), np.ones((1, 3)), np.ones((2, 3)), np.ones((3, 3)), np.ones(3))\n"
-            "    print('REFERENCE')\nexcept NotImplementedError:\n    print('stripped')\n"
-            "print(nn.lstm_step_forward.__doc__ is not None)\n")
+    code = (
+        "import rnncourse.nn as nn, numpy as np\n"
+        "try:\n    nn.rnn_step_forward(np.ones((1, 2)), np.ones((1, 3)), np.ones((2, 3)), np.ones((3, 3)), np.ones(3))\n"
+        "    print('REFERENCE')\nexcept NotImplementedError:\n    print('stripped')\n"
+        "print(nn.lstm_step_forward.__doc__ is not None)\n"
+    )
     for ex, expect in (("ex1", "stripped"), ("ex7", "REFERENCE")):
         env = dict(os.environ, PYTHONPATH=str(Path(views[ex]).parent))
-        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+        r = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path
+        )
         assert r.stdout.split()[0] == expect, (ex, r.stdout, r.stderr[-500:])
     text = (Path(views["ex7"]) / "textgen.py").read_text()
     assert "def temperature_probs" in text and "NotImplementedError" in text

@@ -9,6 +9,7 @@ np.save hiding an in-place change, a fork bomb). Each is graded as specified; th
 keep full marks; afterwards the grader's folders, $HOME and the other submissions are
 byte-identical, and no process or file is left behind.
 """
+
 import csv
 import hashlib
 import os
@@ -18,20 +19,23 @@ from pathlib import Path
 
 import pytest
 
-from rnncourse.grading.grader import Limits, grade
-
 from grading_fixtures.build import EXERCISE_FILES, make_notebook, write
 from grading_fixtures.hostile import HOSTILE, attacks
+from rnncourse.grading.grader import Limits, grade
 
 ESCAPES = ["/tmp/rnncourse-escape-test.txt", "/tmp/rnncourse-escape-test-shell.txt"]
 HONEST = ["honest_1", "honest_2", "honest_3"]
-pytestmark = pytest.mark.skipif(not os.access("/usr/bin/bwrap", os.X_OK),
-                                reason="bubblewrap is not installed (apt-get install bubblewrap)")
+pytestmark = pytest.mark.skipif(
+    not os.access("/usr/bin/bwrap", os.X_OK),
+    reason="bubblewrap is not installed (apt-get install bubblewrap)",
+)
 
 
 def _digest(folder):
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-            for p in sorted(Path(folder).rglob("*"))}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+        for p in sorted(Path(folder).rglob("*"))
+    }
 
 
 def _processes_with(text):
@@ -71,8 +75,14 @@ def graded(tmp_path_factory):
             os.remove(f)
     base = tmp_path_factory.mktemp("hostile")
     tag = secrets.token_hex(4)
-    tag = str(int(tag, 16))                        # digits only: also used as `sleep 3600.<tag>`
-    subs, out, home, other, scratch = (base / "subs", base / "out", base / "home", base / "other", base / "tmp")
+    tag = str(int(tag, 16))  # digits only: also used as `sleep 3600.<tag>`
+    subs, out, home, other, scratch = (
+        base / "subs",
+        base / "out",
+        base / "home",
+        base / "other",
+        base / "tmp",
+    )
     for d in (subs, out, home, other, scratch):
         d.mkdir()
     (home / "canary.txt").write_text("grader home canary")
@@ -91,15 +101,21 @@ def graded(tmp_path_factory):
         write(make_notebook("ex1", edits, ops), subs / name / EXERCISE_FILES["ex1"].name)
     (subs / "not_a_notebook").mkdir()
     (subs / "not_a_notebook" / "ex1_recurrence.ipynb").write_text("{ this is not json")
-    (subs / "symlinked").mkdir()                       # points at another student's notebook
+    (subs / "symlinked").mkdir()  # points at another student's notebook
     (subs / "symlinked" / "ex1_recurrence.ipynb").symlink_to(victim)
     before = {"subs": _digest(subs), "home": _digest(home), "other": _digest(other)}
     secret_env = f"GRADER-ENV-SECRET-{tag}"
     saved = {k: os.environ.get(k) for k in ("HOME", "TMPDIR", "RNNCOURSE_TEST_SECRET")}
     os.environ.update(HOME=str(home), TMPDIR=str(scratch), RNNCOURSE_TEST_SECRET=secret_env)
     try:
-        results = grade([subs], out, jobs=2, seed=99, log=lambda m: None,
-                        limits=Limits(cell_timeout=6, task_timeout=6, mem_mb=1024, cpu_s=60))
+        results = grade(
+            [subs],
+            out,
+            jobs=2,
+            seed=99,
+            log=lambda m: None,
+            limits=Limits(cell_timeout=6, task_timeout=6, mem_mb=1024, cpu_s=60),
+        )
     finally:
         for k, v in saved.items():
             if v is None:
@@ -107,11 +123,20 @@ def graded(tmp_path_factory):
             else:
                 os.environ[k] = v
     out_right_after = _digest(out)
-    time.sleep(3)                                   # a surviving process would write now
-    return {"results": {r.student: r for r in results}, "out": out, "cases": cases, "tag": tag,
-            "before": before, "subs": subs, "home": home, "other": other, "scratch": scratch,
-            "out_right_after": out_right_after, "secrets": [secret_env, f"SECRET-FILE-{tag}",
-                                                        f"VICTIM-MARKER-{tag}", "grader home canary"]}
+    time.sleep(3)  # a surviving process would write now
+    return {
+        "results": {r.student: r for r in results},
+        "out": out,
+        "cases": cases,
+        "tag": tag,
+        "before": before,
+        "subs": subs,
+        "home": home,
+        "other": other,
+        "scratch": scratch,
+        "out_right_after": out_right_after,
+        "secrets": [secret_env, f"SECRET-FILE-{tag}", f"VICTIM-MARKER-{tag}", "grader home canary"],
+    }
 
 
 def _feedback(g, name):
@@ -182,7 +207,7 @@ def test_nothing_is_left_behind(graded):
             cmd = open(f"/proc/{p}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if "multiprocessing.resource_tracker" not in cmd:   # the pool's own helper, not a kernel
+        if "multiprocessing.resource_tracker" not in cmd:  # the pool's own helper, not a kernel
             left.append(cmd)
     assert not left, left
     assert list(graded["scratch"].iterdir()) == [], "the grader left files in its temporary folder"
@@ -200,8 +225,14 @@ def test_cpu_time_limit_ends_a_busy_kernel_before_the_cell_timeout(tmp_path):
 
     burn = GOOD_SF + "\nx = 0\nwhile True:\n    x += 1\n"
     write(make_notebook("ex1", {SF: burn}), tmp_path / "subs" / "burner" / EXERCISE_FILES["ex1"].name)
-    (r,) = grade([tmp_path / "subs"], tmp_path / "out", jobs=1, seed=5,
-                 limits=Limits(cell_timeout=120, task_timeout=120, mem_mb=1024, cpu_s=2), log=lambda m: None)
+    (r,) = grade(
+        [tmp_path / "subs"],
+        tmp_path / "out",
+        jobs=1,
+        seed=5,
+        limits=Limits(cell_timeout=120, task_timeout=120, mem_mb=1024, cpu_s=2),
+        log=lambda m: None,
+    )
     issues = " ".join(r.issues)
     assert "kernel died" in issues and "CPU-time" in issues, r.issues
     assert "timed out" not in issues
@@ -213,9 +244,15 @@ def test_a_top_level_timeout_is_reported_as_a_timeout(tmp_path):
 
     slow = GOOD_SF + "\nimport time\nwhile True:\n    time.sleep(0.1)\n"
     write(make_notebook("ex1", {SF: slow}), tmp_path / "subs" / "sleeper" / EXERCISE_FILES["ex1"].name)
-    (r,) = grade([tmp_path / "subs"], tmp_path / "out", jobs=1, seed=5,
-                 limits=Limits(cell_timeout=2, task_timeout=4, mem_mb=1024, cpu_s=60), log=lambda m: None)
+    (r,) = grade(
+        [tmp_path / "subs"],
+        tmp_path / "out",
+        jobs=1,
+        seed=5,
+        limits=Limits(cell_timeout=2, task_timeout=4, mem_mb=1024, cpu_s=60),
+        log=lambda m: None,
+    )
     issues = " ".join(r.issues)
     assert "timed out after 2 s" in issues, r.issues
     assert "KeyboardInterrupt" not in issues
-    assert r.points == 5          # the function was defined before the loop: its tasks still count
+    assert r.points == 5  # the function was defined before the loop: its tasks still count

@@ -1,16 +1,16 @@
 """The verdict in-process: references pass for any seed, not-implemented fails, every classic bug
 loses its task's points with the diagnosis that names it (what ``check`` prints in the notebook),
 the grader reaches the same verdict through the same ``judge``, and strict mode raises."""
+
 import numpy as np
 import pytest
 
+from grading_fixtures.wrong import WRONG
 from rnncourse import nn
 from rnncourse.grading import check
 from rnncourse.grading.checks import STRICT_ENV, CheckFailed, format_result
 from rnncourse.grading.exercises import GRADED_FUNCTIONS, TASKS, ex4, get_task, make_inputs, tasks_of
 from rnncourse.grading.verdict import Observation, Problem, judge, observe_in_process, run_in_process
-
-from grading_fixtures.wrong import WRONG
 
 
 @pytest.fixture(autouse=True)
@@ -18,6 +18,7 @@ def _lenient_checks(monkeypatch):
     """solutions/conftest.py turns strict checks on for the whole session; these tests call
     check() on wrong code on purpose and read its verdict."""
     monkeypatch.delenv(STRICT_ENV, raising=False)
+
 
 IN_PROCESS = [t for t, s in TASKS.items() if s.reference is not None]
 
@@ -41,10 +42,16 @@ def test_not_implemented_scores_zero(task):
 
 
 def _load(src):
-    ns = {"np": np, "sigmoid": nn.sigmoid, "GRUStepCache": nn.GRUStepCache, "RNNStepCache": nn.RNNStepCache,
-          "LSTMStepCache": nn.LSTMStepCache,
-          # earlier cells of the same notebook (the course's versions are swapped in while judged)
-          "lstm_step_backward": nn.lstm_step_backward, "gru_step_backward": nn.gru_step_backward}
+    ns = {
+        "np": np,
+        "sigmoid": nn.sigmoid,
+        "GRUStepCache": nn.GRUStepCache,
+        "RNNStepCache": nn.RNNStepCache,
+        "LSTMStepCache": nn.LSTMStepCache,
+        # earlier cells of the same notebook (the course's versions are swapped in while judged)
+        "lstm_step_backward": nn.lstm_step_backward,
+        "gru_step_backward": nn.gru_step_backward,
+    }
     exec(src, ns)
     return ns
 
@@ -69,7 +76,8 @@ def test_check_reports_each_probe(capsys):
 
 def test_forward_term_isolation_names_the_recurrent_term():
     def no_recurrence(x, h_prev, Wx, Wh, b):
-        return np.tanh(x @ Wx + h_prev @ Wh.T + b), None      # transposed Wh: silent for square Wh
+        return np.tanh(x @ Wx + h_prev @ Wh.T + b), None  # transposed Wh: silent for square Wh
+
     r = check("ex1.rnn_step_forward", no_recurrence, quiet=True).result
     assert [p.passed for p in r.probes] == [True, False, True, False]
     assert "h_prev @ Wh" in " ".join(r.diagnosis)
@@ -78,12 +86,15 @@ def test_forward_term_isolation_names_the_recurrent_term():
 def test_wrong_dtype_and_shape_are_reported():
     def f32(x, h_prev, Wx, Wh, b):
         return np.tanh(x @ Wx + h_prev @ Wh + b).astype(np.float32), None
+
     r = check("ex1.rnn_step_forward", f32, quiet=True).result
     assert r.points == 0 and "float32" in " ".join(r.diagnosis)
 
 
 def test_jacobian_norm_bugs():
-    r = check("ex4.jacobian_norms", lambda h, Wh: np.array([np.linalg.norm(np.eye(2))] * h.shape[0]), quiet=True)
+    r = check(
+        "ex4.jacobian_norms", lambda h, Wh: np.array([np.linalg.norm(np.eye(2))] * h.shape[0]), quiet=True
+    )
     assert not r.passed
     r = check("ex4.jacobian_norms", ex4.bug_jac_frobenius, quiet=True).result
     assert "spectral" in " ".join(r.diagnosis)
@@ -108,7 +119,9 @@ def test_sequence_task_is_judged_with_the_course_step_function():
         "    for t in range(x.shape[1]):\n"
         "        hp, _ = rnn_step_forward(x[:, t], hp, Wx, Wh, b)\n"
         "        h.append(hp)\n"
-        "    return np.stack(h, axis=1), None\n", ns)
+        "    return np.stack(h, axis=1), None\n",
+        ns,
+    )
     wrong_step = ns["rnn_step_forward"]
     assert not check("ex1.rnn_step_forward", ns["rnn_step_forward"], quiet=True).result.passed
     assert check("ex1.rnn_forward", ns["rnn_forward"], quiet=True).result.passed
@@ -130,6 +143,7 @@ def test_every_bug_model_is_named_when_a_student_makes_that_mistake(task, k):
 
 def test_missing_dc_next_passes_at_one_step_and_fails_over_time():
     from rnncourse.grading.exercises.ex5 import bug_seq_no_dc_next
+
     r = run_in_process(TASKS["ex5.lstm_backward"], bug_seq_no_dc_next, 3)
     assert [p.passed for p in r.probes] == [True, False, False]
     assert "cell-state path" in " ".join(r.diagnosis)
@@ -140,6 +154,7 @@ def test_jacobian_one_step_hint_says_which_entry_is_wrong():
         n = ex4.reference.jacobian_norms(h, Wh).copy()
         n[0] *= 1.5
         return n
+
     r = check("ex4.jacobian_norms", first_entry_wrong, quiet=True).result
     text = " ".join(r.diagnosis)
     assert "entries [0] are wrong" in text and "h_(t-1)" not in text, format_result(r)
@@ -148,8 +163,10 @@ def test_jacobian_one_step_hint_says_which_entry_is_wrong():
 def test_grader_and_check_reach_the_same_verdict():
     """The grader's _judge is a thin adapter over verdict.judge: same observations, same result."""
     from rnncourse.grading.grader import _judge
+
     spec = TASKS["ex3.rnn_backward"]
     from rnncourse.grading.exercises.ex3 import bug_loop_forwards
+
     inputs = make_inputs(spec, 99)
     obs = observe_in_process(spec, bug_loop_forwards, inputs)
     mine = judge(spec, inputs, obs, 99)
@@ -163,8 +180,10 @@ def test_grader_and_check_reach_the_same_verdict():
 def test_problems_are_typed_records():
     with pytest.raises(ValueError, match="kind must be one of"):
         Problem("oops", "x")
-    assert Observation.from_driver({}, {}, "NotImplementedError: not implemented yet").failure.kind == \
-        "not-implemented"
+    assert (
+        Observation.from_driver({}, {}, "NotImplementedError: not implemented yet").failure.kind
+        == "not-implemented"
+    )
     assert Observation.from_driver({}, {}, "ValueError: NotImplementedError in text").failure.kind == "error"
 
 
@@ -178,7 +197,9 @@ def test_sampler_is_judged_with_the_course_softmax():
         "    return e / e.sum(axis=1, keepdims=True)\n"
         "def sample_with_temperature(scores, tau, u):\n"
         "    cdf = np.cumsum(temperature_softmax(scores, tau), axis=1)\n"
-        "    return np.minimum((cdf <= u[:, None]).sum(axis=1), scores.shape[1] - 1)\n", ns)
+        "    return np.minimum((cdf <= u[:, None]).sum(axis=1), scores.shape[1] - 1)\n",
+        ns,
+    )
     soft = check("ex7.temperature_softmax", ns["temperature_softmax"], quiet=True).result
     assert soft.points == 0 and "DIVIDE" in " ".join(soft.diagnosis)
     assert check("ex7.sample_with_temperature", ns["sample_with_temperature"], quiet=True).passed
@@ -189,13 +210,17 @@ def test_strict_mode_raises_on_a_failing_check(monkeypatch, capsys):
     with pytest.raises(CheckFailed, match="rnn_step_forward"):
         check("ex1.rnn_step_forward", lambda x, h, Wx, Wh, b: (np.tanh(x @ Wx + h @ Wh), None))
     assert "FAIL" in capsys.readouterr().out
-    assert check("ex1.rnn_step_forward", nn.rnn_step_forward, quiet=True).passed     # passing: no raise
+    assert check("ex1.rnn_step_forward", nn.rnn_step_forward, quiet=True).passed  # passing: no raise
     monkeypatch.setenv(STRICT_ENV, "0")
     assert not check("ex1.rnn_step_forward", lambda *a: (a[0], None), quiet=True)
 
 
 def test_registry():
-    assert [s.id for s in tasks_of("ex5")] == ["ex5.lstm_step_forward", "ex5.lstm_step_backward", "ex5.lstm_backward"]
+    assert [s.id for s in tasks_of("ex5")] == [
+        "ex5.lstm_step_forward",
+        "ex5.lstm_step_backward",
+        "ex5.lstm_backward",
+    ]
     assert GRADED_FUNCTIONS["lstm_backward"] == "rnncourse.nn.lstm"
     assert GRADED_FUNCTIONS["embedding_backward"] == "rnncourse.nn.layers"
     assert {"lstm_backward", "print"} & GRADED_FUNCTIONS == {"lstm_backward"}

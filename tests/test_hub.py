@@ -11,6 +11,7 @@ The hub uses the built-in dummy authenticator and the simple local-process spawn
 home under the test's temporary folder; the single-user servers run this venv's
 ``jupyterhub-singleuser``. Nothing is written outside the temporary folder.
 """
+
 import json
 import os
 import shutil
@@ -29,27 +30,44 @@ from rnncourse import workspace as ws
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CHROMIUM = os.environ.get("RNNCOURSE_CHROMIUM", "/usr/bin/chromium")
-CHP = Path(os.environ.get("RNNCOURSE_CHP", ROOT / ".ci" / "node" / "node_modules" / ".bin" / "configurable-http-proxy"))
+CHP = Path(
+    os.environ.get(
+        "RNNCOURSE_CHP", ROOT / ".ci" / "node" / "node_modules" / ".bin" / "configurable-http-proxy"
+    )
+)
 PASSWORD = "rnncourse-hub-test"
 STUDENTS = ("alice", "bob")
 
 pytest.importorskip("jupyterhub", reason="jupyterhub is not installed (pip install -e '.[hub]')")
 pytest.importorskip("nbgitpuller", reason="nbgitpuller is not installed (pip install -e '.[hub]')")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-for what, ok in ((f"configurable-http-proxy at {CHP} (npm install --prefix .ci/node configurable-http-proxy)",
-                  CHP.exists() and shutil.which("node")),
-                 (f"chromium at {CHROMIUM} (apt-get install -y chromium)", Path(CHROMIUM).exists()),
-                 ("git", shutil.which("git")),
-                 ("jupyterhub-singleuser in this venv", (BIN / "jupyterhub-singleuser").exists())):
+for what, ok in (
+    (
+        f"configurable-http-proxy at {CHP} (npm install --prefix .ci/node configurable-http-proxy)",
+        CHP.exists() and shutil.which("node"),
+    ),
+    (f"chromium at {CHROMIUM} (apt-get install -y chromium)", Path(CHROMIUM).exists()),
+    ("git", shutil.which("git")),
+    ("jupyterhub-singleuser in this venv", (BIN / "jupyterhub-singleuser").exists()),
+):
     if not ok:
         pytest.skip(f"JupyterHub test skipped: no {what}", allow_module_level=True)
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--no-default-browser-check", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-default-apps", "--disable-extensions", "--disable-dev-shm-usage",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-dev-shm-usage",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 
@@ -61,10 +79,16 @@ def _free_port():
 
 
 def _git(repo, *args):
-    env = dict(os.environ, GIT_AUTHOR_NAME="Instructor", GIT_AUTHOR_EMAIL="instructor@example.edu",
-               GIT_COMMITTER_NAME="Instructor", GIT_COMMITTER_EMAIL="instructor@example.edu")
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
-                          env=env, timeout=60).stdout
+    env = dict(
+        os.environ,
+        GIT_AUTHOR_NAME="Instructor",
+        GIT_AUTHOR_EMAIL="instructor@example.edu",
+        GIT_COMMITTER_NAME="Instructor",
+        GIT_COMMITTER_EMAIL="instructor@example.edu",
+    )
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env, timeout=60
+    ).stdout
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +105,8 @@ def hub(tmp_path_factory):
         settings = homes / user / ".jupyter" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
         settings.mkdir(parents=True)
         (settings / "notification.jupyterlab-settings").write_text(
-            json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+            json.dumps({"fetchNews": "false", "checkForUpdates": False})
+        )
     port, hub_port, api_port = _free_port(), _free_port(), _free_port()
     config = tmp / "jupyterhub_config.py"
     config.write_text(f"""
@@ -92,16 +117,16 @@ c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = {hub_port}
 c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
 c.ConfigurableHTTPProxy.command = [{str(CHP)!r}]
-c.ConfigurableHTTPProxy.pid_file = {str(tmp / 'proxy.pid')!r}
-c.JupyterHub.db_url = "sqlite:///{tmp / 'hub.sqlite'}"
-c.JupyterHub.cookie_secret_file = {str(tmp / 'cookie_secret')!r}
+c.ConfigurableHTTPProxy.pid_file = {str(tmp / "proxy.pid")!r}
+c.JupyterHub.db_url = "sqlite:///{tmp / "hub.sqlite"}"
+c.JupyterHub.cookie_secret_file = {str(tmp / "cookie_secret")!r}
 c.JupyterHub.authenticator_class = "dummy"
 c.DummyAuthenticator.password = {PASSWORD!r}
 c.Authenticator.allow_all = True
 c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = {str(homes)!r} + "/{{username}}"
 c.Spawner.default_url = "/lab"
-c.Spawner.cmd = [{str(BIN / 'jupyterhub-singleuser')!r}]
+c.Spawner.cmd = [{str(BIN / "jupyterhub-singleuser")!r}]
 c.Spawner.args = ["--allow-root", "--LabApp.news_url=",
                   "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
 c.Spawner.environment = {{"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}}
@@ -111,8 +136,14 @@ c.Spawner.start_timeout = 120
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "JPY_"))}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     log = open(tmp / "hub.log", "w")
-    proc = subprocess.Popen([str(BIN / "python"), "-m", "jupyterhub", "-f", str(config)], cwd=tmp, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(BIN / "python"), "-m", "jupyterhub", "-f", str(config)],
+        cwd=tmp,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 120
@@ -122,12 +153,14 @@ c.Spawner.start_timeout = 120
                 break
             except OSError:
                 if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("JupyterHub did not start:\n" + (tmp / "hub.log").read_text()[-4000:])
+                    raise RuntimeError(
+                        "JupyterHub did not start:\n" + (tmp / "hub.log").read_text()[-4000:]
+                    ) from None
                 time.sleep(0.5)
         yield {"base": base, "repo": repo, "homes": homes, "log": tmp / "hub.log"}
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)      # the hub stops its proxy and the students' servers
+            os.killpg(proc.pid, signal.SIGTERM)  # the hub stops its proxy and the students' servers
             try:
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
@@ -153,8 +186,9 @@ def _pull(page, link, expect_path):
 
 def _kernel_ready(page):
     page.wait_for_selector('.jp-DebuggerBugButton[aria-disabled="false"]', timeout=120_000)
-    page.wait_for_selector('.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status="idle"]',
-                           timeout=120_000)
+    page.wait_for_selector(
+        '.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=120_000
+    )
 
 
 def _run_all_and_save(page):
@@ -167,12 +201,16 @@ def _run_all_and_save(page):
                      x => !x.classList.contains('lm-mod-hidden'));
                    const prompts = [...p.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
                    return prompts.length > 0 && prompts.every(e => /\\[\\d+\\]/.test(e.textContent)); }""",
-        timeout=180_000)
-    page.wait_for_selector('.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status="idle"]',
-                           timeout=180_000)
+        timeout=180_000,
+    )
+    page.wait_for_selector(
+        '.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=180_000
+    )
     page.keyboard.press("Control+s")
-    page.wait_for_function("() => !document.querySelector('.jp-NotebookPanel .jp-mod-dirty, "
-                           ".lm-TabBar-tab.jp-mod-dirty')", timeout=60_000)
+    page.wait_for_function(
+        "() => !document.querySelector('.jp-NotebookPanel .jp-mod-dirty, .lm-TabBar-tab.jp-mod-dirty')",
+        timeout=60_000,
+    )
 
 
 def _saved(home, rel):
@@ -180,18 +218,28 @@ def _saved(home, rel):
 
 
 def _errors(nb):
-    return [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
-            if o["output_type"] == "error"]
+    return [
+        o
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+        if o["output_type"] == "error"
+    ]
 
 
 def _with_my_solution(exercise_text):
     """The student's work on ex1: the solution cells filled in (from the instructor's solutions)."""
-    mine, sol = json.loads(exercise_text), json.loads((ROOT / "solutions" / "ex1_recurrence.ipynb").read_text())
+    mine, sol = (
+        json.loads(exercise_text),
+        json.loads((ROOT / "solutions" / "ex1_recurrence.ipynb").read_text()),
+    )
     by_id = {c["id"]: c for c in sol["cells"]}
     for c in mine["cells"]:
         if "solution" in c["metadata"].get("tags", []):
             lines = "".join(by_id[c["id"]]["source"]).split("\n")
-            c["source"] = "\n".join(x for x in lines if x.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+            c["source"] = "\n".join(
+                x for x in lines if x.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+            )
             c["source"] += "\n# my own work\n"
     return json.dumps(mine, indent=1) + "\n"
 
@@ -226,15 +274,20 @@ def test_two_students_pull_run_and_keep_their_work_across_an_update(hub):
                 page.wait_for_selector(".jp-NotebookPanel")
                 _run_all_and_save(page)
                 nb = _saved(home, ex1)
-                checks = ["".join("".join(o["text"]) for o in c.get("outputs", []) if o["output_type"] == "stream")
-                          for c in nb["cells"] if "check" in c["metadata"].get("tags", [])]
+                checks = [
+                    "".join("".join(o["text"]) for o in c.get("outputs", []) if o["output_type"] == "stream")
+                    for c in nb["cells"]
+                    if "check" in c["metadata"].get("tags", [])
+                ]
                 assert not _errors(nb) and len(checks) == 2 and all("PASS" in t for t in checks), checks
             # the instructor updates the course: the lesson and the same exercise change upstream
             upstream_lesson = (repo / lesson).read_text().replace("Welcome", "Welcome (updated)", 1)
             assert upstream_lesson != (repo / lesson).read_text()
             (repo / lesson).write_text(upstream_lesson)
             up_ex = json.loads((repo / ex1).read_text())
-            up_ex["cells"][0]["source"] = "".join(up_ex["cells"][0]["source"]) + "\n\n(updated by the instructor)"
+            up_ex["cells"][0]["source"] = (
+                "".join(up_ex["cells"][0]["source"]) + "\n\n(updated by the instructor)"
+            )
             (repo / ex1).write_text(json.dumps(up_ex, indent=1) + "\n")
             _git(repo, "commit", "-q", "-am", "course release 2")
             for user in STUDENTS:

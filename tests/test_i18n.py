@@ -19,6 +19,7 @@ STALE_CMD = f"python -m rnncourse.i18n stale --lang {LANG}"
 
 # (a) every translatable file has a current translation: one test per source file ----------------
 
+
 @pytest.mark.parametrize("relpath", i18n.translatable(ROOT))
 def test_translation_is_current(relpath):
     problems = i18n.report_file(LANG, relpath, ROOT)
@@ -26,7 +27,8 @@ def test_translation_is_current(relpath):
     assert not problems, (
         f"{relpath}: {len(problems)} {LANG} translation item(s) missing, stale or orphaned "
         f"(edit {i18n.translation_path(LANG, relpath, ROOT).relative_to(ROOT)}; "
-        f"see all with `{STALE_CMD}`):\n" + "\n".join(lines))
+        f"see all with `{STALE_CMD}`):\n" + "\n".join(lines)
+    )
 
 
 def test_translatable_covers_lessons_exercises_and_readmes():
@@ -40,8 +42,11 @@ def test_translatable_covers_lessons_exercises_and_readmes():
 def test_no_orphan_translation_files():
     tdir = ROOT / "translations" / LANG
     known = set(i18n.translatable(ROOT))
-    orphans = [p.relative_to(tdir).as_posix() for p in tdir.rglob("*.json")
-               if p.relative_to(tdir).as_posix()[: -len(".json")] not in known]
+    orphans = [
+        p.relative_to(tdir).as_posix()
+        for p in tdir.rglob("*.json")
+        if p.relative_to(tdir).as_posix()[: -len(".json")] not in known
+    ]
     assert not orphans, f"translation files without a source file: {orphans}"
 
 
@@ -64,19 +69,29 @@ def test_translation_file_format(path):
         assert set(entry) == {"en_sha", LANG}, f"{rel} {key}: keys {sorted(entry)}"
         assert re.fullmatch(r"[0-9a-f]{16}", entry["en_sha"]), f"{rel} {key}: en_sha {entry['en_sha']!r}"
     assert text == json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", (
-        f"{rel}: not in the shared format (json.dumps(..., ensure_ascii=False, indent=1, sort_keys=True))")
+        f"{rel}: not in the shared format (json.dumps(..., ensure_ascii=False, indent=1, sort_keys=True))"
+    )
 
 
 # (e) math, code and HTML markers survive translation ---------------------------------------------
 
-MARKERS = {"$": "math ($)", "`": "code (`)", "<details>": "<details>", "</details>": "</details>",
-           "<summary>": "<summary>", "](": "links ](...)"}
+MARKERS = {
+    "$": "math ($)",
+    "`": "code (`)",
+    "<details>": "<details>",
+    "</details>": "</details>",
+    "<summary>": "<summary>",
+    "](": "links ](...)",
+}
 
 
 def marker_problems(english, translated):
     """Names of the markers whose count differs between an English unit and its translation."""
-    out = [f"{name}: English {english.count(m)}, translation {translated.count(m)}"
-           for m, name in MARKERS.items() if english.count(m) != translated.count(m)]
+    out = [
+        f"{name}: English {english.count(m)}, translation {translated.count(m)}"
+        for m, name in MARKERS.items()
+        if english.count(m) != translated.count(m)
+    ]
     heads_en = [line.split(" ")[0] for line in english.splitlines() if line.startswith("#")]
     heads_tr = [line.split(" ")[0] for line in translated.splitlines() if line.startswith("#")]
     if heads_en != heads_tr:
@@ -92,7 +107,9 @@ def test_math_code_and_markup_counts_match(path):
     for key, entry in data["cells"].items():
         if key in english and entry["en_sha"] == i18n.en_sha(english[key]):
             bad += [f"  {key}: {p}" for p in marker_problems(english[key], entry[LANG])]
-    assert not bad, f"{data['source']}: translation differs from the English in math/code/markup:\n" + "\n".join(bad)
+    assert not bad, (
+        f"{data['source']}: translation differs from the English in math/code/markup:\n" + "\n".join(bad)
+    )
 
 
 def test_marker_check_catches_broken_latex():
@@ -100,7 +117,9 @@ def test_marker_check_catches_broken_latex():
     assert marker_problems(en, "状态 $h_t$ 与 `rnn_forward`；见[术语表](glossary.md)。") == []
     assert marker_problems(en, "状态 $h_t 与 `rnn_forward`；见[术语表](glossary.md)。")[0].startswith("math")
     assert marker_problems(en, "状态 $h_t$ 与 rnn_forward；见术语表。") == [
-        "code (`): English 2, translation 0", "links ](...): English 1, translation 0"]
+        "code (`): English 2, translation 0",
+        "links ](...): English 1, translation 0",
+    ]
     assert marker_problems("## A\ntext", "### 甲\n文字") == ["headings: English ['##'], translation ['###']"]
 
 
@@ -112,13 +131,17 @@ RENDERED_TAGS = ("<strong>", "<em>", "<code>", "<li>", "<a ", "<h", "<pre>", "<t
 def rendered_problems(english, translated):
     mistune = pytest.importorskip("mistune")
     md = mistune.create_markdown(plugins=["table"])
+
     # JupyterLab protects math from the markdown parser; do the same, or `_` inside $...$ reads as emphasis
     def no_math(text):
         return re.sub(r"\$\$.*?\$\$|\$[^$]+\$", "MATH", text, flags=re.S)
 
     a, b = md(no_math(english)), md(no_math(translated))
-    return [f"{tag.strip('<> ')}: English {a.count(tag)}, translation {b.count(tag)}"
-            for tag in RENDERED_TAGS if a.count(tag) != b.count(tag)]
+    return [
+        f"{tag.strip('<> ')}: English {a.count(tag)}, translation {b.count(tag)}"
+        for tag in RENDERED_TAGS
+        if a.count(tag) != b.count(tag)
+    ]
 
 
 @pytest.mark.parametrize("path", _translation_files(), ids=_ids(_translation_files()))
@@ -129,18 +152,23 @@ def test_rendered_markdown_structure_matches(path):
     for key, entry in data["cells"].items():
         if key in english and entry["en_sha"] == i18n.en_sha(english[key]):
             bad += [f"  {key}: {p}" for p in rendered_problems(english[key], entry[LANG])]
-    assert not bad, (f"{data['source']}: the translation renders differently (bold/italic next to Chinese "
-                     f"punctuation? write **开始**：, not **开始：**):\n" + "\n".join(bad))
+    assert not bad, (
+        f"{data['source']}: the translation renders differently (bold/italic next to Chinese "
+        f"punctuation? write **开始**：, not **开始：**):\n" + "\n".join(bad)
+    )
 
 
 def test_rendered_check_catches_unclosed_emphasis():
     en = "1. **Start:** at chance, see *explorer* and `train`."
     assert rendered_problems(en, "1. **开始**：处于随机水平，见*探索器*（explorer）和 `train`。") == []
     assert rendered_problems(en, "1. **开始：**处于随机水平，见*探索器（explorer）*和 `train`。") == [
-        "strong: English 1, translation 0", "em: English 1, translation 0"]
+        "strong: English 1, translation 0",
+        "em: English 1, translation 0",
+    ]
 
 
 # (b) changing one English cell makes the report name exactly that cell ------------------------------
+
 
 def _course_copy(tmp_path, rels=("notebooks/00_welcome.ipynb", "notebooks/README.md")):
     for rel in rels:
@@ -159,14 +187,19 @@ def test_report_names_exactly_the_changed_cell(tmp_path):
     nb = nbformat.read(path, as_version=4)
     cell = [c for c in nb.cells if c.cell_type == "markdown"][2]
     cell.source = cell.source.replace("projector", "beamer", 1)
-    assert cell.source != nbformat.read(ROOT / "notebooks/00_welcome.ipynb", as_version=4).cells[
-        [c.id for c in nb.cells].index(cell.id)].source
+    assert (
+        cell.source
+        != nbformat.read(ROOT / "notebooks/00_welcome.ipynb", as_version=4)
+        .cells[[c.id for c in nb.cells].index(cell.id)]
+        .source
+    )
     nbformat.write(nb, path)
     assert i18n.report(LANG, root) == [("notebooks/00_welcome.ipynb", cell.id, "stale")]
 
     # a whitespace-only change is a change too: the hash covers the exact text
     (root / "notebooks/README.md").write_text(
-        (ROOT / "notebooks/README.md").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        (ROOT / "notebooks/README.md").read_text(encoding="utf-8") + "\n", encoding="utf-8"
+    )
     assert ("notebooks/README.md", "file", "stale") in i18n.report(LANG, root)
 
 
@@ -178,8 +211,10 @@ def test_report_names_missing_and_orphan_cells(tmp_path):
     nb.cells.remove(removed)
     nb.cells.insert(1, nbformat.v4.new_markdown_cell("A new paragraph.", id="brand-new"))
     nbformat.write(nb, path)
-    assert sorted(i18n.report(LANG, root)) == [("notebooks/00_welcome.ipynb", "brand-new", "missing"),
-                                               ("notebooks/00_welcome.ipynb", "summary", "orphan")]
+    assert sorted(i18n.report(LANG, root)) == [
+        ("notebooks/00_welcome.ipynb", "brand-new", "missing"),
+        ("notebooks/00_welcome.ipynb", "summary", "orphan"),
+    ]
 
 
 def test_stale_command_lists_items_and_exits_1(tmp_path):
@@ -198,13 +233,14 @@ def test_stale_command_lists_items_and_exits_1(tmp_path):
 
 # (c) translate_notebook: code cells untouched, notes on stale and missing cells ----------------------
 
+
 def test_translate_notebook_keeps_code_and_marks_stale_cells(tmp_path):
     rel = "notebooks/01_recurrence.ipynb"
     en = nbformat.read(ROOT / rel, as_version=4)
     data = i18n.load_translation(LANG, rel, ROOT)
     md_ids = [c.id for c in en.cells if c.cell_type == "markdown"]
     stale_id, missing_id = md_ids[1], md_ids[2]
-    data["cells"][stale_id]["en_sha"] = "0" * 16           # as if the English had changed since
+    data["cells"][stale_id]["en_sha"] = "0" * 16  # as if the English had changed since
     del data["cells"][missing_id]
     i18n.save_translation(data, LANG, rel, tmp_path)
 
@@ -239,7 +275,8 @@ def test_translate_markdown_file_and_build_edition(tmp_path):
     i18n.build_edition(src, tmp_path / "out", LANG, ["notebooks/README.md"])
     english = (ROOT / "notebooks/README.md").read_text(encoding="utf-8")
     assert (tmp_path / "out/notebooks/README.md").read_text(encoding="utf-8") == (
-        i18n.NOTES[LANG]["missing"] + "\n\n" + english)
+        i18n.NOTES[LANG]["missing"] + "\n\n" + english
+    )
     nb = nbformat.read(tmp_path / "notebooks/00_welcome.ipynb", as_version=4)
     assert nb.metadata["rnncourse"]["lang"] == LANG and nb.cells[0].source.startswith("# 第 0 课")
     with pytest.raises(FileNotFoundError, match="no_such.ipynb"):
@@ -255,12 +292,14 @@ def test_default_root_is_this_checkout():
 
 def test_en_sha_is_the_shared_definition():
     import hashlib
+
     assert i18n.en_sha("h_t") == hashlib.sha256(b"h_t").hexdigest()[:16]
     with pytest.raises(TypeError, match="text must be a str"):
         i18n.en_sha(["h_t"])
 
 
 # (d) the translated lesson 0 runs top to bottom ---------------------------------------------------
+
 
 def test_translated_lesson_0_runs(tmp_path, monkeypatch):
     from nbclient import NotebookClient
@@ -270,16 +309,25 @@ def test_translated_lesson_0_runs(tmp_path, monkeypatch):
     i18n.build_edition(ROOT, tmp_path, LANG, [rel])
     nb = nbformat.read(tmp_path / rel, as_version=4)
     assert i18n.NOTES[LANG]["missing"] not in json.dumps(nb, ensure_ascii=False)
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path / "notebooks")}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path / "notebooks")}}
+    ).execute()
+    errors = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors, errors
-    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    printed = "".join(
+        o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+    )
     assert "parameters" in printed and "trained for 200 steps" in printed, printed[-500:]
 
 
 # In a real browser: the Chinese lessons 0-2 run in JupyterLab and render their markdown ---------------
+
 
 @pytest.mark.browser
 def test_chinese_lessons_run_and_render_in_jupyterlab(tmp_path):
@@ -304,26 +352,49 @@ def test_chinese_lessons_run_and_render_in_jupyterlab(tmp_path):
     i18n.build_edition(ROOT, course, LANG, lessons)
     shutil.copy(ROOT / "notebooks/glossary.md", course / "notebooks/glossary.md")
     env = dict(os.environ, MPLBACKEND="Agg", MPLCONFIGDIR=str(tmp_path / "mpl"))
-    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
-                "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR"):
+    for var in (
+        "JUPYTER_CONFIG_DIR",
+        "JUPYTER_RUNTIME_DIR",
+        "JUPYTERLAB_SETTINGS_DIR",
+        "JUPYTERLAB_WORKSPACES_DIR",
+        "IPYTHONDIR",
+    ):
         (tmp_path / var.lower()).mkdir()
         env[var] = str(tmp_path / var.lower())
     settings = Path(env["JUPYTERLAB_SETTINGS_DIR"]) / "@jupyterlab"
     (settings / "apputils-extension").mkdir(parents=True)
     (settings / "apputils-extension" / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    (settings / "notebook-extension").mkdir(parents=True)     # render every cell, not only the visible ones
-    (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    (settings / "notebook-extension").mkdir(parents=True)  # render every cell, not only the visible ones
+    (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
+        json.dumps({"windowingMode": "none"})
+    )
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     token, base = "rnncourse-i18n-test", f"http://127.0.0.1:{port}"
     log = open(tmp_path / "lab.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={course}",
-         "--allow-root", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={course}",
+            "--allow-root",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     idle = '.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status="idle"]'
     try:
         deadline = time.time() + 90
@@ -333,12 +404,21 @@ def test_chinese_lessons_run_and_render_in_jupyterlab(tmp_path):
                 break
             except OSError:
                 if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
+                    raise RuntimeError(
+                        "JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:]
+                    ) from None
                 time.sleep(0.3)
         with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=[
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"])
+            browser = p.chromium.launch(
+                executable_path=chromium,
+                args=[
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                ],
+            )
             page = browser.new_page(viewport={"width": 1300, "height": 1000})
             for rel in lessons:
                 page.goto(f"{base}/lab/tree/{rel}?reset&token={token}")
@@ -348,19 +428,25 @@ def test_chinese_lessons_run_and_render_in_jupyterlab(tmp_path):
                 page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
                 prompts = page.locator(".jp-CodeCell .jp-InputPrompt")
                 deadline = time.time() + 180
-                while time.time() < deadline:       # every prompt shows an execution count: all ran
+                while time.time() < deadline:  # every prompt shows an execution count: all ran
                     texts = prompts.all_inner_texts()
                     if texts and all(any(ch.isdigit() for ch in t) for t in texts):
                         break
                     time.sleep(0.5)
                 page.wait_for_selector(idle, timeout=60_000)
                 texts = prompts.all_inner_texts()
-                assert texts and all(any(ch.isdigit() for ch in t) for t in texts), f"{rel}: not all cells ran: {texts}"
-                errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"], '
-                                      '.jp-OutputArea-output:has-text("Traceback")').all_inner_texts()
+                assert texts and all(any(ch.isdigit() for ch in t) for t in texts), (
+                    f"{rel}: not all cells ran: {texts}"
+                )
+                errors = page.locator(
+                    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"], '
+                    '.jp-OutputArea-output:has-text("Traceback")'
+                ).all_inner_texts()
                 assert not errors, f"{rel}: error output in the browser: {errors[0][:2000]}"
                 prose = "\n".join(page.locator(".jp-MarkdownOutput").all_inner_texts())
-                assert sum("\u4e00" <= ch <= "\u9fff" for ch in prose) > 1000, f"{rel}: little Chinese on the page"
+                assert sum("\u4e00" <= ch <= "\u9fff" for ch in prose) > 1000, (
+                    f"{rel}: little Chinese on the page"
+                )
                 leftover = [line for line in prose.splitlines() if "**" in line]
                 assert not leftover, f"{rel}: unrendered emphasis: {leftover}"
             browser.close()

@@ -1,6 +1,7 @@
 """Lesson 8 (deep and bidirectional RNNs, encoder-decoder): the compute functions in
 ``rnncourse.deep_lessons``, the influence explorer driven without a browser, and the lesson run
 with every control moved to its minimum and to its maximum."""
+
 from functools import partial
 from pathlib import Path
 
@@ -14,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 # ------------------------------------------------------------------------------------------ tasks
+
 
 def test_future_bits_labels_compare_with_the_bit_lag_steps_later():
     x, y, mask = dl.future_bits(5, T=9, lag=2, rng=0)
@@ -29,19 +31,22 @@ def test_window_parity_and_delayed_xor_match_a_direct_count():
     x, y, mask = dl.window_parity(4, T=8, k=3, rng=1)
     bits = x.argmax(-1)
     for t in range(2, 8):
-        assert np.array_equal(y[:, t], bits[:, t - 2:t + 1].sum(axis=1) % 2)
+        assert np.array_equal(y[:, t], bits[:, t - 2 : t + 1].sum(axis=1) % 2)
     assert np.all(mask[:, :2] == 0) and np.all(mask[:, 2:] == 1)
     x, y, mask = dl.delayed_xor(4, T=8, rng=2)
     bits = x.argmax(-1)
     assert np.array_equal(y[:, 2:], (bits[:, 1:-1] + bits[:, :-2]) % 2) and np.all(mask[:, :2] == 0)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: dl.future_bits(0), "N must be >= 1"),
-    (lambda: dl.future_bits(3, T=4, lag=4), "lag must be smaller than T = 4"),
-    (lambda: dl.window_parity(3, T=4, k=5), "k must be at most T = 4"),
-    (lambda: dl.param_formula("lstmm", 3, 4), "cell must be one of"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: dl.future_bits(0), "N must be >= 1"),
+        (lambda: dl.future_bits(3, T=4, lag=4), "lag must be smaller than T = 4"),
+        (lambda: dl.window_parity(3, T=4, k=5), "k must be at most T = 4"),
+        (lambda: dl.param_formula("lstmm", 3, 4), "cell must be one of"),
+    ],
+)
 def test_bad_values_are_named(call, match):
     with pytest.raises(ValueError, match=match):
         call()
@@ -56,6 +61,7 @@ def test_bad_types_are_named():
 
 # ------------------------------------------------------------------------------ parameter counts
 
+
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_parameter_formula_matches_the_arrays(cell, bidirectional):
@@ -65,12 +71,16 @@ def test_parameter_formula_matches_the_arrays(cell, bidirectional):
 
 # ------------------------------------------------------------------------- gradients (float64)
 
+
 def _numeric(loss_of, params, eps=1e-6):
     """Central differences of ``loss_of(params)`` for every entry of every array in ``params``."""
-    grads = {"layers": [{k: np.zeros_like(v) for k, v in p.items()} for p in params["layers"]],
-             **{k: np.zeros_like(v) for k, v in params.items() if k != "layers"}}
-    slots = [(grads["layers"][j][k], p[k]) for j, p in enumerate(params["layers"]) for k in p] + \
-            [(grads[k], params[k]) for k in params if k != "layers"]
+    grads = {
+        "layers": [{k: np.zeros_like(v) for k, v in p.items()} for p in params["layers"]],
+        **{k: np.zeros_like(v) for k, v in params.items() if k != "layers"},
+    }
+    slots = [(grads["layers"][j][k], p[k]) for j, p in enumerate(params["layers"]) for k in p] + [
+        (grads[k], params[k]) for k in params if k != "layers"
+    ]
     for g, a in slots:
         for i in np.ndindex(a.shape):
             old = a[i]
@@ -84,12 +94,15 @@ def _numeric(loss_of, params, eps=1e-6):
 
 
 def _max_rel_error(a, b):
-    pairs = [(a["layers"][j][k], b["layers"][j][k]) for j in range(len(a["layers"])) for k in a["layers"][j]] + \
-            [(a[k], b[k]) for k in a if k != "layers"]
+    pairs = [
+        (a["layers"][j][k], b["layers"][j][k]) for j in range(len(a["layers"])) for k in a["layers"][j]
+    ] + [(a[k], b[k]) for k in a if k != "layers"]
     return max(np.abs(x - y).max() / max(1e-8, np.abs(x).max() + np.abs(y).max()) for x, y in pairs)
 
 
-@pytest.mark.parametrize("cell, layers, bidirectional", [("rnn", 2, True), ("gru", 2, False), ("lstm", 1, True)])
+@pytest.mark.parametrize(
+    "cell, layers, bidirectional", [("rnn", 2, True), ("gru", 2, False), ("lstm", 1, True)]
+)
 def test_tagger_gradients_match_numeric(cell, layers, bidirectional):
     params = dl.init_tagger(cell, 2, 3, 2, num_layers=layers, bidirectional=bidirectional, rng=4)
     x, y, mask = dl.future_bits(2, T=5, lag=2, rng=5)
@@ -104,23 +117,30 @@ def test_seq2seq_gradients_reach_the_encoder_and_match_numeric():
     _, grads = dl.seq2seq_loss(params, src, tgt)
     numeric = _numeric(lambda p: dl.seq2seq_loss(p, src, tgt)[0], params)
     assert _max_rel_error(grads, numeric) < 1e-6
-    assert np.abs(grads["layers"][0]["Wx"]).max() > 1e-4, "the decoder's loss must reach the encoder through s_0"
+    assert np.abs(grads["layers"][0]["Wx"]).max() > 1e-4, (
+        "the decoder's loss must reach the encoder through s_0"
+    )
 
 
 # ---------------------------------------------------------------------------------- training
 
+
 @pytest.mark.parametrize("cell, layers", [("rnn", 2), ("gru", 1), ("lstm", 2)])
 def test_seeds_side_by_side_equal_separate_runs(cell, layers):
     task = partial(dl.window_parity, T=6, k=3)
-    together, losses = dl.train_tagger_seeds(cell, task, 3, num_layers=layers, seeds=[3, 8], steps=15,
-                                             batch_size=4, data_seed=2)
+    together, losses = dl.train_tagger_seeds(
+        cell, task, 3, num_layers=layers, seeds=[3, 8], steps=15, batch_size=4, data_seed=2
+    )
     for m, seed in enumerate([3, 8]):
-        alone, alone_losses = dl.train_tagger(cell, task, 3, num_layers=layers, steps=15, batch_size=4, clip=None,
-                                              seed=seed, data_seed=2)
+        alone, alone_losses = dl.train_tagger(
+            cell, task, 3, num_layers=layers, steps=15, batch_size=4, clip=None, seed=seed, data_seed=2
+        )
         assert np.allclose(losses[:, m], alone_losses, rtol=1e-10, atol=1e-12)
         for j in range(layers):
             for k in alone["layers"][j]:
-                assert np.allclose(together[m]["layers"][j][k], alone["layers"][j][k], rtol=1e-9, atol=1e-12), (j, k)
+                assert np.allclose(
+                    together[m]["layers"][j][k], alone["layers"][j][k], rtol=1e-9, atol=1e-12
+                ), (j, k)
         assert np.allclose(together[m]["Wy"], alone["Wy"], rtol=1e-9, atol=1e-12)
 
 
@@ -141,11 +161,14 @@ def test_greedy_decoding_starts_like_teacher_forcing_and_reverses_after_training
 
 # ----------------------------------------------------------------------- influence and change
 
+
 @pytest.fixture(scope="module")
 def taggers():
     task = partial(dl.future_bits, T=10, lag=2)
-    return {d: dl.train_tagger("rnn", task, 8, bidirectional=(d == "bidirectional"), steps=120, seed=0)[0]
-            for d in ("one-way", "bidirectional")}
+    return {
+        d: dl.train_tagger("rnn", task, 8, bidirectional=(d == "bidirectional"), steps=120, seed=0)[0]
+        for d in ("one-way", "bidirectional")
+    }
 
 
 def test_influence_is_zero_from_the_future_only_one_way(taggers):
@@ -157,7 +180,10 @@ def test_influence_is_zero_from_the_future_only_one_way(taggers):
     # one entry by hand: flip the bit at s = 6 and look at the margin at t = 4
     flipped = x.copy()
     flipped[0, 6] = x[0, 6, ::-1]
-    margin = lambda xx: np.diff(dl.tagger_scores("rnn", taggers["bidirectional"], xx)[0][0, 4])[0]
+
+    def margin(xx):
+        return np.diff(dl.tagger_scores("rnn", taggers["bidirectional"], xx)[0][0, 4])[0]
+
     assert np.isclose(two[4, 6], abs(margin(flipped) - margin(x)))
 
 
@@ -165,10 +191,11 @@ def test_output_change_exactly_zero_for_a_later_input_one_way(taggers):
     x, _, _ = dl.future_bits(8, T=10, rng=4)
     assert dl.output_change("rnn", taggers["one-way"]["layers"], x, 2, 7) == 0.0
     assert dl.output_change("rnn", taggers["bidirectional"]["layers"], x, 2, 4, bidirectional=True) > 1e-3
-    assert dl.output_change("rnn", taggers["one-way"]["layers"], x, 7, 6) > 1e-3       # the past does reach it
+    assert dl.output_change("rnn", taggers["one-way"]["layers"], x, 7, 6) > 1e-3  # the past does reach it
 
 
 # ------------------------------------------------------------------------------------ explorer
+
 
 def test_explorer_follows_its_controls(taggers):
     from rnncourse.viz.deep_explorer import influence_explorer
@@ -181,7 +208,7 @@ def test_explorer_follows_its_controls(taggers):
     assert e.state["future_share"] > 0.2 and e.png != png
     heights = np.array([b.get_height() for b in e.artists["bars"]])
     assert np.allclose(heights, e.state["row"] / e.state["row"].sum())
-    e.controls["t"].value = 10                                   # the last step: nothing after it
+    e.controls["t"].value = 10  # the last step: nothing after it
     assert e.state["future_share"] == 0.0 and e.artists["marker"].get_xdata()[0] == 10
     e.controls["t"].value = e.controls["t"].min
     assert e.state["past_share"] == 0.0
@@ -193,6 +220,7 @@ def test_explorer_follows_its_controls(taggers):
 
 
 # -------------------------------------------------------------------------------- the lesson
+
 
 def test_lesson_checks_pass_whatever_the_controls(monkeypatch):
     from test_lessons_first_hour_B import run_moved

@@ -1,15 +1,15 @@
 """Tests of what lessons 5-7 added: LSTM/GRU diagnostics, their explorers, and text sampling."""
+
 import numpy as np
 import pytest
 
 from rnncourse import diagnostics as dg
 from rnncourse.nn import init_cell_params, lstm_backward, lstm_forward, numeric_gradient
 from rnncourse.viz import widgets as W
-
 from widget_helpers import redraws as _redraws
 
-
 # ---------------------------------------------------------------------------- diagnostics, lesson 5
+
 
 @pytest.fixture
 def lstm_case():
@@ -45,8 +45,16 @@ def test_lstm_cell_jacobians_middle_step_numeric(lstm_case):
     run = dg.run_lstm(x, Wx, Wh, b, c0=c0)
     P = dg.lstm_cell_jacobians(x, Wx, Wh, b, c0=c0)
     H = Wh.shape[0]
-    num = np.stack([numeric_gradient(lambda c: dg.run_lstm(x[k:], Wx, Wh, b, run.h[k - 1], c).c[-1],
-                                     run.c[k - 1], dout=np.eye(H)[j]) for j in range(H)])
+    num = np.stack(
+        [
+            numeric_gradient(
+                lambda c: dg.run_lstm(x[k:], Wx, Wh, b, run.h[k - 1], c).c[-1],
+                run.c[k - 1],
+                dout=np.eye(H)[j],
+            )
+            for j in range(H)
+        ]
+    )
     np.testing.assert_allclose(P[k], num, atol=1e-8)
 
 
@@ -68,6 +76,7 @@ def test_forget_products():
 
 # Built once per module, reset to the defaults before every test (so tests run in any order).
 
+
 @pytest.fixture(scope="module")
 def _lstm_ex():
     return W.lstm_gate_explorer()
@@ -81,7 +90,7 @@ def lstm_ex(_lstm_ex):
 def test_lstm_explorer_forget_bias_keeps_the_gradient(lstm_ex):
     ex = lstm_ex
     assert set(ex.controls) == {"forget_bias", "input_bias", "recurrent"}
-    assert ex.state["b"][ex.H:2 * ex.H].tolist() == [1.0] * ex.H
+    assert ex.state["b"][ex.H : 2 * ex.H].tolist() == [1.0] * ex.H
     low = ex.state["carousel"][0]
     plotted = ex.artists["grad"]["carousel"].get_ydata().copy()
     assert _redraws(ex, "forget_bias", 5.0)
@@ -106,15 +115,17 @@ def test_lstm_explorer_input_bias_controls_writing_not_keeping(lstm_ex):
     c_big, car = np.abs(ex.state["c"]).max(), ex.state["carousel"].copy()
     ex.controls["input_bias"].value = -4.0
     assert ex.state["mean_i"] < 0.05 and np.abs(ex.state["c"]).max() < 0.1 * c_big
-    np.testing.assert_allclose(ex.state["carousel"], car, rtol=0.2)       # barely moves
+    np.testing.assert_allclose(ex.state["carousel"], car, rtol=0.2)  # barely moves
     line = ex.artists["cell"][0]
     np.testing.assert_allclose(line.get_ydata(), ex.state["c"][:, 0])
 
 
 # ---------------------------------------------------------------------------- diagnostics, lesson 6
 
+
 def test_run_gru_matches_gru_forward():
     from rnncourse.nn import gru_forward
+
     rng = np.random.default_rng(1)
     p = init_cell_params("gru", 2, 3, rng)
     bx, bh = rng.normal(size=9), rng.normal(size=9)
@@ -140,6 +151,7 @@ def test_half_life_and_pulse_memory():
 
 # ---------------------------------------------------------------------------- explorer, lesson 6
 
+
 @pytest.fixture(scope="module")
 def _gru_ex():
     return W.gru_memory_explorer()
@@ -154,12 +166,12 @@ def test_gru_explorer_update_bias_lengthens_memory(gru_ex):
     ex = gru_ex
     assert set(ex.controls) == {"update_bias", "reset_bias"}
     assert ex.state["half_life"] == 1
-    np.testing.assert_allclose(ex.state["memory"][:ex.pulse_at - 1], 0.0)   # nothing differs before the pulse
+    np.testing.assert_allclose(ex.state["memory"][: ex.pulse_at - 1], 0.0)  # nothing differs before the pulse
     plotted = ex.artists["memory"]["memory"].get_ydata().copy()
     assert _redraws(ex, "update_bias", 4.0)
     s = ex.state
     assert s["mean_z"] > 0.97 and s["half_life"] > 20
-    np.testing.assert_allclose(s["bx"][ex.H:2 * ex.H], 4.0)
+    np.testing.assert_allclose(s["bx"][ex.H : 2 * ex.H], 4.0)
     assert not np.allclose(ex.artists["memory"]["memory"].get_ydata(), plotted, equal_nan=True)
     np.testing.assert_allclose(ex.artists["gates"]["z"].get_ydata(), s["z"].mean(axis=1))
     ex.controls["update_bias"].value = 6.0
@@ -170,7 +182,7 @@ def test_gru_explorer_saturated_update_gate_copies(gru_ex):
     ex = gru_ex
     bx, bh = ex.biases(50.0, 0.0)
     run = dg.run_gru(ex.x, ex.Wx, ex.Wh, bx, bh)
-    np.testing.assert_allclose(run.h, 0.0, atol=1e-15)    # z = 1 from h0 = 0: the state never moves
+    np.testing.assert_allclose(run.h, 0.0, atol=1e-15)  # z = 1 from h0 = 0: the state never moves
 
 
 def test_gru_explorer_reset_gate(gru_ex):
@@ -202,7 +214,7 @@ def test_temperature_zero_is_argmax():
     # small temperatures approach the limit; an exact tie is split evenly, the limit picks the first
     np.testing.assert_allclose(textgen.temperature_probs(s, 1e-3), [[0, 1, 0], [0.5, 0.5, 0]], atol=1e-12)
     np.testing.assert_allclose(textgen.temperature_probs(s, 1.0), softmax(s))
-    assert textgen.sample_index(s[0], 0, rng=None) == 1            # no randomness needed
+    assert textgen.sample_index(s[0], 0, rng=None) == 1  # no randomness needed
 
 
 def test_temperature_one_matches_softmax_frequencies():
@@ -222,10 +234,11 @@ def test_high_temperature_flattens():
 
 def test_sample_chars_greedy_equals_argmax_decoding(char_model):
     from rnncourse.nn import predict
+
     model, vocab = char_model
     greedy = textgen.sample_chars(model, vocab, "ab", 6, temperature=0)
     assert greedy == textgen.sample_chars(model, vocab, "ab", 6, temperature=0, rng=123)
-    text = "ab"                                          # the same by re-reading the whole prefix each time
+    text = "ab"  # the same by re-reading the whole prefix each time
     for _ in range(6):
         text += vocab.chars[predict(model, vocab.encode(text)[None])[0, -1].argmax()]
     assert greedy == text[2:]
@@ -240,12 +253,19 @@ def test_sample_chars_is_reproducible_and_in_vocab(char_model):
     assert textgen.sample_chars(model, vocab, "a", 0) == ""
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(temperature=-1.0), "temperature"), (dict(temperature=float("nan")), "temperature"),
-    (dict(temperature="hot"), "temperature"), (dict(start=""), "start"),
-    (dict(start="xyz"), "not in the vocabulary"),
-    (dict(n=-1), "n must"), (dict(n=2.5), "n must"), (dict(rng="seed"), "rng"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(temperature=-1.0), "temperature"),
+        (dict(temperature=float("nan")), "temperature"),
+        (dict(temperature="hot"), "temperature"),
+        (dict(start=""), "start"),
+        (dict(start="xyz"), "not in the vocabulary"),
+        (dict(n=-1), "n must"),
+        (dict(n=2.5), "n must"),
+        (dict(rng="seed"), "rng"),
+    ],
+)
 def test_sample_chars_errors(char_model, kwargs, match):
     model, vocab = char_model
     args = dict(start="ab", n=3, temperature=1.0, rng=0) | kwargs
@@ -266,11 +286,12 @@ def test_sample_chars_rejects_wrong_model(char_model):
 
 # ---------------------------------------------------------------------------- lesson 7: the lag sweep
 
+
 def _fake_sweep():
     lags, steps = np.array([0, 10, 20]), np.arange(0, 1001, 250)
     acc = np.full((3, 2, 3, len(steps)), 0.5)
-    acc[1] = np.linspace(0.5, 1.0, len(steps))            # the LSTM learns at every lag
-    acc[0, :, 0] = 0.9                                    # the RNN only at lag 0
+    acc[1] = np.linspace(0.5, 1.0, len(steps))  # the LSTM learns at every lag
+    acc[0, :, 0] = 0.9  # the RNN only at lag 0
     return dg.ReberSweep(lags, ("rnn", "lstm", "gru"), np.array([0, 1]), steps, acc, 1 - acc, 16)
 
 
@@ -279,7 +300,7 @@ def test_shipped_reber_sweep_is_consistent():
     C, S, L, E = sw.critical_accuracy.shape
     assert sw.cells == ("rnn", "lstm", "gru") and (S, L, E) == (len(sw.seeds), len(sw.lags), len(sw.steps))
     assert np.all((sw.critical_accuracy >= 0) & (sw.critical_accuracy <= 1)) and sw.loss.shape == (C, S, L, E)
-    far = sw.lags >= 10                                   # the fact lesson 7 teaches
+    far = sw.lags >= 10  # the fact lesson 7 teaches
     assert np.all(sw.critical_accuracy[0][:, far, -1] < 0.6)
     assert np.all(sw.critical_accuracy[1][:, far & (sw.lags <= 20), -1].max(axis=0) > 0.95)
 
@@ -299,14 +320,18 @@ def test_reber_lag_explorer_looks_results_up():
 
 def test_input_gradient_norms_match_a_finite_difference():
     from rnncourse.nn import SequenceModel, evaluate
+
     task = tasks.adding(T=6)
     batch = task.sample(3, np.random.default_rng(0))
     model = SequenceModel.for_task("gru", task, 4, rng=0)
     g = dg.input_gradient_norms(model, batch)
     assert g.shape == (6,) and np.all(g > 0)
+
     # the norm at step 1 from finite differences of the loss (forward_loss's scale: sum over T, mean over N)
     def loss(x1):
-        x = batch.x.copy(); x[:, 0] = x1
+        x = batch.x.copy()
+        x[:, 0] = x1
         return evaluate(model, tasks.Batch(x, batch.y, batch.mask))["loss"]
+
     num = numeric_gradient(loss, batch.x[:, 0].copy())
     np.testing.assert_allclose(g[0], np.linalg.norm(num, axis=-1).mean(), rtol=1e-5)

@@ -10,6 +10,7 @@ Also static facts of lessons 0-3: every ``assert`` in a lesson carries a message
 says what it checked), each lesson links to the glossary and ends with key terms, further reading
 and (lessons 1-3) a link to its exercise notebook, and the glossary has the seed's terms.
 """
+
 import ast
 import re
 from pathlib import Path
@@ -24,7 +25,7 @@ LESSONS = ["00_welcome", "01_recurrence", "02_training", "03_bptt"]
 ALL_LESSONS = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 # Injected after every code cell. It moves the controls of explorers it has not seen yet.
-MOVE = '''
+MOVE = """
 import ipywidgets as _fh_w
 from rnncourse.viz.widgets import Explorer as _FHExplorer
 _fh_seen = globals().setdefault("_fh_seen", {})
@@ -42,14 +43,14 @@ for _fh_obj in list(globals().values()):
             _fh_w_.value = _fh_extreme(_fh_w_, __END__)
         _fh_moved = {k: w.value for k, w in _fh_obj.controls.items()}
         assert _fh_moved != _fh_seen[id(_fh_obj)][1], "the injected cell should have moved the controls"
-'''
+"""
 
-FINAL = '''
+FINAL = """
 assert _fh_seen, "the lesson showed no explorer"
 for _fh_obj, _fh_defaults in _fh_seen.values():
     _fh_now = {k: w.value for k, w in _fh_obj.controls.items()}
     assert _fh_now == _fh_defaults, f"{type(_fh_obj).__name__} not back at its defaults: {_fh_now} != {_fh_defaults}"
-'''
+"""
 
 
 def run_with_moves(name, end):
@@ -67,8 +68,9 @@ def run_with_moves(name, end):
     final = nbformat.v4.new_code_cell(FINAL)
     final.id = "first-hour-final"
     nb.cells = cells + [final]
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    ).execute()
     return nb
 
 
@@ -77,7 +79,7 @@ def run_with_moves(name, end):
 def test_lesson_survives_controls_at_their_limits(name, end, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
-    run_with_moves(name, end)          # raises CellExecutionError (with the cell and traceback) on failure
+    run_with_moves(name, end)  # raises CellExecutionError (with the cell and traceback) on failure
 
 
 def lesson_cells(name):
@@ -90,7 +92,9 @@ def test_every_lesson_assert_says_what_it_checked(name):
     for cell in lesson_cells(name):
         if cell.cell_type != "code":
             continue
-        source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        source = "\n".join(
+            line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.Assert) and node.msg is None:
                 bare.append(f"{cell.id}: {ast.unparse(node)[:80]}")
@@ -104,8 +108,9 @@ def test_lesson_links_glossary_key_terms_reading_and_exercise(name):
     assert "](glossary.md)" in cells[0].source, "the first cell should link to the glossary"
     # the closing cells (summary, key terms, further reading, exercise) are markdown
     closing = "\n".join(c.source for c in cells[-3:] if c.cell_type == "markdown")
-    assert "**Key terms**" in closing and "](glossary.md)" in closing, \
+    assert "**Key terms**" in closing and "](glossary.md)" in closing, (
         "the lesson should close with key terms that link the glossary"
+    )
     assert "**Further reading" in closing, "the lesson should close with further reading"
     assert "zh.d2l.ai" in markdown, "further reading should include the Chinese edition of d2l"
     number = int(name[:2])
@@ -122,9 +127,25 @@ def test_glossary_has_the_seed_terms_and_every_lesson():
     text = (NOTEBOOKS / "glossary.md").read_text(encoding="utf-8")
     rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| term")]
     assert len(rows) >= 80, f"the glossary has only {len(rows)} rows"
-    for term in ["循环神经网络", "隐藏状态", "随时间反向传播", "梯度消失", "梯度爆炸", "遗忘门", "输入门",
-                 "输出门", "细胞状态", "元胞", "重置门", "更新门", "梯度裁剪", "截断反向传播", "困惑度",
-                 "教师强制", "嵌入"]:
+    for term in [
+        "循环神经网络",
+        "隐藏状态",
+        "随时间反向传播",
+        "梯度消失",
+        "梯度爆炸",
+        "遗忘门",
+        "输入门",
+        "输出门",
+        "细胞状态",
+        "元胞",
+        "重置门",
+        "更新门",
+        "梯度裁剪",
+        "截断反向传播",
+        "困惑度",
+        "教师强制",
+        "嵌入",
+    ]:
         assert term in text, f"the glossary lacks the seed's term {term}"
     for row in rows:
         columns = [c.strip() for c in row.strip("|").split("|")]

@@ -7,6 +7,7 @@ option), in another (the two runs side by side); each runs the whole lesson with
 test fails on any error, naming the cell and the error. A last injected cell checks that every
 explorer is back at its defaults at the end of the lesson.
 """
+
 import asyncio
 import re
 from pathlib import Path
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LESSONS = ["04_vanishing_exploding", "05_lstm", "06_gru", "07_long_range"]
 EXPLORER = re.compile(r"^(\w+)\s*=\s*\w+_explorer\(", re.M)
 
-MOVE = '''
+MOVE = """
 # injected by tests/test_lessons_first_hour_B.py: a student moves every control to its {end}
 _first_hour_defaults = globals().get("_first_hour_defaults", {{}})
 _first_hour_defaults["{name}"] = {{key: c.value for key, c in {name}.controls.items()}}
@@ -28,13 +29,13 @@ for _control in {name}.controls.values():
         _control.value = _control.{end}
     else:                                                           # buttons, dropdowns, selection sliders
         _control.index = {index}
-'''
+"""
 
-AT_DEFAULTS = '''
+AT_DEFAULTS = """
 for _name, _defaults in _first_hour_defaults.items():
     _now = {key: c.value for key, c in globals()[_name].controls.items()}
     assert _now == _defaults, f"{_name} is not back at its defaults after Run All: {_now} != {_defaults}"
-'''
+"""
 
 
 def inject(nb, end):
@@ -52,7 +53,7 @@ def inject(nb, end):
             new = nbformat.v4.new_code_cell(MOVE.format(end=end, name=m.group(1), index=index))
             new.id = f"first-hour-{m.group(1)}-{end}".replace("_", "-")
             cells.append(new)
-    if names:   # after Run All, every explorer is back at its defaults (the lesson's checks restore them)
+    if names:  # after Run All, every explorer is back at its defaults (the lesson's checks restore them)
         final = nbformat.v4.new_code_cell(AT_DEFAULTS)
         final.id = "first-hour-defaults"
         cells.append(final)
@@ -64,8 +65,13 @@ def _client(path, end, timeout):
     nb = nbformat.read(path, as_version=4)
     names = inject(nb, end)
     # the one cell that is meant to raise keeps its tag; nbclient honours it
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     return nb, names, client
 
 

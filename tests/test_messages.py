@@ -4,6 +4,7 @@ The catalogue is ``rnncourse/locale/zh_CN/LC_MESSAGES/rnncourse.po``; ``rnncours
 extracts the ids from the code and compiles the ``.po``. Fix a failure here with
 ``python -m rnncourse.i18n_messages update zh_CN`` and translating the empty entries it adds.
 """
+
 import gettext
 import io
 import json
@@ -19,8 +20,16 @@ from rnncourse import cli, messages
 from rnncourse import workspace as ws
 from rnncourse.grading import check
 from rnncourse.grading.exercises import TASKS
-from rnncourse.i18n_messages import (PACKAGE_DIR, catalogue, compile_mo, extract, parse_po, placeholders,
-                                     po_path, problems)
+from rnncourse.i18n_messages import (
+    PACKAGE_DIR,
+    catalogue,
+    compile_mo,
+    extract,
+    parse_po,
+    placeholders,
+    po_path,
+    problems,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,13 +46,23 @@ BUG_ZH = "你的每一步都从 h0 开始：应把第 t - 1 步的状态送入�
 
 
 def _run_check(lang, cwd=ROOT, **env):
-    full = {k: v for k, v in os.environ.items() if k not in ("RNNCOURSE_LANG", "LANGUAGE", "LC_ALL",
-                                                             "LC_MESSAGES", "LANG")}
+    full = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("RNNCOURSE_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+    }
     full.update(env)
     if lang is not None:
         full["RNNCOURSE_LANG"] = lang
-    r = subprocess.run([sys.executable, "-c", WRONG], capture_output=True, text=True, timeout=120, cwd=cwd,
-                       env=full, encoding="utf-8")
+    r = subprocess.run(
+        [sys.executable, "-c", WRONG],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env=full,
+        encoding="utf-8",
+    )
     assert r.returncode == 0, r.stderr
     return r.stdout
 
@@ -59,14 +78,17 @@ def _default_language(monkeypatch):
 
 # --------------------------------------------------------------------------------- the catalogue
 
+
 def test_every_message_id_in_the_code_has_a_chinese_translation():
     """Also catches an id whose English was edited: it is a new id without a translation."""
     found, errors = extract()
     assert not errors, "\n".join(errors)
     assert len(found) > 150, "the extractor found too few message ids: is it still reading the code?"
     missing = [p for p in problems("zh_CN") if "no translation" in p]
-    assert not missing, ("messages without a Chinese translation (python -m rnncourse.i18n_messages update "
-                         "zh_CN, then translate):\n" + "\n".join(missing))
+    assert not missing, (
+        "messages without a Chinese translation (python -m rnncourse.i18n_messages update "
+        "zh_CN, then translate):\n" + "\n".join(missing)
+    )
 
 
 def test_placeholders_are_the_same_in_english_and_chinese():
@@ -106,9 +128,12 @@ def test_every_task_text_a_student_reads_is_in_the_catalogue():
                 texts[p.hint] = f"{spec.id} probe {p.name} hint"
         for b in spec.bugs:
             texts[b.message] = f"{spec.id} bug {b.impl.__name__}"
-    missing = [f"{where}: {text!r}" for text, where in texts.items()
-               if text not in cat or not cat[text].translated]
-    assert not missing, "not in rnncourse.po (mark with N_() and run i18n_messages update):\n" + "\n".join(missing)
+    missing = [
+        f"{where}: {text!r}" for text, where in texts.items() if text not in cat or not cat[text].translated
+    ]
+    assert not missing, "not in rnncourse.po (mark with N_() and run i18n_messages update):\n" + "\n".join(
+        missing
+    )
 
 
 def test_an_edited_english_message_is_reported(tmp_path):
@@ -119,20 +144,30 @@ def test_an_edited_english_message_is_reported(tmp_path):
     old = "Check that each step feeds the previous hidden state, not h0, into the next one."
     ex1.write_text(ex1.read_text().replace(old, old.replace("Check that", "Make sure that")))
     found = problems("zh_CN", root=pkg)
-    assert found == [f"rnncourse/grading/exercises/ex1.py:{_line(ex1, 'Make sure that')}: no translation for "
-                     f"{old.replace('Check that', 'Make sure that')!r}"], found
+    assert found == [
+        f"rnncourse/grading/exercises/ex1.py:{_line(ex1, 'Make sure that')}: no translation for "
+        f"{old.replace('Check that', 'Make sure that')!r}"
+    ], found
     # an f-string inside _() is a rule break the check names too
-    (pkg / "extra.py").write_text("from rnncourse.messages import _\nname = 'x'\nprint(_(f'{name} is wrong'))\n")
+    (pkg / "extra.py").write_text(
+        "from rnncourse.messages import _\nname = 'x'\nprint(_(f'{name} is wrong'))\n"
+    )
     assert any("f-string inside _()" in p and "extra.py:3" in p for p in problems("zh_CN", root=pkg))
     # a new exercise module whose texts are not wrapped in N_() is still read (Probe/Bug texts)
     (pkg / "grading" / "exercises" / "ex99.py").write_text(
         "from rnncourse.grading.verdict import Bug, Probe\n"
         "P = Probe('p', 'a title nobody translated', None, 'a hint nobody translated')\n"
-        "B = Bug(None, 'a diagnosis nobody translated')\n")
+        "B = Bug(None, 'a diagnosis nobody translated')\n"
+    )
     new = [p for p in problems("zh_CN", root=pkg) if "ex99.py" in p]
-    assert new == [f"rnncourse/grading/exercises/ex99.py:{n}: no translation for {t!r}" for n, t in
-                   ((2, "a title nobody translated"), (2, "a hint nobody translated"),
-                    (3, "a diagnosis nobody translated"))], new
+    assert new == [
+        f"rnncourse/grading/exercises/ex99.py:{n}: no translation for {t!r}"
+        for n, t in (
+            (2, "a title nobody translated"),
+            (2, "a hint nobody translated"),
+            (3, "a diagnosis nobody translated"),
+        )
+    ], new
 
 
 def _line(path, text):
@@ -145,26 +180,36 @@ def test_compiled_catalogue_is_read_by_standard_gettext():
     t = gettext.GNUTranslations(io.BytesIO(compile_mo(entries)))
     assert t.gettext("not implemented yet") == "尚未实现"
     assert t.gettext("PASS") == "通过"
-    assert t.ngettext("NOT ready: {n} problem, with what to do above",
-                      "NOT ready: {n} problems, each with what to do above", 3).startswith("未就绪")
+    assert t.ngettext(
+        "NOT ready: {n} problem, with what to do above",
+        "NOT ready: {n} problems, each with what to do above",
+        3,
+    ).startswith("未就绪")
     assert t.info()["language"] == "zh_CN"
     assert t.gettext("an id that is not in the catalogue") == "an id that is not in the catalogue"
     # untranslated and fuzzy entries are left out, so gettext shows the English
-    fuzzy = parse_po('msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\n#, fuzzy\nmsgid "a"\n'
-                     'msgstr "甲"\n\nmsgid "b"\nmsgstr ""\n\nmsgid "c"\nmsgstr "丙\\n"\n')
+    fuzzy = parse_po(
+        'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\n#, fuzzy\nmsgid "a"\n'
+        'msgstr "甲"\n\nmsgid "b"\nmsgstr ""\n\nmsgid "c"\nmsgstr "丙\\n"\n'
+    )
     t = gettext.GNUTranslations(io.BytesIO(compile_mo(fuzzy)))
     assert (t.gettext("a"), t.gettext("b"), t.gettext("c")) == ("a", "b", "丙\n")
 
 
 def test_the_catalogue_ships_in_the_wheel():
     import fnmatch
+
     import tomllib
-    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["rnncourse"]
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "rnncourse"
+    ]
     rel = po_path("zh_CN").relative_to(PACKAGE_DIR).as_posix()
     assert any(fnmatch.fnmatch(rel, pat) for pat in patterns), (rel, patterns)
 
 
 # -------------------------------------------------------------------------------- the language
+
 
 def test_language_follows_set_language_then_the_variable_then_the_locale(monkeypatch):
     assert messages.get_language() == "en"
@@ -176,14 +221,14 @@ def test_language_follows_set_language_then_the_variable_then_the_locale(monkeyp
     assert messages.get_language() == "en"
     monkeypatch.setenv("RNNCOURSE_LANG", "zh-CN")
     assert messages.get_language() == "zh"
-    monkeypatch.setenv("RNNCOURSE_LANG", "klingon")      # a typo never breaks a student's check()
+    monkeypatch.setenv("RNNCOURSE_LANG", "klingon")  # a typo never breaks a student's check()
     assert messages.get_language() == "en"
     assert messages.set_language("zh_CN.UTF-8") == "zh" and messages._("PASS") == "通过"
     with messages.using("en"):
         assert messages._("PASS") == "PASS"
     assert messages._("PASS") == "通过"
     assert messages.set_language(None) == "en"
-    assert messages._("") == ""            # gettext("") would be the catalogue's header
+    assert messages._("") == ""  # gettext("") would be the catalogue's header
 
 
 def test_bad_language_names_the_argument():
@@ -195,6 +240,7 @@ def test_bad_language_names_the_argument():
 
 # ------------------------------------------------------------------------------ check() feedback
 
+
 def test_check_in_chinese_names_the_bug():
     out = _run_check("zh")
     assert out.splitlines()[0] == "未通过  ex1.rnn_forward：0/3 分", out
@@ -205,7 +251,7 @@ def test_check_in_chinese_names_the_bug():
 
 def test_check_follows_a_chinese_locale_and_english_stays_unchanged():
     assert BUG_ZH in _run_check(None, LANG="zh_CN.UTF-8")
-    out = _run_check("en", LANG="zh_CN.UTF-8")        # the variable wins over the locale
+    out = _run_check("en", LANG="zh_CN.UTF-8")  # the variable wins over the locale
     assert out.splitlines()[0] == "FAIL  ex1.rnn_forward: 0/3 points", out
     assert "  What to look at:" in out and BUG_EN in out and "  [FAIL] random inputs" in out, out
     assert "`h` is wrong (largest difference" in out
@@ -220,8 +266,8 @@ def test_a_kernel_in_a_chinese_workspace_answers_in_chinese_without_the_variable
     assert BUG_ZH in _run_check(None, cwd=tmp_path / "bundle" / "exercises", LANG="en_US.UTF-8")
     ws.sync(tmp_path / "en", log=lambda m: None, lang="en")
     out = _run_check(None, cwd=tmp_path / "en" / "exercises", LANG="zh_CN.UTF-8")
-    assert BUG_EN in out, out                # the workspace's language wins over the machine's
-    assert BUG_ZH in _run_check(None, cwd=tmp_path, LANG="zh_CN.UTF-8")   # no workspace: the locale
+    assert BUG_EN in out, out  # the workspace's language wins over the machine's
+    assert BUG_ZH in _run_check(None, cwd=tmp_path, LANG="zh_CN.UTF-8")  # no workspace: the locale
 
 
 @pytest.mark.parametrize("task", ["ex3.rnn_backward", "ex7.temperature_softmax"])
@@ -243,6 +289,7 @@ def test_the_verdict_does_not_depend_on_the_language(task, capsys):
 
 # ------------------------------------------------------------------------------ the command line
 
+
 def _fake_lab(monkeypatch):
     seen = {}
 
@@ -262,9 +309,9 @@ def test_init_and_lab_in_chinese(tmp_path, monkeypatch, capsys):
     assert json.loads((w / ws.MANIFEST).read_text())["lang"] == "zh"
     assert (w / "README.md").read_text().startswith("# 你的 rnncourse 工作区")
     seen = _fake_lab(monkeypatch)
-    assert cli.main(["lab", str(w), "--no-browser"]) == 0            # the workspace remembers zh
+    assert cli.main(["lab", str(w), "--no-browser"]) == 0  # the workspace remembers zh
     assert seen["env"]["RNNCOURSE_LANG"] == "zh" and "--no-browser" in seen["cmd"]
-    assert cli.main(["lab", "--lang=en", str(w)]) == 0                # feedback in English, on request
+    assert cli.main(["lab", "--lang=en", str(w)]) == 0  # feedback in English, on request
     assert seen["env"]["RNNCOURSE_LANG"] == "en"
     assert "rnncourse init --lang en" in capsys.readouterr().out
     # init without --lang keeps the workspace's language, and never overwrites the student's work
@@ -302,8 +349,10 @@ def test_translated_lessons_when_the_edition_builder_exists(tmp_path):
         import rnncourse.i18n  # noqa: F401
     except ImportError:
         with messages.using("zh"):
-            note = messages._("this version of rnncourse has no translated lessons yet: the lessons stay in "
-                              "English, check() feedback is in your language")
+            note = messages._(
+                "this version of rnncourse has no translated lessons yet: the lessons stay in "
+                "English, check() feedback is in your language"
+            )
         assert said == [note], said
         return
     zh_md = "".join("".join(c["source"]) for c in zh_nb["cells"] if c["cell_type"] == "markdown")
@@ -323,16 +372,23 @@ def test_lang_option_errors_are_clear(tmp_path, capsys):
 def test_doctor_in_chinese(monkeypatch, tmp_path, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("RNNCOURSE_LANG", "zh")
-    report = {"python": "py", "version": ws.rnncourse.__version__, "png_bytes": 5000, "ipywidgets": "8",
-              "env": {v: "4" if v == "OPENBLAS_NUM_THREADS" else "1" for v in ws.THREAD_VARS}}
+    report = {
+        "python": "py",
+        "version": ws.rnncourse.__version__,
+        "png_bytes": 5000,
+        "ipywidgets": "8",
+        "env": {v: "4" if v == "OPENBLAS_NUM_THREADS" else "1" for v in ws.THREAD_VARS},
+    }
     monkeypatch.setattr(cli, "_probe_kernel", lambda: dict(report))
     assert cli.main(["doctor"]) == 1
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1] == "未就绪：1 个问题，每个问题在上面都写了该怎么做", lines
     problem = [line for line in lines if line.startswith("问题")]
     assert len(problem) == 1 and problem[0].split(None, 2)[1:] == [
-        "threads", "本课程需要单个 BLAS 线程，但你的 shell 设置了 OPENBLAS_NUM_THREADS=4：请取消这些设置"
-                   "（rnncourse lab 会设为 1）"], lines
+        "threads",
+        "本课程需要单个 BLAS 线程，但你的 shell 设置了 OPENBLAS_NUM_THREADS=4：请取消这些设置"
+        "（rnncourse lab 会设为 1）",
+    ], lines
     assert lines[0].split()[:2] == ["正常", "python"], lines
 
 
@@ -341,11 +397,14 @@ def test_the_drivers_fixed_explanations_are_translated(capsys):
     error is shown. Each phrase must still be written, word for word, in ``_driver.py``."""
     from rnncourse.grading import _driver
     from rnncourse.grading.verdict import DRIVER_PHRASES
+
     source = Path(_driver.__file__).read_text()
-    assert all(phrase in source for phrase in DRIVER_PHRASES), "a phrase of verdict.DRIVER_PHRASES left _driver.py"
+    assert all(phrase in source for phrase in DRIVER_PHRASES), (
+        "a phrase of verdict.DRIVER_PHRASES left _driver.py"
+    )
 
     def rnn_step_forward(x, h_prev, Wx, Wh, b):
-        h_next = x                      # forgot the return
+        h_next = x  # noqa: F841  (forgot the return)
 
     with messages.using("zh"):
         check("ex1.rnn_step_forward", rnn_step_forward)

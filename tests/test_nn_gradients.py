@@ -3,6 +3,7 @@
 Each check perturbs one input with central differences and compares with the analytic gradient;
 all relative errors must stay below 1e-7.
 """
+
 import numpy as np
 import pytest
 
@@ -44,8 +45,12 @@ def test_rnn_step_backward():
     dh = _rng(1).normal(size=(3, 5))
     h, cache = nn.rnn_step_forward(**inp)
     dx, dh_prev, dWx, dWh, db = nn.rnn_step_backward(dh, cache)
-    errs = nn.check_gradients(lambda **kw: nn.rnn_step_forward(**kw)[0], inp,
-                              {"x": dx, "h_prev": dh_prev, "Wx": dWx, "Wh": dWh, "b": db}, dout=dh)
+    errs = nn.check_gradients(
+        lambda **kw: nn.rnn_step_forward(**kw)[0],
+        inp,
+        {"x": dx, "h_prev": dh_prev, "Wx": dWx, "Wh": dWh, "b": db},
+        dout=dh,
+    )
     assert max(errs.values()) < TOL, errs
 
 
@@ -60,8 +65,9 @@ def test_lstm_step_backward_both_outputs():
         hh, cc, _ = nn.lstm_step_forward(**kw)
         return np.sum(hh * dh) + np.sum(cc * dc)
 
-    errs = nn.check_gradients(f, inp, {"x": dx, "h_prev": dh_prev, "c_prev": dc_prev,
-                                       "Wx": dWx, "Wh": dWh, "b": db})
+    errs = nn.check_gradients(
+        f, inp, {"x": dx, "h_prev": dh_prev, "c_prev": dc_prev, "Wx": dWx, "Wh": dWh, "b": db}
+    )
     assert max(errs.values()) < TOL, errs
 
 
@@ -70,9 +76,12 @@ def test_gru_step_backward():
     dh = _rng(3).normal(size=(3, 5))
     h, cache = nn.gru_step_forward(**inp)
     dx, dh_prev, dWx, dWh, dbx, dbh = nn.gru_step_backward(dh, cache)
-    errs = nn.check_gradients(lambda **kw: nn.gru_step_forward(**kw)[0], inp,
-                              {"x": dx, "h_prev": dh_prev, "Wx": dWx, "Wh": dWh, "bx": dbx, "bh": dbh},
-                              dout=dh)
+    errs = nn.check_gradients(
+        lambda **kw: nn.gru_step_forward(**kw)[0],
+        inp,
+        {"x": dx, "h_prev": dh_prev, "Wx": dWx, "Wh": dWh, "bx": dbx, "bh": dbh},
+        dout=dh,
+    )
     assert max(errs.values()) < TOL, errs
 
 
@@ -99,7 +108,11 @@ def test_sequence_backward(cell, N, T, D, H):
 def test_lstm_backward_initial_cell_and_final_cell_gradient():
     rng = _rng(7)
     N, T, D, H = 2, 5, 3, 4
-    p = {"Wx": rng.normal(size=(D, 4 * H)), "Wh": rng.normal(size=(H, 4 * H)) * 0.5, "b": rng.normal(size=4 * H)}
+    p = {
+        "Wx": rng.normal(size=(D, 4 * H)),
+        "Wh": rng.normal(size=(H, 4 * H)) * 0.5,
+        "b": rng.normal(size=4 * H),
+    }
     inp = {"x": rng.normal(size=(N, T, D)), "h0": rng.normal(size=(N, H)), "c0": rng.normal(size=(N, H)), **p}
     dh, dcT = rng.normal(size=(N, T, H)), rng.normal(size=(N, H))
     h, cache = nn.lstm_forward(**inp)
@@ -140,8 +153,12 @@ def test_layers_gradients():
     dout = rng.normal(size=(N, T, K))
     out, cache = nn.temporal_affine_forward(h, W, b)
     dh, dW, db = nn.temporal_affine_backward(dout, cache)
-    errs = nn.check_gradients(lambda **kw: nn.temporal_affine_forward(**kw)[0], {"h": h, "W": W, "b": b},
-                              {"h": dh, "W": dW, "b": db}, dout=dout)
+    errs = nn.check_gradients(
+        lambda **kw: nn.temporal_affine_forward(**kw)[0],
+        {"h": h, "W": W, "b": b},
+        {"h": dh, "W": dW, "b": db},
+        dout=dout,
+    )
     assert max(errs.values()) < TOL, errs
 
     idx = rng.integers(0, V, size=(N, T))
@@ -156,7 +173,11 @@ def test_layers_gradients():
     mask = (rng.random((N, T)) > 0.3).astype(float)
     y_masked = np.where(mask > 0, y, -1)  # targets under a zero mask are ignored
     loss, ds = nn.temporal_softmax_loss(scores, y_masked, mask)
-    _assert_close("softmax loss", nn.numeric_gradient(lambda s: nn.temporal_softmax_loss(s, y_masked, mask)[0], scores), ds)
+    _assert_close(
+        "softmax loss",
+        nn.numeric_gradient(lambda s: nn.temporal_softmax_loss(s, y_masked, mask)[0], scores),
+        ds,
+    )
 
     pred, target = rng.normal(size=(N, T, 2)), rng.normal(size=(N, T, 2))
     loss, dp = nn.mse_loss(pred, target, mask)
@@ -173,6 +194,8 @@ def test_model_forward_loss_gradients():
     mask[0, :2] = 0
     loss, grads, _, _ = nn.forward_loss(model, x, y, mask)
     for name, p in model.params.items():
+
         def f(v, name=name):
             return nn.forward_loss(model, x, y, mask, params={**model.params, name: v})[0]
+
         _assert_close(name, nn.numeric_gradient(f, p), grads[name])

@@ -4,19 +4,20 @@ The loops are what a learner reads; the kernels are what the course runs. Both d
 compared in float64 on several shapes (including N = 1, T = 1, H = 1), with a random initial state
 and, for the LSTM, a random initial cell and a gradient on the final cell.
 """
+
 import numpy as np
 import pytest
 
 from rnncourse import nn
 
-SHAPES = [(1, 1, 1, 1), (2, 5, 3, 4), (3, 7, 1, 6), (4, 3, 5, 2)]     # (N, T, D, H)
+SHAPES = [(1, 1, 1, 1), (2, 5, 3, 4), (3, 7, 1, 6), (4, 3, 5, 2)]  # (N, T, D, H)
 TOL = 1e-12
 
 
 def _inputs(cell, N, T, D, H, seed):
     rng = np.random.default_rng(seed)
     params = nn.init_cell_params(cell, D, H, rng, recurrent="normal", scale=1.3)
-    params = {k: v + 0.1 * rng.normal(size=v.shape) for k, v in params.items()}   # non-zero biases
+    params = {k: v + 0.1 * rng.normal(size=v.shape) for k, v in params.items()}  # non-zero biases
     return rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), params, rng.normal(size=(N, T, H)), rng
 
 
@@ -52,8 +53,12 @@ def test_lstm_loop_equals_kernel(shape):
     for name, a, b in zip(("dx", "dh0", "dc0", "dWx", "dWh", "db"), loop, fast, strict=True):
         _close(name, a, b)
     # without dc_T and dc0, as the exercises call it
-    for name, a, b in zip(("dx", "dh0", "dWx", "dWh", "db"), nn.lstm_backward_loop(dh, caches),
-                          nn.lstm_backward(dh, cache), strict=True):
+    for name, a, b in zip(
+        ("dx", "dh0", "dWx", "dWh", "db"),
+        nn.lstm_backward_loop(dh, caches),
+        nn.lstm_backward(dh, cache),
+        strict=True,
+    ):
         _close(name, a, b)
 
 
@@ -74,7 +79,7 @@ def test_loop_defaults_and_bad_caches(cell):
     x, _, p, dh, _ = _inputs(cell, 2, 4, 3, 5, seed=4)
     fwd, bwd = getattr(nn, f"{cell}_forward_loop"), getattr(nn, f"{cell}_backward_loop")
     kernel = getattr(nn, f"{cell}_forward")
-    hl, caches = fwd(x, None, *p.values())                     # h0 = None means zeros, as in the kernel
+    hl, caches = fwd(x, None, *p.values())  # h0 = None means zeros, as in the kernel
     _close("h", hl, kernel(x, None, *p.values())[0])
     assert len(caches) == 4
     with pytest.raises(TypeError, match="caches must be the list"):
@@ -90,16 +95,21 @@ def test_loop_defaults_and_bad_caches(cell):
 def test_loops_leave_their_inputs_alone():
     x, h0, p, dh, _ = _inputs("lstm", 2, 4, 3, 5, seed=5)
     for a in (x, h0, dh, *p.values()):
-        a.flags.writeable = False                                   # any write raises
+        a.flags.writeable = False  # any write raises
     _, caches = nn.lstm_forward_loop(x, h0, p["Wx"], p["Wh"], p["b"])
     nn.lstm_backward_loop(dh, caches)
 
 
-@pytest.mark.parametrize("source", [
-    "from rnncourse.nn import rnn_forward_loop\nh, c = rnn_forward_loop(x, h0, Wx, Wh, b)",
-    "import rnncourse.nn as nn\nout = nn.rnn_backward_loop(dh, cache)",
-], ids=["from-import", "attribute"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from rnncourse.nn import rnn_forward_loop\nh, c = rnn_forward_loop(x, h0, Wx, Wh, b)",
+        "import rnncourse.nn as nn\nout = nn.rnn_backward_loop(dh, cache)",
+    ],
+    ids=["from-import", "attribute"],
+)
 def test_the_grader_flags_a_solution_that_calls_a_loop_twin(source):
     # the loops are reference implementations of graded functions: using them must be flagged too
     from rnncourse.grading.grader import reference_use
+
     assert reference_use(source, set(), set()), source

@@ -1,4 +1,5 @@
 """Properties of the cells that a lesson states, checked numerically, and purity (no mutation)."""
+
 import numpy as np
 import pytest
 
@@ -26,9 +27,9 @@ def test_lstm_forget_open_input_shut_keeps_the_cell():
     Wx = np.zeros((D, 4 * H))
     Wh = np.zeros((H, 4 * H))
     b = np.zeros(4 * H)
-    b[:H] = -1000.0          # input gate shut
-    b[H:2 * H] = 1000.0      # forget gate open
-    b[2 * H:] = rng.normal(size=2 * H)
+    b[:H] = -1000.0  # input gate shut
+    b[H : 2 * H] = 1000.0  # forget gate open
+    b[2 * H :] = rng.normal(size=2 * H)
     c0 = rng.normal(size=(N, H))
     h, cache = nn.lstm_forward(rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), Wx, Wh, b, c0=c0)
     for t in range(T):
@@ -41,7 +42,7 @@ def test_gru_update_gate_saturated_copies_the_state():
     N, T, D, H = 2, 7, 3, 4
     params = nn.init_cell_params("gru", D, H, rng)
     params["bx"] = params["bx"].copy()
-    params["bx"][H:2 * H] = 1000.0     # z = 1: h_t = h_{t-1}
+    params["bx"][H : 2 * H] = 1000.0  # z = 1: h_t = h_{t-1}
     h0 = rng.normal(size=(N, H))
     h, _ = nn.gru_forward(rng.normal(size=(N, T, D)), h0, **params)
     for t in range(T):
@@ -55,7 +56,7 @@ def test_stable_nonlinearities_do_not_overflow():
         p = nn.softmax(np.stack([a, -a]))
         lp = nn.log_softmax(a)
     assert s[0] == 0.0 and s[-1] == 1.0 and s[2] == 0.5
-    assert nn.sigmoid(0.0) == 0.5 and nn.sigmoid(np.float32(-1000)) == 0.0   # scalars work too
+    assert nn.sigmoid(0.0) == 0.5 and nn.sigmoid(np.float32(-1000)) == 0.0  # scalars work too
     assert np.all(np.isfinite(p)) and np.allclose(p.sum(axis=1), 1.0)
     assert np.all(np.isfinite(lp))
     loss, d = nn.temporal_softmax_loss(np.array([[[1000.0, -1000.0]]]), np.array([[1]]))
@@ -142,7 +143,7 @@ def test_gradcheck_catches_a_wrong_gradient():
         xs, h0, Wx, Wh, h = cache
         dWh = np.zeros_like(Wh)
         for t in range(T):
-            da = dh[:, t] * (1 - h[:, t] ** 2)     # no + dh_next
+            da = dh[:, t] * (1 - h[:, t] ** 2)  # no + dh_next
             hp = h0 if t == 0 else h[:, t - 1]
             dWh += hp.T @ da
         return dWh
@@ -165,11 +166,14 @@ def test_float32_runs_in_float32():
 
 def test_public_names_are_listed_once_and_are_not_modules():
     import types
+
     listed = nn.__all__
     assert len(listed) == len(set(listed)), sorted(n for n in listed if listed.count(n) > 1)
     modules = [n for n in listed if isinstance(getattr(nn, n), types.ModuleType)]
     assert modules == [], f"submodules in __all__: {modules}"
-    public = {n for n in dir(nn) if not n.startswith("_") and not isinstance(getattr(nn, n), types.ModuleType)}
+    public = {
+        n for n in dir(nn) if not n.startswith("_") and not isinstance(getattr(nn, n), types.ModuleType)
+    }
     assert public == set(listed), f"not in __all__: {sorted(public - set(listed))}"
     star = {}
     exec("from rnncourse.nn import *", star)

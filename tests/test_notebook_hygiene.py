@@ -1,5 +1,6 @@
 """Every committed notebook is clean (no outputs, no execution counts, explicit cell ids), every
 lesson states its objectives and points to an exercise, and every relative link resolves."""
+
 import re
 from pathlib import Path
 
@@ -7,8 +8,11 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted(ROOT.glob("notebooks/*.ipynb")) + sorted(ROOT.glob("solutions/*.ipynb")) + \
-    sorted(ROOT.glob("exercises/*.ipynb"))
+NOTEBOOKS = (
+    sorted(ROOT.glob("notebooks/*.ipynb"))
+    + sorted(ROOT.glob("solutions/*.ipynb"))
+    + sorted(ROOT.glob("exercises/*.ipynb"))
+)
 LESSONS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
 LINK = re.compile(r"\]\(([^)#\s]+\.ipynb)[^)]*\)")
 

@@ -1,4 +1,5 @@
 """Project set-up: pyproject.toml and environment.yml agree, nothing needs torch, data ships."""
+
 import re
 import sys
 from pathlib import Path
@@ -56,8 +57,10 @@ def test_environment_yml_matches_pyproject():
     have = {_name(r): r for r in conda if _name(r) not in ("python", "pip")}
     assert set(have) == set(wanted), f"environment.yml {sorted(have)} vs pyproject {sorted(wanted)}"
     for name, req in wanted.items():
-        spec = req[len(name):].replace(" ", "")
-        assert have[name].replace(" ", "").endswith(spec), f"{name}: pyproject says {req!r}, environment.yml {have[name]!r}"
+        spec = req[len(name) :].replace(" ", "")
+        assert have[name].replace(" ", "").endswith(spec), (
+            f"{name}: pyproject says {req!r}, environment.yml {have[name]!r}"
+        )
     py = [c for c in conda if _name(c) == "python"]
     assert py and py[0].replace(" ", "").endswith(proj["requires-python"].replace(" ", ""))
     assert "-e ." in pip, "environment.yml must install the course package itself"
@@ -76,8 +79,9 @@ def test_package_imports_silently_and_data_ships():
     import subprocess
 
     code = "import rnncourse, rnncourse.nn, rnncourse.tasks, rnncourse.workspace, rnncourse.cli"
-    r = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True,
-                       timeout=120, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     assert r.returncode == 0, r.stderr
     assert (r.stdout, r.stderr) == ("", ""), f"importing the package printed {r.stdout!r} {r.stderr!r}"
     assert (importlib.resources.files("rnncourse") / "data" / "corpus.txt").is_file()
@@ -95,7 +99,9 @@ def test_package_data_patterns_cover_every_shipped_file():
     import fnmatch
 
     patterns = _pyproject()["tool"]["setuptools"]["package-data"]["rnncourse"]
-    data = [p for p in (ROOT / "rnncourse" / "data").iterdir() if p.suffix not in (".py", ".pyc") and p.is_file()]
+    data = [
+        p for p in (ROOT / "rnncourse" / "data").iterdir() if p.suffix not in (".py", ".pyc") and p.is_file()
+    ]
     assert data
     for f in data:
         rel = f.relative_to(ROOT / "rnncourse").as_posix()
@@ -115,6 +121,7 @@ def test_binder_environment_matches_and_installs_the_course():
     assert "pip install" in post.read_text() and "rm -rf solutions" in post.read_text()
     assert "OPENBLAS_NUM_THREADS=1" in start.read_text() and 'exec "$@"' in start.read_text()
     import os
+
     assert os.access(post, os.X_OK) and os.access(start, os.X_OK)
 
 
@@ -123,8 +130,11 @@ def test_wheel_build_hook_and_workspace_ship_the_same_files():
     import ast
 
     tree = ast.parse((ROOT / "setup.py").read_text())
-    course = next(ast.literal_eval(n.value) for n in ast.walk(tree)
-                  if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", None) == "COURSE")
+    course = next(
+        ast.literal_eval(n.value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", None) == "COURSE"
+    )
     src = (ROOT / "rnncourse" / "workspace.py").read_text()
     for folder, patterns in course.items():
         assert f'("{folder}", {patterns!r})'.replace("'", '"') in src, (folder, patterns)

@@ -1,4 +1,5 @@
 """Tests for rnncourse.viz.plots: draw on a given Axes, return artists, update them in place."""
+
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -15,7 +16,7 @@ def ax():
 
 
 def _draws(ax):
-    ax.figure.canvas.draw()                       # must not raise
+    ax.figure.canvas.draw()  # must not raise
 
 
 def test_hidden_heatmap_blanks_future_steps(ax):
@@ -69,7 +70,7 @@ def test_jacobian_norms_log_scale_and_reference(ax):
     np.testing.assert_allclose(art["norms"].get_ydata(), norms)
     plots.update_jacobian_norms(art, np.r_[0.0, np.inf, norms[2:]], reference=norms)
     y = art["norms"].get_ydata()
-    assert np.isnan(y[0]) and np.isfinite(y[1])           # zero hidden, inf capped
+    assert np.isnan(y[0]) and np.isfinite(y[1])  # zero hidden, inf capped
     assert art["reference"].get_visible()
     assert "partial h_T" in ax.get_ylabel()
     _draws(ax)
@@ -111,12 +112,13 @@ def test_set_log_ylim_is_sticky(ax):
     ax.set_ylim(1e-300, 1e300)
     assert plots.set_log_ylim(ax, [1e-3, 10], pad_decades=0)
     assert ax.get_ylim() == pytest.approx((1e-3, 10))
-    assert not plots.set_log_ylim(ax, [1e-2, 1], pad_decades=0)      # still fits: no change
+    assert not plots.set_log_ylim(ax, [1e-2, 1], pad_decades=0)  # still fits: no change
     assert plots.set_log_ylim(ax, [1e-6, 1], pad_decades=0)
     assert not plots.set_log_ylim(ax, [np.nan, 0, -1])
 
 
 def test_plots_module_never_shows():
     import inspect
+
     src = inspect.getsource(plots)
     assert "plt.show(" not in src and "import matplotlib.pyplot" not in src

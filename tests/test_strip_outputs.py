@@ -1,5 +1,6 @@
 """tools/strip_outputs.py (the pre-commit hook) turns a run notebook back into the committed file,
 byte for byte, and leaves a clean notebook untouched."""
+
 import json
 import os
 import shutil
@@ -11,11 +12,13 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOL = ROOT / "tools" / "strip_outputs.py"
-LESSON = ROOT / "solutions" / "ex1_recurrence.ipynb"      # has tags and metadata.rnncourse
+LESSON = ROOT / "solutions" / "ex1_recurrence.ipynb"  # has tags and metadata.rnncourse
 
 
 def _strip(*args):
-    r = subprocess.run([sys.executable, str(TOOL), *map(str, args)], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, str(TOOL), *map(str, args)], capture_output=True, text=True, timeout=60
+    )
     return r.returncode, r.stdout + r.stderr
 
 
@@ -27,8 +30,10 @@ def _as_if_run(src, dst):
         if cell.cell_type == "code":
             n += 1
             cell.execution_count = n
-            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"cell {n}\n"),
-                            nbformat.v4.new_output("execute_result", {"text/plain": "42"}, execution_count=n)]
+            cell.outputs = [
+                nbformat.v4.new_output("stream", name="stdout", text=f"cell {n}\n"),
+                nbformat.v4.new_output("execute_result", {"text/plain": "42"}, execution_count=n),
+            ]
             cell.metadata["execution"] = {"iopub.execute_input": "2026-12-07T10:00:00.000Z"}
             cell.metadata["scrolled"] = True
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}, "version_major": 2}}
@@ -40,7 +45,9 @@ def test_a_run_notebook_is_restored_byte_for_byte(tmp_path):
     dirty = tmp_path / LESSON.name
     n = _as_if_run(LESSON, dirty)
     assert n > 3 and dirty.read_bytes() != LESSON.read_bytes()
-    assert any("tags" in c.metadata and "rnncourse" in c.metadata for c in nbformat.read(LESSON, as_version=4).cells)
+    assert any(
+        "tags" in c.metadata and "rnncourse" in c.metadata for c in nbformat.read(LESSON, as_version=4).cells
+    )
 
     code, out = _strip("--check", dirty)
     assert code == 1 and "outputs" in out
@@ -48,7 +55,7 @@ def test_a_run_notebook_is_restored_byte_for_byte(tmp_path):
 
     code, out = _strip(dirty)
     assert code == 1 and "cleaned" in out
-    assert dirty.read_bytes() == LESSON.read_bytes()           # ids, tags and metadata.rnncourse kept
+    assert dirty.read_bytes() == LESSON.read_bytes()  # ids, tags and metadata.rnncourse kept
     nbformat.validate(nbformat.read(dirty, as_version=4))
 
 

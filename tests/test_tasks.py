@@ -335,8 +335,8 @@ def test_char_stream_rows_continue_across_batches():
     for b in range(4):
         # row b reads the text from b * L on, without a gap between batch 0 and batch 1
         row = np.concatenate([b0.x[b], b1.x[b]])
-        np.testing.assert_array_equal(row, ids[b * L: b * L + 10])
-        np.testing.assert_array_equal(b0.y[b], ids[b * L + 1: b * L + 6])
+        np.testing.assert_array_equal(row, ids[b * L : b * L + 10])
+        np.testing.assert_array_equal(b0.y[b], ids[b * L + 1 : b * L + 6])
         # the first input of the next batch is the last target of this one
         assert b1.x[b, 0] == b0.y[b, -1]
     assert b0.x.shape == (4, 5) and b0.x.dtype == np.int64 and np.all(b0.mask == 1)

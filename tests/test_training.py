@@ -1,4 +1,5 @@
 """The model, the optimisers, clipping and the training loop."""
+
 import numpy as np
 import pytest
 
@@ -19,8 +20,8 @@ def test_clip_by_global_norm_keeps_direction_and_value_clipping_turns_it():
     vflat = np.concatenate([x.ravel() for x in v.values()])
     np.testing.assert_array_equal(vflat, [0.5, 0.1, 0.5])
     cos = vflat @ flat / np.linalg.norm(vflat) / np.linalg.norm(flat)
-    assert cos < 0.99   # the direction changed
-    assert g["a"][0] == 3.0   # inputs untouched
+    assert cos < 0.99  # the direction changed
+    assert g["a"][0] == 3.0  # inputs untouched
 
 
 @pytest.mark.parametrize("name,lr", [("sgd", 0.1), ("momentum", 0.05), ("adagrad", 0.5), ("adam", 0.1)])
@@ -31,7 +32,7 @@ def test_optimisers_minimise_a_quadratic_without_mutating(name, lr):
     state = opt.init(params)
     p = params
     for _ in range(300):
-        p, state = opt.update(p, {"w": p["w"]}, state)   # gradient of |w|^2 / 2
+        p, state = opt.update(p, {"w": p["w"]}, state)  # gradient of |w|^2 / 2
     assert np.linalg.norm(p["w"]) < 1e-2
     np.testing.assert_array_equal(params["w"], start)
 
@@ -81,8 +82,9 @@ def test_truncated_training_and_callback():
     task = tasks.parity(T=12)
     model = nn.SequenceModel.for_task("lstm", task, 8, rng=0)
     seen = []
-    hist = nn.train(model, task, steps=20, tbptt=4, rng=0, callback=lambda h: seen.append(len(h.loss)),
-                    callback_every=5)
+    hist = nn.train(
+        model, task, steps=20, tbptt=4, rng=0, callback=lambda h: seen.append(len(h.loss)), callback_every=5
+    )
     assert seen == [5, 10, 15, 20]
     assert len(hist.loss) == 20 and all(np.isfinite(hist.loss))
 
@@ -103,8 +105,13 @@ def test_divergence_raises_a_helpful_error():
 def test_train_validates_arguments():
     task = tasks.parity(T=4)
     model = nn.SequenceModel.for_task("rnn", task, 4, rng=0)
-    for kw, word in [({"clip_mode": "sign"}, "clip_mode"), ({"clip": -1}, "clip"), ({"tbptt": 0}, "tbptt"),
-                     ({"optimizer": "rmsprop"}, "optimizer"), ({"steps": -1}, "steps")]:
+    for kw, word in [
+        ({"clip_mode": "sign"}, "clip_mode"),
+        ({"clip": -1}, "clip"),
+        ({"tbptt": 0}, "tbptt"),
+        ({"optimizer": "rmsprop"}, "optimizer"),
+        ({"steps": -1}, "steps"),
+    ]:
         with pytest.raises(ValueError, match=word):
             nn.train(model, task, **kw)
     with pytest.raises(ValueError, match="hidden_dim"):
@@ -113,7 +120,11 @@ def test_train_validates_arguments():
 
 def test_chance_sequence_loss_is_on_the_training_loss_scale():
     """An untrained model's first loss is near the task's chance level once both use one scale."""
-    for task, cell in ((tasks.parity(T=8), "rnn"), (tasks.adding(T=20), "gru"), (tasks.copy_memory(length=3, delay=4), "lstm")):
+    for task, cell in (
+        (tasks.parity(T=8), "rnn"),
+        (tasks.adding(T=20), "gru"),
+        (tasks.copy_memory(length=3, delay=4), "lstm"),
+    ):
         model = nn.SequenceModel.for_task(cell, task, 8, rng=0)
         chance = task.chance_sequence_loss()
         batch = task.sample(512, np.random.default_rng(1))

@@ -1,4 +1,5 @@
 """The version lives in pyproject.toml only; the package, its metadata and the changelog agree."""
+
 import re
 from importlib import metadata
 from pathlib import Path
@@ -19,13 +20,16 @@ def test_version_comes_from_the_package_metadata():
 def test_source_tree_fallback_reads_pyproject(monkeypatch):
     def missing(name):
         raise metadata.PackageNotFoundError(name)
+
     monkeypatch.setattr(metadata, "version", missing)
     assert rnncourse._version() == _pyproject_version()
 
 
 def test_no_second_copy_of_the_version_in_the_source():
     literal = f'"{_pyproject_version()}"'
-    copies = [str(p.relative_to(ROOT)) for p in (ROOT / "rnncourse").rglob("*.py") if literal in p.read_text()]
+    copies = [
+        str(p.relative_to(ROOT)) for p in (ROOT / "rnncourse").rglob("*.py") if literal in p.read_text()
+    ]
     assert copies == [], f"the version is written out in {copies}: read rnncourse.__version__ instead"
 
 

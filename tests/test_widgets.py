@@ -1,5 +1,6 @@
 """Widget tests without a browser: build every explorer, move its controls from code, and check
 that the computed state and the plotted data change as the lesson says they should."""
+
 import html
 import os
 import subprocess
@@ -8,18 +9,21 @@ import sys
 import ipywidgets
 import numpy as np
 import pytest
+import traitlets
 
 from rnncourse import diagnostics as dg
 from rnncourse import tasks
 from rnncourse.nn import SequenceModel
 from rnncourse.viz import widgets as W
-
-from widget_helpers import PNG, build, extremes, finite_state, lines, redraws as _redraws, small_training_run
+from widget_helpers import PNG, build, extremes, finite_state, lines, small_training_run
+from widget_helpers import redraws as _redraws
 
 
 def test_import_rnncourse_is_cheap_and_silent():
-    code = ("import sys, rnncourse, rnncourse.viz, rnncourse.diagnostics; "
-            "assert 'ipywidgets' not in sys.modules and 'matplotlib.pyplot' not in sys.modules")
+    code = (
+        "import sys, rnncourse, rnncourse.viz, rnncourse.diagnostics; "
+        "assert 'ipywidgets' not in sys.modules and 'matplotlib.pyplot' not in sys.modules"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout == "" and out.stderr == ""
@@ -27,21 +31,25 @@ def test_import_rnncourse_is_cheap_and_silent():
 
 def test_lazy_names():
     import rnncourse.viz as viz
+
     assert viz.jacobian_explorer is W.jacobian_explorer
     with pytest.raises(AttributeError):
-        viz.no_such_explorer
+        _ = viz.no_such_explorer
 
 
 def test_explorers_do_not_load_pyplot():
     """Figures come from Figure() + Agg, so nothing can leak into a notebook cell's output."""
-    code = ("import sys; from rnncourse.viz import widgets as W; W.clipping_explorer(); "
-            "assert 'matplotlib.pyplot' not in sys.modules")
+    code = (
+        "import sys; from rnncourse.viz import widgets as W; W.clipping_explorer(); "
+        "assert 'matplotlib.pyplot' not in sys.modules"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
 
 
 # Explorers are built once per module (building some takes a moment) and reset to their defaults
 # before every test, so each test passes alone and in any order.
+
 
 @pytest.fixture(scope="module")
 def _hidden():
@@ -100,7 +108,7 @@ def test_training_explorer(training):
     pred_end = ex.artists["pred"]["pred"].get_ydata().copy()
     assert _redraws(ex, "snapshot", 0)
     assert ex.state["step"] == 0
-    assert ex.state["error"] > err_end                       # training helped
+    assert ex.state["error"] > err_end  # training helped
     assert not np.allclose(ex.artists["pred"]["pred"].get_ydata(), pred_end)
     assert ex.artists["loss"]["marker"].get_xdata()[0] == 1
     ex.controls["example"].value = 2
@@ -113,7 +121,7 @@ def test_training_explorer_softmax_task():
     model = SequenceModel.for_task("rnn", task, 8, rng=0)
     hist, snaps = dg.train_with_snapshots(model, task, steps=20, every=10, batch_size=8, rng=0)
     ex = W.training_explorer(hist, snaps, task, n_examples=3)
-    assert np.all((ex.state["pred"] >= 0) & (ex.state["pred"] <= 1))   # P(class 1)
+    assert np.all((ex.state["pred"] >= 0) & (ex.state["pred"] <= 1))  # P(class 1)
     np.testing.assert_array_equal(ex.state["target"], ex.batch.y[0])
 
 
@@ -143,7 +151,7 @@ def test_bptt_explorer_truncation(bptt):
     assert np.all(s["grad_trunc"][:last_chunk_start] == 0)
     assert np.all(s["grad_full"][:last_chunk_start] > 0)
     y = ex.artists["grad"]["truncated"].get_ydata()
-    assert np.isnan(y[:last_chunk_start]).all()              # zeros cannot be drawn on a log axis
+    assert np.isnan(y[:last_chunk_start]).all()  # zeros cannot be drawn on a log axis
     # a longer window is closer to the full gradient
     err5 = s["rel_error"]
     ex.controls["k"].value = 20
@@ -202,9 +210,9 @@ def test_clipping_explorer():
     ex = W.clipping_explorer()
     s = ex.state
     assert s["angle_norm"] == pytest.approx(0.0, abs=1e-6)
-    assert s["angle_value"] == pytest.approx(25.0, abs=0.01)          # 45 - 20 degrees
+    assert s["angle_value"] == pytest.approx(25.0, abs=0.01)  # 45 - 20 degrees
     np.testing.assert_allclose(s["by_value"], [1.0, 1.0])
-    assert _redraws(ex, "length", 1.0)                                  # inside the square: no turn
+    assert _redraws(ex, "length", 1.0)  # inside the square: no turn
     assert ex.state["angle_value"] == pytest.approx(0.0, abs=1e-6)
     ex.controls["threshold"].value = 2.0
     np.testing.assert_allclose(ex.artists["full"]["circle"].get_radius(), 2.0)
@@ -217,8 +225,15 @@ def test_live_loss_plot():
     task = tasks.parity(T=5)
     live = W.LiveLossPlot(steps=30, chance=task.chance_loss * task.T)
     from rnncourse.nn import train
-    hist = train(SequenceModel.for_task("rnn", task, 6, rng=0), task, steps=30, batch_size=8,
-                 callback=live, callback_every=10)
+
+    hist = train(
+        SequenceModel.for_task("rnn", task, 6, rng=0),
+        task,
+        steps=30,
+        batch_size=8,
+        callback=live,
+        callback_every=10,
+    )
     assert live.updates == 3 and live.png.startswith(PNG)
     np.testing.assert_allclose(live.artists["line"].get_ydata(), hist.loss)
     assert "step 30" in live.label.value
@@ -227,7 +242,6 @@ def test_live_loss_plot():
 def test_explorer_png_is_deterministic():
     a, b = W.clipping_explorer(), W.clipping_explorer()
     assert a.png == b.png
-
 
 
 # ---------------------------------------------------------------------------- every explorer
@@ -273,11 +287,11 @@ def test_every_control_at_its_extremes_gives_a_finite_consistent_picture(explore
 def test_reset_restores_the_default_picture(explorers, name):
     fresh = build(name)
     ex = _get(explorers, name)
-    for cname, w in ex.controls.items():
+    for _cname, w in ex.controls.items():
         v = extremes(w)[-1] if extremes(w)[-1] != w.value else extremes(w)[0]
         w.value = v
     n = len(ex.timings)
-    assert ex.reset() is ex and len(ex.timings) == n + 1          # one redraw, not one per control
+    assert ex.reset() is ex and len(ex.timings) == n + 1  # one redraw, not one per control
     assert ex.values() == fresh.values() == ex.defaults
     assert ex.png == fresh.png
     assert ex.numbers.value == fresh.numbers.value
@@ -306,10 +320,10 @@ def test_float_sliders_never_show_float_noise(explorers):
     ex = _get(explorers, "gru_memory_explorer")
     w = ex.controls["update_bias"]
     n = len(ex.timings)
-    w.set_state({"value": -4.440892098500626e-16})                # what the browser sends for 0.0
+    w.set_state({"value": -4.440892098500626e-16})  # what the browser sends for 0.0
     assert w.value == 0.0 and len(ex.timings) == n
     assert "b_z = 0.00" in ex.numbers.value and "e-16" not in ex.numbers.value
-    w.set_state({"value": 2.5000000000000004})                    # a learner's move, with noise
+    w.set_state({"value": 2.5000000000000004})  # a learner's move, with noise
     assert w.value == 2.5 and len(ex.timings) == n + 1 and ex.state["update_bias"] == 2.5
 
 
@@ -320,11 +334,11 @@ def test_a_late_echo_does_not_move_the_slider_back(explorers):
     w = ex.controls["length"]
     for v in (1.0, 1.1, 6.0):
         w.value = v
-    w.set_state({"value": 1.0000000000000002})                    # stale echo of the first value
+    w.set_state({"value": 1.0000000000000002})  # stale echo of the first value
     assert w.value == 6.0 and ex.state["norm"] == pytest.approx(6.0)
-    w.set_state({"value": 6.000000000000001})                     # echo of the current value
+    w.set_state({"value": 6.000000000000001})  # echo of the current value
     assert w.value == 6.0
-    w.set_state({"value": 1.0000000000000002})                    # now a learner really moves it
+    w.set_state({"value": 1.0000000000000002})  # now a learner really moves it
     assert w.value == 1.0 and ex.state["norm"] == pytest.approx(1.0)
 
 
@@ -342,14 +356,15 @@ def test_jacobian_shapes_are_named_and_non_normal_is_defined(explorers):
     w = ex.controls["init"]
     assert [label for label, _ in w.options] == ["Gaussian", "orthogonal", "identity"]
     assert "non-normal" in w.tooltips[0] and "non-normal" in ex.shape_help.value
-    w.value = "normal"                                            # the old name still works
+    w.value = "normal"  # the old name still works
     assert w.value == "gaussian" and ex.state["init"] == "gaussian"
-    with pytest.raises(Exception):
+    with pytest.raises(traitlets.TraitError):
         w.value = "nonsense"
 
 
 def test_all_line_colours_come_from_the_palette(explorers):
     from matplotlib.colors import to_hex, to_rgb
+
     from rnncourse.viz.style import OKABE_ITO
 
     palette = {c.lower() for c in OKABE_ITO.values()}
@@ -358,8 +373,11 @@ def test_all_line_colours_come_from_the_palette(explorers):
         for ax in ex.fig.axes:
             for line in ax.get_lines():
                 r, g, b = to_rgb(line.get_color())
-                assert to_hex(line.get_color()) in palette or r == g == b, (name, line.get_label(),
-                                                                            line.get_color())
+                assert to_hex(line.get_color()) in palette or r == g == b, (
+                    name,
+                    line.get_label(),
+                    line.get_color(),
+                )
 
 
 def test_gru_legend_names_the_first_update_gate_after_the_pulse():
@@ -376,9 +394,12 @@ def test_subclass_may_set_attributes_after_super_init():
 
     class Late(Explorer):
         def __init__(self):
-            super().__init__({"a": slider("float", 0.5, 0.0, 1.0, 0.1, "a")}, (3, 2),
-                             lambda fig: {"main": fig.add_subplot(1, 1, 1)})
-            self.offset = 10.0                          # set after super().__init__()
+            super().__init__(
+                {"a": slider("float", 0.5, 0.0, 1.0, 0.1, "a")},
+                (3, 2),
+                lambda fig: {"main": fig.add_subplot(1, 1, 1)},
+            )
+            self.offset = 10.0  # set after super().__init__()
 
         def compute(self, a):
             return {"y": self.cached(self._slow, a) + self.offset}
@@ -388,7 +409,7 @@ def test_subclass_may_set_attributes_after_super_init():
             return a
 
         def draw(self, s):
-            self.artists["line"], = self.axes["main"].plot([0, 1], [s["y"], s["y"]], animated=True)
+            (self.artists["line"],) = self.axes["main"].plot([0, 1], [s["y"], s["y"]], animated=True)
 
         def update(self, s):
             self.artists["line"].set_ydata([s["y"], s["y"]])
@@ -398,13 +419,15 @@ def test_subclass_may_set_attributes_after_super_init():
     assert ex.state["y"] == 10.5
     ex.controls["a"].value = 0.7
     ex.controls["a"].value = 0.5
-    assert ex.calls == 2                                # 0.5 came from the cache
+    assert ex.calls == 2  # 0.5 came from the cache
     assert ex.state["y"] == 10.5
 
 
 def test_demo_mode_enlarges_explorers(explorers):
-    from PIL import Image
     import io
+
+    from PIL import Image
+
     from rnncourse.viz import demo_mode, style
 
     def width(png):
@@ -415,8 +438,8 @@ def test_demo_mode_enlarges_explorers(explorers):
     w0 = width(ex.png)
     try:
         assert demo_mode(True) is True
-        assert width(ex.png) == pytest.approx(w0 * style.DEMO_SCALE, abs=2)    # redrawn at once
-        assert width(W.clipping_explorer().png) == width(ex.png)               # new ones start large
+        assert width(ex.png) == pytest.approx(w0 * style.DEMO_SCALE, abs=2)  # redrawn at once
+        assert width(W.clipping_explorer().png) == width(ex.png)  # new ones start large
         assert "font-size:160%" in ex.numbers.value
     finally:
         demo_mode(False)
@@ -434,5 +457,6 @@ def test_demo_mode_from_the_environment():
 
 def test_dead_code_is_gone():
     from rnncourse.viz import plots
+
     assert not hasattr(W.Explorer, "render_png")
     assert not hasattr(plots, "draw_probability_bars") and not hasattr(plots, "update_probability_bars")

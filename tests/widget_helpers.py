@@ -1,5 +1,6 @@
 """Shared by the widget tests: build any explorer, move one control from code and report whether
 the picture changed, and list the values a control can take."""
+
 import numpy as np
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -16,7 +17,8 @@ def redraws(ex, control, value):
 
 
 def small_training_run():
-    from rnncourse import diagnostics as dg, tasks
+    from rnncourse import diagnostics as dg
+    from rnncourse import tasks
     from rnncourse.nn import SequenceModel
 
     task = tasks.sine(T=20)

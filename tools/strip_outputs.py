@@ -17,6 +17,7 @@ stage the cleaned file) or, with ``--check``, would be; 2 for a file that is not
 Only the standard library is used, so the pre-commit hook needs no extra environment.
 ``tests/test_notebook_hygiene.py`` is the test that fails on a dirty notebook in the repository.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -38,53 +38,136 @@ PEOPLE = {
     "Nell": ("she", "her", "her"),
 }
 ANIMALS = (
-    ("fox", "foxes"), ("owl", "owls"), ("goat", "goats"), ("heron", "herons"),
-    ("cat", "cats"), ("dog", "dogs"), ("mouse", "mice"), ("crow", "crows"),
-    ("hare", "hares"), ("duck", "ducks"), ("pony", "ponies"), ("hen", "hens"),
+    ("fox", "foxes"),
+    ("owl", "owls"),
+    ("goat", "goats"),
+    ("heron", "herons"),
+    ("cat", "cats"),
+    ("dog", "dogs"),
+    ("mouse", "mice"),
+    ("crow", "crows"),
+    ("hare", "hares"),
+    ("duck", "ducks"),
+    ("pony", "ponies"),
+    ("hen", "hens"),
 )
 THINGS = (
-    ("kite", "kites"), ("lantern", "lanterns"), ("basket", "baskets"), ("letter", "letters"),
-    ("map", "maps"), ("drum", "drums"), ("apple", "apples"), ("boat", "boats"),
-    ("key", "keys"), ("blanket", "blankets"), ("bell", "bells"), ("loaf", "loaves"),
-    ("shell", "shells"), ("button", "buttons"), ("feather", "feathers"), ("cup", "cups"),
-    ("umbrella", "umbrellas"), ("candle", "candles"),
+    ("kite", "kites"),
+    ("lantern", "lanterns"),
+    ("basket", "baskets"),
+    ("letter", "letters"),
+    ("map", "maps"),
+    ("drum", "drums"),
+    ("apple", "apples"),
+    ("boat", "boats"),
+    ("key", "keys"),
+    ("blanket", "blankets"),
+    ("bell", "bells"),
+    ("loaf", "loaves"),
+    ("shell", "shells"),
+    ("button", "buttons"),
+    ("feather", "feathers"),
+    ("cup", "cups"),
+    ("umbrella", "umbrellas"),
+    ("candle", "candles"),
 )
 ADJECTIVES = (
-    "red", "small", "old", "bright", "heavy", "green", "broken", "warm", "wooden",
-    "tiny", "silver", "blue", "round", "strange", "new", "yellow", "dusty", "shiny",
+    "red",
+    "small",
+    "old",
+    "bright",
+    "heavy",
+    "green",
+    "broken",
+    "warm",
+    "wooden",
+    "tiny",
+    "silver",
+    "blue",
+    "round",
+    "strange",
+    "new",
+    "yellow",
+    "dusty",
+    "shiny",
 )
 PLACES = (
-    "the mill", "the river", "the old bridge", "the market", "the orchard", "the hill",
-    "the harbour", "the bakery", "the forest", "the school", "the well", "the garden",
-    "the station", "the library", "the meadow", "the lighthouse",
+    "the mill",
+    "the river",
+    "the old bridge",
+    "the market",
+    "the orchard",
+    "the hill",
+    "the harbour",
+    "the bakery",
+    "the forest",
+    "the school",
+    "the well",
+    "the garden",
+    "the station",
+    "the library",
+    "the meadow",
+    "the lighthouse",
 )
 NEAR = ("near", "behind", "beside", "past", "across from", "not far from")
 SPOTS = (
-    "on the roof", "by the door", "in the grass", "under the table", "near the fence",
-    "on the wall", "under the cart", "in the hay", "on a warm stone", "by the window",
+    "on the roof",
+    "by the door",
+    "in the grass",
+    "under the table",
+    "near the fence",
+    "on the wall",
+    "under the cart",
+    "in the hay",
+    "on a warm stone",
+    "by the window",
 )
 TIMES = (
-    "in the morning", "at noon", "after lunch", "before dinner", "in the evening",
-    "at night", "on Monday", "on Tuesday", "on Friday", "early on Sunday",
-    "late in the afternoon", "at sunrise", "just before sunset",
+    "in the morning",
+    "at noon",
+    "after lunch",
+    "before dinner",
+    "in the evening",
+    "at night",
+    "on Monday",
+    "on Tuesday",
+    "on Friday",
+    "early on Sunday",
+    "late in the afternoon",
+    "at sunrise",
+    "just before sunset",
 )
 MOVES = ("walked", "ran", "hurried", "wandered", "rode", "cycled", "went")
-HANDLING = ("found", "lost", "carried", "painted", "mended", "dropped", "hid", "borrowed",
-            "washed", "bought", "sold", "wrapped")
+HANDLING = (
+    "found",
+    "lost",
+    "carried",
+    "painted",
+    "mended",
+    "dropped",
+    "hid",
+    "borrowed",
+    "washed",
+    "bought",
+    "sold",
+    "wrapped",
+)
 ANIMAL_ACTS = ("slept", "sang", "waited", "sat", "hid", "dozed", "played", "listened")
 ANIMAL_DOING = ("sleeping", "singing", "waiting", "eating", "dozing", "playing", "watching")
 ADVERBS = ("quietly", "slowly", "happily", "carefully", "quickly", "patiently", "proudly")
-FEELINGS = ("happy", "tired", "hungry", "curious", "sleepy", "cheerful", "worried", "proud",
-            "cold", "busy")
+FEELINGS = ("happy", "tired", "hungry", "curious", "sleepy", "cheerful", "worried", "proud", "cold", "busy")
 SKY = ("grey", "clear", "blue", "cloudy", "pale", "dark")
 WIND = ("cold", "soft", "strong", "gentle", "wild", "warm")
-NUMBERS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-           "eleven", "twelve")
-CONTAINERS = ("in the basket", "on the shelf", "in a box", "on the table", "in the boat",
-              "by the well")
+NUMBERS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+CONTAINERS = ("in the basket", "on the shelf", "in a box", "on the table", "in the boat", "by the well")
 ENDINGS = (
-    "ate some soup", "read a book by the fire", "fell asleep at once", "wrote a long letter",
-    "drank a cup of tea", "played the drum until supper", "sang a quiet song",
+    "ate some soup",
+    "read a book by the fire",
+    "fell asleep at once",
+    "wrote a long letter",
+    "drank a cup of tea",
+    "played the drum until supper",
+    "sang a quiet song",
     "looked at the stars for a while",
 )
 SAID = ("said", "asked", "called", "whispered", "laughed")
@@ -138,8 +221,10 @@ class _Story:
 
     def when(self) -> str:
         r = self.r
-        return (f"When {self.hero} reached {self.place}, the {self.animal} was "
-                f"{r.choice(ANIMAL_DOING)} {r.choice(SPOTS)}.")
+        return (
+            f"When {self.hero} reached {self.place}, the {self.animal} was "
+            f"{r.choice(ANIMAL_DOING)} {r.choice(SPOTS)}."
+        )
 
     def count(self) -> str:
         r = self.r
@@ -169,15 +254,21 @@ class _Story:
                 a = f'"No, but the {self.animals} might know," said {friend}.'
             return [q, a]
         if kind == 1:
-            return [f'"Where are you going?" {friend} {r.choice(("asked", "called"))}.',
-                    f'"To {r.choice(PLACES)}," said {hero}, '
-                    f'"because I need {_a(r.choice(ADJECTIVES))} {r.choice(THINGS)[0]}."']
+            return [
+                f'"Where are you going?" {friend} {r.choice(("asked", "called"))}.',
+                f'"To {r.choice(PLACES)}," said {hero}, '
+                f'"because I need {_a(r.choice(ADJECTIVES))} {r.choice(THINGS)[0]}."',
+            ]
         if kind == 2:
             n = r.choice(NUMBERS)
-            return [f'"I have {n} {self.things}," {hero} {r.choice(SAID)}.',
-                    f'"Then give me one," said {friend}, "and you will still have some."']
-        return [f'"Look at the {self.animal}!" {r.choice(SAID)} {friend}.',
-                f'{hero} looked, and the {self.animal} looked back.']
+            return [
+                f'"I have {n} {self.things}," {hero} {r.choice(SAID)}.',
+                f'"Then give me one," said {friend}, "and you will still have some."',
+            ]
+        return [
+            f'"Look at the {self.animal}!" {r.choice(SAID)} {friend}.',
+            f"{hero} looked, and the {self.animal} looked back.",
+        ]
 
     def ending(self) -> str:
         r = self.r

@@ -12,6 +12,7 @@ per seed on one core; the lesson only looks the results up.
     python -m rnncourse.data.make_reber_lags --seed 1
     python -m rnncourse.data.make_reber_lags --merge 0 1
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,22 +52,39 @@ def sweep(seed):
                 log.append((critical_accuracy(m, test), evaluate(m, test)["loss"] / n_scored))
 
             measure(model)
-            train(model, task, steps=STEPS, batch_size=BATCH, lr=LR, clip=CLIP, rng=seed,
-                  callback=lambda hist: measure(hist.model), callback_every=EVERY)
+            train(
+                model,
+                task,
+                steps=STEPS,
+                batch_size=BATCH,
+                lr=LR,
+                clip=CLIP,
+                rng=seed,
+                callback=lambda hist: measure(hist.model),
+                callback_every=EVERY,
+            )
             acc[ci, li], loss[ci, li] = np.array(log).T
-            print(f"seed {seed} lag {lag:2d} {cell:4s}: critical accuracy {acc[ci, li, -1]:.2f} "
-                  f"({time.perf_counter() - t0:.0f} s)", flush=True)
+            print(
+                f"seed {seed} lag {lag:2d} {cell:4s}: critical accuracy {acc[ci, li, -1]:.2f} "
+                f"({time.perf_counter() - t0:.0f} s)",
+                flush=True,
+            )
     np.savez(HERE / f"reber_lags_seed{seed}.npz", acc=acc, loss=loss)
 
 
 def merge(seeds):
     parts = [np.load(HERE / f"reber_lags_seed{s}.npz") for s in seeds]
     np.savez_compressed(
-        HERE / "reber_lags.npz", lags=np.array(LAGS), cells=np.array(CELLS), seeds=np.array(seeds),
-        steps=np.arange(0, STEPS + 1, EVERY), hidden=HIDDEN,
+        HERE / "reber_lags.npz",
+        lags=np.array(LAGS),
+        cells=np.array(CELLS),
+        seeds=np.array(seeds),
+        steps=np.arange(0, STEPS + 1, EVERY),
+        hidden=HIDDEN,
         # (cell, seed, lag, evaluation)
         critical_accuracy=np.stack([p["acc"] for p in parts], axis=1).astype(np.float32),
-        loss=np.stack([p["loss"] for p in parts], axis=1).astype(np.float32))
+        loss=np.stack([p["loss"] for p in parts], axis=1).astype(np.float32),
+    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 ``from rnncourse.grading import check`` is all a notebook needs; the grader lives in
 ``rnncourse.grading.grader`` and is driven by ``rnncourse grade``.
 """
+
 from rnncourse.grading.checks import check
 
 __all__ = ["check"]

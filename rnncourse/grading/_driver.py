@@ -23,6 +23,7 @@ Return specs (``returns``): a list of slots when the function returns a tuple, e
 ``("model", prefix)`` (a SequenceModel: its ``params`` dict plus ``prefix + "cell"``). A single
 slot spec that is not a list means the function returns one value.
 """
+
 import builtins
 import os
 import traceback
@@ -32,12 +33,27 @@ import numpy.lib.format as _npformat
 
 # The functions the driver relies on, as they are when this source is executed (in the grader's
 # kernel: before the student's first cell). Their names are checked again after each task.
-_PRISTINE = {"numpy.save": np.save, "numpy.load": np.load, "numpy.array": np.array,
-             "numpy.asarray": np.asarray, "numpy.lib.format.write_array": _npformat.write_array,
-             "numpy.lib.format.read_array": _npformat.read_array, "builtins.open": builtins.open,
-             "os.open": os.open, "os.write": os.write, "os.makedirs": os.makedirs, "os.listdir": os.listdir}
-_save, _load, _array, _open, _makedirs, _listdir = (np.save, np.load, np.array, builtins.open, os.makedirs,
-                                                    os.listdir)
+_PRISTINE = {
+    "numpy.save": np.save,
+    "numpy.load": np.load,
+    "numpy.array": np.array,
+    "numpy.asarray": np.asarray,
+    "numpy.lib.format.write_array": _npformat.write_array,
+    "numpy.lib.format.read_array": _npformat.read_array,
+    "builtins.open": builtins.open,
+    "os.open": os.open,
+    "os.write": os.write,
+    "os.makedirs": os.makedirs,
+    "os.listdir": os.listdir,
+}
+_save, _load, _array, _open, _makedirs, _listdir = (
+    np.save,
+    np.load,
+    np.array,
+    builtins.open,
+    os.makedirs,
+    os.listdir,
+)
 
 MAX_ERROR_CHARS = 2000
 
@@ -54,9 +70,10 @@ def build_args(args, inputs):
             out.append(int(inputs[spec[1]]))
         elif kind == "dict":
             p = spec[1]
-            out.append({k[len(p):]: v for k, v in inputs.items() if k.startswith(p)})
-        elif kind == "cache":                 # a class of rnncourse.nn, or a dotted path to one
+            out.append({k[len(p) :]: v for k, v in inputs.items() if k.startswith(p)})
+        elif kind == "cache":  # a class of rnncourse.nn, or a dotted path to one
             import importlib
+
             module, _, name = spec[1].rpartition(".")
             cls, p = getattr(importlib.import_module(module or "rnncourse.nn"), name), spec[2]
             out.append(cls(**{f: inputs[p + f] for f in cls._fields}))
@@ -119,13 +136,16 @@ class course_helpers:
 
     def __enter__(self):
         if self.g is not None:
-            if isinstance(self.helpers, dict):      # in the grader's kernel: {name: function}
+            if isinstance(self.helpers, dict):  # in the grader's kernel: {name: function}
                 course = self.helpers
-            else:                                   # in-process (check): the package's own
+            else:  # in-process (check): the package's own
                 import importlib
+
                 course = {}
-                for helper in self.helpers:     # a name (in rnncourse.nn) or (name, module, attribute)
-                    name, module, attr = (helper, "rnncourse.nn", helper) if isinstance(helper, str) else helper
+                for helper in self.helpers:  # a name (in rnncourse.nn) or (name, module, attribute)
+                    name, module, attr = (
+                        (helper, "rnncourse.nn", helper) if isinstance(helper, str) else helper
+                    )
                     impl = getattr(importlib.import_module(module), attr, None)
                     if impl is not None:
                         course[name] = impl
@@ -180,8 +200,11 @@ def _format_error(exc):
 
 
 def load_dir(path):
-    return {f[:-4]: _load(os.path.join(path, f), allow_pickle=False)
-            for f in sorted(_listdir(path)) if f.endswith(".npy")}
+    return {
+        f[:-4]: _load(os.path.join(path, f), allow_pickle=False)
+        for f in sorted(_listdir(path))
+        if f.endswith(".npy")
+    }
 
 
 def save_dir(path, arrays):
@@ -192,6 +215,7 @@ def save_dir(path, arrays):
 
 def _lookup(dotted):
     import importlib
+
     mod, _, attr = dotted.rpartition(".")
     try:
         return getattr(importlib.import_module(mod), attr)
@@ -209,10 +233,11 @@ def course_functions(sources):
     helper, sent by the grader (the kernel's copy of the package has none), executed in a copy of
     that module's namespace (``rest``: functions it delegates to, each from its own module)."""
     import importlib
+
     out = {}
     for name, (module, source, *rest) in (sources or {}).items():
         ns = dict(vars(importlib.import_module(module)))
-        for emod, ename, esrc in (rest[0] if rest else ()):
+        for emod, ename, esrc in rest[0] if rest else ():
             ens = dict(vars(importlib.import_module(emod)))
             exec(compile(esrc, f"<course {emod}.{ename}>", "exec"), ens)
             ns[ename] = ens[ename]

@@ -10,6 +10,7 @@ A student's work is never overwritten: ``exercises/.generated.json`` records a h
 generator last wrote for each notebook. If a target no longer has that hash (someone edited it),
 the new version is written beside it as ``<name>.new.ipynb`` and the generator says so.
 """
+
 from __future__ import annotations
 
 import copy
@@ -20,8 +21,15 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["strip_solution_source", "make_exercise", "generate", "out_of_sync", "MANIFEST",
-           "SOLUTION_TAG", "SETUP_TAG"]
+__all__ = [
+    "strip_solution_source",
+    "make_exercise",
+    "generate",
+    "out_of_sync",
+    "MANIFEST",
+    "SOLUTION_TAG",
+    "SETUP_TAG",
+]
 
 MANIFEST = ".generated.json"
 SOLUTION_TAG, SETUP_TAG = "solution", "setup"
@@ -94,8 +102,10 @@ def generate(solutions_dir, exercises_dir, log=print):
             if manifest.get(sol.name) != _digest(current):
                 beside = target.with_suffix(".new.ipynb")
                 beside.write_text(text)
-                log(f"{target} was changed since it was generated: NOT overwritten; "
-                    f"the new version is in {beside}")
+                log(
+                    f"{target} was changed since it was generated: NOT overwritten; "
+                    f"the new version is in {beside}"
+                )
                 actions.append((sol.name, "beside"))
                 continue
         target.write_text(text)

@@ -11,6 +11,7 @@ test run of the solution notebooks, see ``solutions/conftest.py``) a failing che
 ``CheckFailed`` (an ``AssertionError``) after printing its report, so a wrong solution fails
 the run. Students never need it.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,11 @@ def format_result(result, title=None):
     """The feedback text for a ``TaskResult`` (used by ``check`` and by the grader's feedback files)."""
     head = title or result.task
     mark = _("PASS") if result.passed else _("FAIL")
-    lines = [_("{mark}  {task}: {points}/{max_points} points").format(
-        mark=mark, task=head, points=f"{result.points:g}", max_points=result.max_points)]
+    lines = [
+        _("{mark}  {task}: {points}/{max_points} points").format(
+            mark=mark, task=head, points=f"{result.points:g}", max_points=result.max_points
+        )
+    ]
     for r in result.probes:
         lines.append(f"  {_('[ok]') if r.passed else _('[FAIL]')} {r.title}")
         shown = [p.message for p in r.problems if p.kind != "mutation"][:4]

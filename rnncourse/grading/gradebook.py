@@ -13,6 +13,7 @@
   exercise with two notebooks is left empty and named in the ``needs review`` column.
 * ``shard-I-of-N.jsonl``: the rows of one shard; ``merge`` turns shards into the files above.
 """
+
 from __future__ import annotations
 
 import csv
@@ -47,6 +48,7 @@ def feedback_name(student):
 
 def course_version():
     import rnncourse
+
     return getattr(rnncourse, "__version__", "unknown")
 
 
@@ -54,8 +56,10 @@ def spec_hash():
     """Hash of the code that defines the graded tasks (inputs, probes, tolerances, references)."""
     import rnncourse.grading.exercises as exercises
     from rnncourse.grading import reference, verdict
-    mods = [verdict, reference, exercises] + [importlib.import_module(f"rnncourse.grading.exercises.{ex}")
-                                              for ex in sorted(exercises.EXERCISES)]
+
+    mods = [verdict, reference, exercises] + [
+        importlib.import_module(f"rnncourse.grading.exercises.{ex}") for ex in sorted(exercises.EXERCISES)
+    ]
     h = hashlib.sha256()
     for mod in mods:
         h.update(inspect.getsource(mod).encode())
@@ -65,14 +69,24 @@ def spec_hash():
 def row_of(r, sandbox_mode):
     """A JSON-able record of one graded notebook (``grader.SubmissionResult``)."""
     from rnncourse.grading.checks import format_result
-    return {"student": r.student, "exercise": r.exercise, "path": r.path, "file": Path(r.path).name,
-            "seed": r.seed, "sandbox": sandbox_mode, "course_version": course_version(), "spec_hash": spec_hash(),
-            "tasks": {t: tr.points for t, tr in r.tasks.items()},
-            "max": {t: tr.max_points for t, tr in r.tasks.items()},
-            "flags": list(r.flags) + [f"{t}: {f}" for t, tr in r.tasks.items() for f in tr.flags],
-            "issues": list(r.issues), "ungradable": getattr(r, "ungradable", ""),
-            "feedback": {t: format_result(tr) for t, tr in r.tasks.items()},
-            "passed": {t: bool(tr.points == tr.max_points) for t, tr in r.tasks.items()}}
+
+    return {
+        "student": r.student,
+        "exercise": r.exercise,
+        "path": r.path,
+        "file": Path(r.path).name,
+        "seed": r.seed,
+        "sandbox": sandbox_mode,
+        "course_version": course_version(),
+        "spec_hash": spec_hash(),
+        "tasks": {t: tr.points for t, tr in r.tasks.items()},
+        "max": {t: tr.max_points for t, tr in r.tasks.items()},
+        "flags": list(r.flags) + [f"{t}: {f}" for t, tr in r.tasks.items() for f in tr.flags],
+        "issues": list(r.issues),
+        "ungradable": getattr(r, "ungradable", ""),
+        "feedback": {t: format_result(tr) for t, tr in r.tasks.items()},
+        "passed": {t: bool(tr.points == tr.max_points) for t, tr in r.tasks.items()},
+    }
 
 
 def _mark_duplicates(rows):
@@ -94,14 +108,27 @@ def write_grades_csv(path, rows, task_order):
     tasks = [t for t in task_order if any(t in r["tasks"] for r in rows)]
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["student", "exercise", "file"] + tasks +
-                   ["total", "max", "flags", "seed", "sandbox", "course_version", "spec_hash", "path"])
+        w.writerow(
+            ["student", "exercise", "file"]
+            + tasks
+            + ["total", "max", "flags", "seed", "sandbox", "course_version", "spec_hash", "path"]
+        )
         for r in sorted(rows, key=lambda r: (r["student"], r["exercise"], r["path"])):
             flags = list(r["flags"]) + ([f"not graded: {r['ungradable']}"] if r.get("ungradable") else [])
-            cells = [r["student"], r["exercise"], r["file"]] + \
-                [f"{r['tasks'][t]:g}" if t in r["tasks"] else "" for t in tasks] + \
-                [f"{sum(r['tasks'].values()):g}", f"{sum(r['max'].values()):g}", " | ".join(flags),
-                 str(r["seed"]), r.get("sandbox", ""), r.get("course_version", ""), r.get("spec_hash", ""), r["path"]]
+            cells = (
+                [r["student"], r["exercise"], r["file"]]
+                + [f"{r['tasks'][t]:g}" if t in r["tasks"] else "" for t in tasks]
+                + [
+                    f"{sum(r['tasks'].values()):g}",
+                    f"{sum(r['max'].values()):g}",
+                    " | ".join(flags),
+                    str(r["seed"]),
+                    r.get("sandbox", ""),
+                    r.get("course_version", ""),
+                    r.get("spec_hash", ""),
+                    r["path"],
+                ]
+            )
             w.writerow([neutralise(c) for c in cells])
 
 
@@ -114,7 +141,9 @@ def write_feedback(folder, rows):
         name = feedback_name(student)
         names[student] = name
         lines = []
-        for r in sorted((r for r in rows if r["student"] == student), key=lambda r: (r["exercise"], r["path"])):
+        for r in sorted(
+            (r for r in rows if r["student"] == student), key=lambda r: (r["exercise"], r["path"])
+        ):
             total, mx = sum(r["tasks"].values()), sum(r["max"].values())
             lines += [f"# {r['exercise']} ({r['file']}): {total:g}/{mx} points", ""]
             lines += [f"note: {i}" for i in r["issues"]]
@@ -137,13 +166,27 @@ def write_gradescope(folder, rows, names):
         tests, notes = [], []
         for r in sorted(mine, key=lambda r: (r["exercise"], r["path"])):
             for t, pts in r["tasks"].items():
-                tests.append({"name": f"{t} ({r['file']})" if r.get("duplicate") else t, "score": pts,
-                              "max_score": r["max"][t], "status": "passed" if r["passed"].get(t) else "failed",
-                              "output": r["feedback"].get(t, ""), "visibility": "visible"})
+                tests.append(
+                    {
+                        "name": f"{t} ({r['file']})" if r.get("duplicate") else t,
+                        "score": pts,
+                        "max_score": r["max"][t],
+                        "status": "passed" if r["passed"].get(t) else "failed",
+                        "output": r["feedback"].get(t, ""),
+                        "visibility": "visible",
+                    }
+                )
             notes += r["issues"] + r["flags"]
-        result = {"score": sum(x["score"] for x in tests), "tests": tests,
-                  "output": "\n".join(notes), "visibility": "visible", "stdout_visibility": "hidden"}
-        (folder / f"{name}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+        result = {
+            "score": sum(x["score"] for x in tests),
+            "tests": tests,
+            "output": "\n".join(notes),
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+        }
+        (folder / f"{name}.json").write_text(
+            json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8"
+        )
 
 
 def write_lms_csv(path, rows):
@@ -151,8 +194,11 @@ def write_lms_csv(path, rows):
     exercises = sorted({r["exercise"] for r in rows if r["exercise"] != "?"})
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["Student", "ID", "SIS User ID", "Section"] +
-                   [f"{ex} (rnncourse)" for ex in exercises] + ["needs review"])
+        w.writerow(
+            ["Student", "ID", "SIS User ID", "Section"]
+            + [f"{ex} (rnncourse)" for ex in exercises]
+            + ["needs review"]
+        )
         for student in sorted({r["student"] for r in rows}):
             mine = [r for r in rows if r["student"] == student]
             cells, review = [], []

@@ -22,6 +22,7 @@ For every submitted notebook:
    Submissions are never modified; a failure of one submission is reported for that student and
    the batch goes on.
 """
+
 from __future__ import annotations
 
 import ast
@@ -41,9 +42,9 @@ import numpy as np
 
 from rnncourse.grading import _driver
 from rnncourse.grading.assignments import SETUP_TAG, SOLUTION_TAG
-from rnncourse.grading.checks import format_result
-from rnncourse.grading.limits import Limits
 from rnncourse.grading.exercises import GRADED_FUNCTIONS, TASKS, make_inputs, tasks_of
+from rnncourse.grading.limits import DEFAULT as DEFAULT_LIMITS
+from rnncourse.grading.limits import Limits
 from rnncourse.grading.verdict import Observation, Problem, TaskResult, judge
 
 __all__ = ["Limits", "grade", "grade_one", "find_submissions", "merge", "default_templates"]
@@ -54,20 +55,18 @@ MAX_CELL_OUTPUT_CHARS = 200_000
 _EX_NAME = re.compile(r"^(ex\d+)_")
 
 
-
-
 @dataclass
 class SubmissionResult:
     student: str
     path: str
     exercise: str
     seed: int
-    tasks: dict = field(default_factory=dict)          # task id -> TaskResult
-    issues: list = field(default_factory=list)         # notes on the notebook itself
-    flags: list = field(default_factory=list)          # things an instructor must look at
+    tasks: dict = field(default_factory=dict)  # task id -> TaskResult
+    issues: list = field(default_factory=list)  # notes on the notebook itself
+    flags: list = field(default_factory=list)  # things an instructor must look at
     seconds: float = 0.0
-    ungradable: str = ""                                # why the notebook could not be graded at all
-    sandbox: str = ""                                   # "bwrap" or "audit"
+    ungradable: str = ""  # why the notebook could not be graded at all
+    sandbox: str = ""  # "bwrap" or "audit"
 
     @property
     def points(self):
@@ -76,6 +75,7 @@ class SubmissionResult:
 
 # ---------------------------------------------------------------------------------- templates
 
+
 def default_templates():
     """The generated exercise notebooks shipped with the course (``exercises/`` of the repo)."""
     return Path(__file__).resolve().parents[2] / "exercises"
@@ -83,6 +83,7 @@ def default_templates():
 
 def load_templates(templates_dir):
     import nbformat
+
     out = {}
     for p in sorted(Path(templates_dir).glob("ex*.ipynb")):
         if p.name.endswith(".new.ipynb"):
@@ -96,6 +97,7 @@ def load_templates(templates_dir):
 
 
 # -------------------------------------------------------------------------------- submissions
+
 
 def find_submissions(paths):
     """``[(student, path)]`` for notebooks given directly or found (recursively) in folders.
@@ -115,7 +117,7 @@ def find_submissions(paths):
     return sorted(set(found), key=lambda sp: (sp[0], sp[1]))
 
 
-MAX_FILE_BYTES = 512 * 1024 * 1024       # the file itself, saved outputs included
+MAX_FILE_BYTES = 512 * 1024 * 1024  # the file itself, saved outputs included
 
 
 def _read_notebook(path):
@@ -123,8 +125,10 @@ def _read_notebook(path):
 
     nbformat 3 and 4.x (with or without cell ids) are upgraded; saved outputs and attachments are
     dropped first, so the size limit applies to the code and text only."""
-    import nbformat
     import stat
+
+    import nbformat
+
     if os.path.islink(path):
         raise ValueError("the submitted file is a symbolic link: only regular files are graded")
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -133,7 +137,9 @@ def _read_notebook(path):
         if not stat.S_ISREG(st.st_mode):
             raise ValueError("the submitted file is not a regular file")
         if st.st_size > MAX_FILE_BYTES:
-            raise ValueError(f"the file is {st.st_size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB")
+            raise ValueError(
+                f"the file is {st.st_size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB"
+            )
         data = json.loads(fh.read().decode("utf-8"))
     if not isinstance(data, dict):
         raise ValueError("this is not a notebook (not a JSON object)")
@@ -157,16 +163,25 @@ def _read_notebook(path):
         nb = nbformat.from_dict(data)
     else:
         raise ValueError("this is not a notebook (no list of cells)")
-    code = sum(len("".join(c.get("source", "")) if isinstance(c.get("source"), list) else str(c.get("source", "")))
-               for c in nb.cells if isinstance(c, dict))
+    code = sum(
+        len("".join(c.get("source", "")) if isinstance(c.get("source"), list) else str(c.get("source", "")))
+        for c in nb.cells
+        if isinstance(c, dict)
+    )
     if code > MAX_NOTEBOOK_BYTES:
-        raise ValueError(f"the notebook holds {code / 1e6:.0f} MB of code and text; the limit is "
-                         f"{MAX_NOTEBOOK_BYTES / 1e6:.0f} MB")
+        raise ValueError(
+            f"the notebook holds {code / 1e6:.0f} MB of code and text; the limit is "
+            f"{MAX_NOTEBOOK_BYTES / 1e6:.0f} MB"
+        )
     return nb, notes
 
 
 def _which_exercise(path, nb, templates):
-    ex = (nb.get("metadata", {}).get("rnncourse") or {}).get("exercise") if isinstance(nb.get("metadata"), dict) else None
+    ex = (
+        (nb.get("metadata", {}).get("rnncourse") or {}).get("exercise")
+        if isinstance(nb.get("metadata"), dict)
+        else None
+    )
     if ex in templates:
         return ex
     m = _EX_NAME.match(Path(path).name)
@@ -211,21 +226,28 @@ def rebuild(template, student_nb):
                     chosen = student_nb.cells[i]
                     break
             if matches and chosen is None:
-                issues.append(f"cell '{tc.id}' was changed into a {student_nb.cells[matches[-1]].get('cell_type')} "
-                              "cell: its text is not run")
-            if chosen is None and not matches:       # no id (nbformat < 4.5): the cell's metadata
+                issues.append(
+                    f"cell '{tc.id}' was changed into a {student_nb.cells[matches[-1]].get('cell_type')} "
+                    "cell: its text is not run"
+                )
+            if chosen is None and not matches:  # no id (nbformat < 4.5): the cell's metadata
                 for c in reversed(student_nb.cells):
                     meta = c.get("metadata") if isinstance(c.get("metadata"), dict) else {}
-                    if c.get("cell_type") == "code" and (meta.get("rnncourse") or {}).get("exercise") == task \
-                            and SOLUTION_TAG in (meta.get("tags") or []):
+                    if (
+                        c.get("cell_type") == "code"
+                        and (meta.get("rnncourse") or {}).get("exercise") == task
+                        and SOLUTION_TAG in (meta.get("tags") or [])
+                    ):
                         chosen = c
                         break
             if chosen is None and func:
                 for c in student_nb.cells:
                     if c.get("cell_type") == "code" and func in _defines(str(c.get("source", ""))):
                         chosen = c
-                        issues.append(f"cell '{tc.id}' is missing; graded the cell with id "
-                                      f"'{c.get('id')}' that defines {func}()")
+                        issues.append(
+                            f"cell '{tc.id}' is missing; graded the cell with id "
+                            f"'{c.get('id')}' that defines {func}()"
+                        )
                         break
             if chosen is None:
                 issues.append(f"cell '{tc.id}' ({task}) was deleted: task graded as missing")
@@ -237,6 +259,7 @@ def rebuild(template, student_nb):
 
 
 # ------------------------------------------------------------------------- reference use (AST)
+
 
 def reference_use(source, package_imports, defined):
     """Reasons to believe ``source`` uses the package's own implementation of a graded function."""
@@ -262,8 +285,11 @@ def reference_use(source, package_imports, defined):
             why.append(f"uses the attribute .{node.attr} (the package's reference)")
         elif isinstance(node, ast.Name) and node.id in ("__import__", "importlib", "import_module"):
             why.append(f"imports modules dynamically ({node.id})")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
-                re.fullmatch(r"\s*rnncourse(\.\w+)*\s*", node.value):
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and re.fullmatch(r"\s*rnncourse(\.\w+)*\s*", node.value)
+        ):
             why.append("names the rnncourse package in a string")
         elif isinstance(node, ast.Name) and node.id in package_imports and node.id not in defined:
             why.append(f"calls {node.id}, which its solution cells do not define: the package's version")
@@ -272,15 +298,30 @@ def reference_use(source, package_imports, defined):
 
 # ------------------------------------------------------------------------------------- kernel
 
+
 def _kernel_argv(root, limits, box):
     """How the kernel is started: inside bubblewrap (``box.mode == "bwrap"``) or, when asked for,
     with the audit hook only."""
-    inner = ["-m", "rnncourse.grading.sandbox", "--root", str(root), "--mem-mb", str(limits.mem_mb),
-             "--cpu-s", str(limits.cpu_s), "--fsize-mb", str(limits.fsize_mb),
-             "--nproc", str(limits.nproc), "-f", "{connection_file}"]
+    inner = [
+        "-m",
+        "rnncourse.grading.sandbox",
+        "--root",
+        str(root),
+        "--mem-mb",
+        str(limits.mem_mb),
+        "--cpu-s",
+        str(limits.cpu_s),
+        "--fsize-mb",
+        str(limits.fsize_mb),
+        "--nproc",
+        str(limits.nproc),
+        "-f",
+        "{connection_file}",
+    ]
     if box.mode == "audit":
         return [sys.executable] + inner + ["--audit"]
     from rnncourse.grading import sandbox
+
     return sandbox.bwrap_argv(root, box.view, box.pkg_dir) + [sys.executable] + inner
 
 
@@ -292,16 +333,28 @@ def _make_client(nb, root, limits, spec_dir, box):
     kdir = Path(spec_dir) / "kernels" / "rnncourse-sandbox"
     kdir.mkdir(parents=True, exist_ok=True)
     argv = _kernel_argv(root, limits, box)
-    (kdir / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "sandbox", "language": "python",
-                                                 # SIGINT would reach bwrap, not the kernel inside it
-                                                 "interrupt_mode": "message"}))
+    (kdir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": argv,
+                "display_name": "sandbox",
+                "language": "python",
+                # SIGINT would reach bwrap, not the kernel inside it
+                "interrupt_mode": "message",
+            }
+        )
+    )
     ksm = KernelSpecManager(kernel_dirs=[str(kdir.parent)])
     # Unix-socket (ipc) transport, in this submission's scratch folder (the only one its sandbox
     # sees): TCP ports are picked by binding to port 0 and releasing it, so kernels started side by
     # side can race for the same port and talk to the wrong kernel. The connection file (with its
     # HMAC key) lives there too, so it never lands in a shared runtime folder.
-    km = AsyncKernelManager(kernel_name="rnncourse-sandbox", kernel_spec_manager=ksm, transport="ipc",
-                            ip=str(Path(root) / "ipc" / "k"))
+    km = AsyncKernelManager(
+        kernel_name="rnncourse-sandbox",
+        kernel_spec_manager=ksm,
+        transport="ipc",
+        ip=str(Path(root) / "ipc" / "k"),
+    )
     km.connection_file = str(Path(root) / "conn" / f"kernel-{secrets.token_hex(6)}.json")
 
     class Client(NotebookClient):
@@ -320,14 +373,24 @@ def _make_client(nb, root, limits, spec_dir, box):
 
     # ``km=`` means nbclient does not own the kernel and will not shut it down: ``_run_cells`` does,
     # as soon as the submission's cells are done (each idle kernel holds ~64 MB).
-    return Client(nb, km=km, timeout=limits.cell_timeout, allow_errors=True, interrupt_on_timeout=True,
-                  error_on_timeout={"ename": "CellTimeout", "evalue": "the cell timed out", "traceback": []},
-                  startup_timeout=60, record_timing=False, iopub_timeout=2, shutdown_kernel="immediate")
+    return Client(
+        nb,
+        km=km,
+        timeout=limits.cell_timeout,
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        error_on_timeout={"ename": "CellTimeout", "evalue": "the cell timed out", "traceback": []},
+        startup_timeout=60,
+        record_timing=False,
+        iopub_timeout=2,
+        shutdown_kernel="immediate",
+    )
 
 
 def _shutdown(km):
     """Stop the kernel (and with it its sandbox: the PID namespace ends every process in it)."""
     from jupyter_core.utils import run_sync
+
     try:
         if run_sync(km.is_alive)():
             run_sync(km.shutdown_kernel)(now=True)
@@ -354,8 +417,10 @@ class _kernel_session:
 
     def __enter__(self):
         import subprocess
-        self.cm = self.client.setup_kernel(cwd=str(Path(self.root) / "work"), stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.DEVNULL)
+
+        self.cm = self.client.setup_kernel(
+            cwd=str(Path(self.root) / "work"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
             return self.cm.__enter__()
         except BaseException:
@@ -371,6 +436,7 @@ class _kernel_session:
 
 def _stream(text):
     from nbformat.v4 import new_output
+
     return new_output("stream", name="stderr", text=text)
 
 
@@ -393,7 +459,7 @@ def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box):
     from nbformat.v4 import new_code_cell, new_notebook
 
     notes, skip, done = [], set(), set()
-    for attempt in range(limits.max_restarts + 1):
+    for _attempt in range(limits.max_restarts + 1):
         todo = [c for c in cells if c["key"] not in skip and c["key"] not in done]
         if not todo:
             break
@@ -401,7 +467,6 @@ def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box):
         client = _make_client(nb, root, limits, spec_dir, box)
         culprit = None
         try:
-            import subprocess
             with _kernel_session(client, root):
                 for idx, (c, cell) in enumerate(zip(todo, nb.cells)):
                     # cells already run in an earlier kernel must run again (definitions), but
@@ -416,8 +481,14 @@ def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box):
                     except CellTimeoutError:
                         timed_out = True
                     if timed_out:
-                        cell.outputs.append({"output_type": "error", "ename": "CellTimeout",
-                                             "evalue": f"timed out after {c['timeout']} s", "traceback": []})
+                        cell.outputs.append(
+                            {
+                                "output_type": "error",
+                                "ename": "CellTimeout",
+                                "evalue": f"timed out after {c['timeout']} s",
+                                "traceback": [],
+                            }
+                        )
                         # an interrupt was sent; a kernel that still does not answer is wedged
                         probe = new_code_cell("1")
                         client.timeout = 3
@@ -429,14 +500,19 @@ def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box):
                             wedged = True
                         if wedged:
                             on_after(c["key"], cell, "timeout")
-                            raise _KernelGone(f"timed out after {c['timeout']} s and did not respond to an interrupt")
+                            raise _KernelGone(
+                                f"timed out after {c['timeout']} s and did not respond to an interrupt"
+                            )
                     on_after(c["key"], cell, "timeout" if timed_out else "ran")
                     if c["key"].startswith("task:"):
                         done.add(c["key"])
                 culprit = None
         except (DeadKernelError, _KernelGone, RuntimeError, OSError) as exc:
-            reason = str(exc) if isinstance(exc, _KernelGone) else \
-                "the kernel died (os._exit, a crash, or the memory or CPU-time limit)"
+            reason = (
+                str(exc)
+                if isinstance(exc, _KernelGone)
+                else "the kernel died (os._exit, a crash, or the memory or CPU-time limit)"
+            )
             if culprit is None:
                 notes.append(f"kernel problem: {reason}")
                 break
@@ -471,6 +547,7 @@ def _open_dir(name, dir_fd):
 def _read_file(name, dir_fd, limit):
     """Bytes of the regular file ``name`` in ``dir_fd`` (at most ``limit``), or None."""
     import stat
+
     try:
         fd = os.open(name, _FILE, dir_fd=dir_fd)
     except OSError:
@@ -498,6 +575,7 @@ def _read_file(name, dir_fd, limit):
 
 def _read_arrays(dir_fd, name, budget):
     import io
+
     out = {}
     fd = _open_dir(name, dir_fd)
     if fd is None:
@@ -526,6 +604,7 @@ def _read_text(name, dir_fd, limit=4000):
 
 def _write_array(arr, name, dir_fd):
     import io
+
     buf = io.BytesIO()
     np.save(buf, arr, allow_pickle=False)
     fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=dir_fd)
@@ -546,13 +625,15 @@ def _mkdir_at(name, dir_fd, owner):
 class Box:
     """How kernels are isolated: ``mode`` "bwrap" (the default) or "audit"; for bwrap, the stripped
     package view of each exercise (``views[exercise]`` -> folder) and the real package folder."""
+
     mode: str = "bwrap"
-    views: tuple = ()              # ((exercise, folder), ...)
+    views: tuple = ()  # ((exercise, folder), ...)
     pkg_dir: str = ""
-    view: str = ""                 # set per submission
+    view: str = ""  # set per submission
 
     def for_exercise(self, ex):
         from dataclasses import replace
+
         return replace(self, view=dict(self.views).get(ex, ""))
 
 
@@ -572,7 +653,7 @@ def stripped_names(exercise):
     names = set()
     for spec in graded_specs(exercise):
         names.add(spec.func)
-        if f"{spec.func}_loop" in GRADED_FUNCTIONS:      # the plain-loop twin in rnncourse.nn
+        if f"{spec.func}_loop" in GRADED_FUNCTIONS:  # the plain-loop twin in rnncourse.nn
             names.add(f"{spec.func}_loop")
         names.update(REFERENCE_ALIASES.get(spec.func, ()))
         ref = getattr(spec, "reference", None)
@@ -588,6 +669,7 @@ def helper_sources(spec):
     (``REFERENCE_ALIASES``), stripped from the copy as well."""
     import importlib
     import inspect
+
     out = {}
     for helper in getattr(spec, "helpers", ()) or ():
         # a name (in rnncourse.nn) or (name, module, attribute), as in the exercise specs
@@ -610,6 +692,7 @@ def helper_sources(spec):
 def make_views(dest, exercises=None):
     """One stripped package view per exercise under ``dest``; returns a ``Box``."""
     from rnncourse.grading import sandbox
+
     exercises = exercises or sorted({s.exercise for s in graded_specs()})
     views = []
     for ex in exercises:
@@ -620,7 +703,7 @@ def make_views(dest, exercises=None):
     return Box("bwrap", tuple(views), sandbox.package_dir())
 
 
-def grade_one(student, path, templates_dir, seed, limits=Limits(), box=None):
+def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=None):
     """Grade one notebook; never raises (any failure becomes part of the result).
 
     ``box``: how to isolate the kernel (``Box``); by default bubblewrap with package views built
@@ -638,6 +721,7 @@ def grade_one(student, path, templates_dir, seed, limits=Limits(), box=None):
         res.issues += rebuild_issues
         if box is None or (box.mode == "bwrap" and ex not in dict(box.views)):
             from rnncourse.grading import sandbox
+
             if box is None or box.mode == "bwrap":
                 sandbox.check_bwrap()
                 views_tmp = tempfile.mkdtemp(prefix="rnncourse-views-")
@@ -650,18 +734,23 @@ def grade_one(student, path, templates_dir, seed, limits=Limits(), box=None):
                 sol_src[task] = src
         defined = set().union(*[_defines(s) for s in sol_src.values()]) if sol_src else set()
         package_imports = set()
-        for _, _, src in cells:              # graded names imported from the package, in any cell
+        for _, _, src in cells:  # graded names imported from the package, in any cell
             try:
-                package_imports |= {a.asname or a.name for n in ast.walk(ast.parse(src))
-                                  if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("rnncourse")
-                                  for a in n.names} & GRADED_FUNCTIONS
+                package_imports |= {
+                    a.asname or a.name
+                    for n in ast.walk(ast.parse(src))
+                    if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("rnncourse")
+                    for a in n.names
+                } & GRADED_FUNCTIONS
             except SyntaxError:
                 pass
         task_flags = {s.id: [] for s in specs}
         for task, src in sol_src.items():
             why = reference_use(src, package_imports, defined)
             if why:
-                task_flags[task].append("may use the package's reference implementation (" + "; ".join(why) + ")")
+                task_flags[task].append(
+                    "may use the package's reference implementation (" + "; ".join(why) + ")"
+                )
 
         tmp = Path(tempfile.mkdtemp(prefix="rnncourse-grade-"))
         root = tmp / "box"
@@ -671,28 +760,47 @@ def grade_one(student, path, templates_dir, seed, limits=Limits(), box=None):
             if owner is not None and d != "conn":
                 os.chown(root / d, owner, owner)
         root_fd = os.open(root, _DIR)
-        io_name = f"io-{secrets.token_hex(8)}"     # unguessable: nothing can be planted there first
+        io_name = f"io-{secrets.token_hex(8)}"  # unguessable: nothing can be planted there first
         io_fd = _mkdir_at(io_name, root_fd, owner)
 
         # the driver runs first, before any student code, under a name drawn now
         dname = f"_rnncourse_driver_{secrets.token_hex(8)}"
         driver_src = Path(_driver.__file__).read_text()
-        run = [{"key": "driver", "label": "grader's driver", "timeout": limits.cell_timeout,
+        run = [
+            {
+                "key": "driver",
+                "label": "grader's driver",
+                "timeout": limits.cell_timeout,
                 "source": f"{dname} = {{'__name__': 'rnncourse_driver', '__file__': '<rnncourse._driver>'}}\n"
-                          f"exec(compile({driver_src!r}, '<rnncourse._driver>', 'exec'), {dname})"}]
+                f"exec(compile({driver_src!r}, '<rnncourse._driver>', 'exec'), {dname})",
+            }
+        ]
         for i, (kind, task, src) in enumerate(cells):
             label = "setup cell" if kind == "setup" else f"solution cell of {task}"
-            run.append({"key": f"cell:{i}", "source": src, "timeout": limits.cell_timeout, "label": label,
-                        "task": task})
+            run.append(
+                {
+                    "key": f"cell:{i}",
+                    "source": src,
+                    "timeout": limits.cell_timeout,
+                    "label": label,
+                    "task": task,
+                }
+            )
         inputs, tdirs = {}, {}
         for s in specs:
             inputs[s.id] = make_inputs(s, int(seed))
             tdirs[s.id] = f"t-{secrets.token_hex(6)}"
             tdir = str(root / io_name / tdirs[s.id])
-            run.append({"key": f"task:{s.id}", "label": f"grading {s.id}", "timeout": max(limits.task_timeout, s.timeout or 0),
-                        "task_id": s.id,
-                        "source": f"{dname}['run_task_dir'](globals().get({s.func!r}), {s.args!r}, "
-                                  f"{s.returns!r}, {tdir!r}, {helper_sources(s)!r})"})
+            run.append(
+                {
+                    "key": f"task:{s.id}",
+                    "label": f"grading {s.id}",
+                    "timeout": max(limits.task_timeout, s.timeout or 0),
+                    "task_id": s.id,
+                    "source": f"{dname}['run_task_dir'](globals().get({s.func!r}), {s.args!r}, "
+                    f"{s.returns!r}, {tdir!r}, {helper_sources(s)!r})",
+                }
+            )
 
         status, cell_errors = {}, {}
         collected = {}
@@ -700,7 +808,7 @@ def grade_one(student, path, templates_dir, seed, limits=Limits(), box=None):
         def before(key):
             if key.startswith("task:"):
                 tid = key[5:]
-                tfd = _mkdir_at(tdirs[tid], io_fd, owner)     # fails if something was planted there
+                tfd = _mkdir_at(tdirs[tid], io_fd, owner)  # fails if something was planted there
                 try:
                     for probe, arrays in inputs[tid].items():
                         pfd = _mkdir_at(probe, tfd, owner)
@@ -730,8 +838,10 @@ def grade_one(student, path, templates_dir, seed, limits=Limits(), box=None):
         for c in run:
             if c.get("task") and c["key"] in cell_errors:
                 if status.get(c["key"]) == "timeout":
-                    res.issues.append(f"{c['label']} timed out after {c['timeout']} s "
-                                      "(an infinite loop, or far too slow): the rest of that cell did not run")
+                    res.issues.append(
+                        f"{c['label']} timed out after {c['timeout']} s "
+                        "(an infinite loop, or far too slow): the rest of that cell did not run"
+                    )
                 else:
                     res.issues.append(f"{c['label']} raised {cell_errors[c['key']]}")
         if box.mode == "audit":
@@ -741,13 +851,20 @@ def grade_one(student, path, templates_dir, seed, limits=Limits(), box=None):
                 res.flags.append("the sandbox refused: " + " | ".join(l.replace("\t", ": ") for l in lines))
 
         for s in specs:
-            got = collected.get(s.id) or {"status": status.get(f"task:{s.id}", "not run"), "probes": {}, "func": None}
+            got = collected.get(s.id) or {
+                "status": status.get(f"task:{s.id}", "not run"),
+                "probes": {},
+                "func": None,
+            }
             flags = list(task_flags[s.id])
             if got.get("func") and str(got["func"]).startswith("rnncourse"):
                 flags.append(f"the graded function is the package's own ({got['func']})")
             if got.get("patched"):
-                flags.append("the notebook replaced functions the grader's driver uses ("
-                             + ", ".join(got["patched"]) + "): an in-place change of an input may be hidden")
+                flags.append(
+                    "the notebook replaced functions the grader's driver uses ("
+                    + ", ".join(got["patched"])
+                    + "): an in-place change of an input may be hidden"
+                )
             # flags are a second opinion for the instructor: they never cost points on their own
             tr = _judge(s, inputs[s.id], got, [], int(seed))
             if flags:
@@ -756,11 +873,12 @@ def grade_one(student, path, templates_dir, seed, limits=Limits(), box=None):
             res.tasks[s.id] = tr
     except Exception as exc:
         from rnncourse.grading.sandbox import SandboxUnavailable
+
         if isinstance(exc, SandboxUnavailable):
             raise
         res.ungradable = f"{type(exc).__name__}: {exc}"
         res.issues.append(f"could not be graded: {res.ungradable}")
-        if res.exercise in {t.split('.')[0] for t in TASKS}:
+        if res.exercise in {t.split(".")[0] for t in TASKS}:
             for s in tasks_of(res.exercise):
                 res.tasks.setdefault(s.id, TaskResult(s.id, 0, s.points, [], [f"not graded: {exc}"]))
     finally:
@@ -779,6 +897,7 @@ def sandbox_owner(box):
     """The uid that owns a kernel's scratch folder: ``nobody`` when the grader runs as root under
     bubblewrap (the kernel switches to it), else None (the grader's own user)."""
     from rnncourse.grading.sandbox import NOBODY
+
     return NOBODY if (box.mode == "bwrap" and os.geteuid() == 0) else None
 
 
@@ -801,7 +920,9 @@ def _collect(task_id, io_fd, name, st, cell_error=None):
     if st == "timeout":
         fallback = Problem("timeout", "timed out: an infinite loop, or far too slow")
     elif st == "died":
-        fallback = Problem("died", "the kernel died while running it (os._exit, a crash, or a resource limit)")
+        fallback = Problem(
+            "died", "the kernel died while running it (os._exit, a crash, or a resource limit)"
+        )
     elif cell_error:
         fallback = Problem("error", f"the grader could not call the function ({cell_error})")
     else:
@@ -838,22 +959,33 @@ def _collect(task_id, io_fd, name, st, cell_error=None):
 def _judge(spec, inputs, got, flags, seed):
     """The shared verdict (``verdict.judge``) on what the kernel produced; probes without a result
     get the reason the whole task has none (timeout, dead kernel, not run)."""
-    missing = {"timeout": Problem("timeout", f"timed out (the limit is {spec.timeout} s or the cell timeout)"),
-               "died": Problem("died", "the kernel died while running it (os._exit, a crash, or a resource limit)"),
-               "not run": Problem("not-run", "was not run (an earlier cell broke the kernel)")}.get(
-        got["status"], Problem("no-result", "produced no result (timed out or crashed)"))
+    missing = {
+        "timeout": Problem("timeout", f"timed out (the limit is {spec.timeout} s or the cell timeout)"),
+        "died": Problem("died", "the kernel died while running it (os._exit, a crash, or a resource limit)"),
+        "not run": Problem("not-run", "was not run (an earlier cell broke the kernel)"),
+    }.get(got["status"], Problem("no-result", "produced no result (timed out or crashed)"))
     observations = {p.name: got["probes"].get(p.name) or Observation({}, None, missing) for p in spec.probes}
     return judge(spec, inputs, observations, seed, flags)
 
 
 # --------------------------------------------------------------------------------- the batch
 
+
 def _job(args):
     return grade_one(*args)
 
 
-def grade(paths, out_dir, templates_dir=None, jobs=2, seed=None, limits=Limits(), shard=None, log=None,
-          sandbox="bwrap"):
+def grade(
+    paths,
+    out_dir,
+    templates_dir=None,
+    jobs=2,
+    seed=None,
+    limits=DEFAULT_LIMITS,
+    shard=None,
+    log=None,
+    sandbox="bwrap",
+):
     """Grade every notebook under ``paths``; write the gradebook and feedback into ``out_dir``.
 
     ``shard=(i, n)`` grades only the i-th of n interleaved slices (1-based) and writes
@@ -864,24 +996,27 @@ def grade(paths, out_dir, templates_dir=None, jobs=2, seed=None, limits=Limits()
     """
     from rnncourse.grading import gradebook
     from rnncourse.grading.sandbox import check_bwrap
+
     if sandbox not in ("bwrap", "audit"):
         raise ValueError(f"sandbox must be 'bwrap' or 'audit', got {sandbox!r}")
     log = log or (lambda m: print(m, file=sys.stderr, flush=True))
     templates_dir = Path(templates_dir or default_templates())
-    load_templates(templates_dir)                       # fail early on a wrong folder
+    load_templates(templates_dir)  # fail early on a wrong folder
     if sandbox == "bwrap":
         check_bwrap()
     subs = find_submissions(paths)
     if shard:
         i, n = shard
-        subs = subs[i - 1::n]
+        subs = subs[i - 1 :: n]
     base = int(seed) if seed is not None else secrets.randbits(48)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     views_tmp = tempfile.mkdtemp(prefix="rnncourse-views-")
     try:
         box = make_views(views_tmp) if sandbox == "bwrap" else Box("audit")
-        log(f"grading {len(subs)} notebook(s) with {jobs} kernel(s) in parallel, seed {base}, sandbox {sandbox}")
+        log(
+            f"grading {len(subs)} notebook(s) with {jobs} kernel(s) in parallel, seed {base}, sandbox {sandbox}"
+        )
         results, t0 = [], time.perf_counter()
         jobs_args = [(st, p, str(templates_dir), _student_seed(base, st, p), limits, box) for st, p in subs]
         if jobs <= 1:
@@ -889,6 +1024,7 @@ def grade(paths, out_dir, templates_dir=None, jobs=2, seed=None, limits=Limits()
             pool = None
         else:
             import multiprocessing
+
             pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
             futures = {pool.submit(_job, a): a for a in jobs_args}
             it = (_safe_result(f, futures[f]) for f in as_completed(futures))
@@ -896,9 +1032,14 @@ def grade(paths, out_dir, templates_dir=None, jobs=2, seed=None, limits=Limits()
             for k, r in enumerate(it, 1):
                 results.append(r)
                 mx = sum(t.max_points for t in r.tasks.values())
-                extra = f"  FLAGS: {len(r.flags) + sum(len(t.flags) for t in r.tasks.values())}" \
-                    if r.flags or any(t.flags for t in r.tasks.values()) else ""
-                log(f"[{k}/{len(subs)}] {r.student} {r.exercise}: {r.points:g}/{mx} ({r.seconds:.1f} s){extra}")
+                extra = (
+                    f"  FLAGS: {len(r.flags) + sum(len(t.flags) for t in r.tasks.values())}"
+                    if r.flags or any(t.flags for t in r.tasks.values())
+                    else ""
+                )
+                log(
+                    f"[{k}/{len(subs)}] {r.student} {r.exercise}: {r.points:g}/{mx} ({r.seconds:.1f} s){extra}"
+                )
         finally:
             if pool is not None:
                 pool.shutdown()
@@ -927,6 +1068,7 @@ def _safe_result(future, args):
 
 def _student_seed(base, student, path):
     import hashlib
+
     h = hashlib.sha256(f"{base}|{student}|{Path(path).name}".encode()).digest()
     return int.from_bytes(h[:6], "little")
 
@@ -934,4 +1076,5 @@ def _student_seed(base, student, path):
 def merge(shard_dirs, out_dir):
     """Combine ``shard-*-of-N.jsonl`` files (from any folders) into ``out_dir/grades.csv``."""
     from rnncourse.grading import gradebook
+
     return gradebook.merge(shard_dirs, out_dir, list(TASKS))

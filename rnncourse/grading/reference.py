@@ -8,16 +8,23 @@
 These are the grader's references: the exercise notebooks ask students to write functions with
 exactly these signatures.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.nn import SequenceModel, train
 from rnncourse.diagnostics import jacobian_norms  # noqa: F401  (exercise 4's reference: spectral norms, k = 0..T)
+from rnncourse.nn import SequenceModel, train
 from rnncourse.textgen import temperature_probs
 
-__all__ = ["jacobian_norms", "temperature_softmax", "sample_with_temperature",
-           "long_range_task", "LONG_RANGE_TARGET", "train_long_range"]
+__all__ = [
+    "jacobian_norms",
+    "temperature_softmax",
+    "sample_with_temperature",
+    "long_range_task",
+    "LONG_RANGE_TARGET",
+    "train_long_range",
+]
 
 
 def temperature_softmax(scores, tau):
@@ -49,6 +56,7 @@ LONG_RANGE_TARGET = 0.9
 def long_range_task():
     """The copy task of exercise 7: remember 3 symbols (of 4) across 20 blank steps (T = 27)."""
     from rnncourse.tasks import copy_memory
+
     return copy_memory(n_symbols=4, length=3, delay=20)
 
 

@@ -28,6 +28,7 @@ be installed and every student is trusted not to attack the grader.
 ``python -m rnncourse.grading.sandbox --root DIR [--audit] --mem-mb M --cpu-s S -f CONNECTION_FILE``
 is the process started (inside ``bwrap`` in the default mode).
 """
+
 import argparse
 import os
 import resource
@@ -37,17 +38,42 @@ from rnncourse.grading.limits import DEFAULT
 
 BWRAP = "/usr/bin/bwrap"
 NOBODY = 65534
-INSTALL_HINT = ("bubblewrap is not installed, and the grader runs every kernel inside it. Install it with "
-                "`sudo apt-get install bubblewrap` (Debian/Ubuntu), `sudo dnf install bubblewrap` (Fedora) "
-                "or your system's package, then grade again. Without it, `--sandbox=audit` grades with a "
-                "Python audit hook only, which native code can bypass: use that only for a trusted class.")
+INSTALL_HINT = (
+    "bubblewrap is not installed, and the grader runs every kernel inside it. Install it with "
+    "`sudo apt-get install bubblewrap` (Debian/Ubuntu), `sudo dnf install bubblewrap` (Fedora) "
+    "or your system's package, then grade again. Without it, `--sandbox=audit` grades with a "
+    "Python audit hook only, which native code can bypass: use that only for a trusted class."
+)
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-_PATH_EVENTS = {"os.remove": 0, "os.rmdir": 0, "os.mkdir": 0, "os.rename": (0, 1), "os.replace": (0, 1),
-                "os.symlink": (0, 1), "os.link": (0, 1), "os.truncate": 0, "os.chmod": 0, "os.chown": 0,
-                "shutil.rmtree": 0, "shutil.copyfile": 1, "shutil.move": 1, "os.utime": 0}
-_PROCESS_EVENTS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
-                   "os.forkpty", "pty.spawn", "os.kill", "os.killpg"}
+_PATH_EVENTS = {
+    "os.remove": 0,
+    "os.rmdir": 0,
+    "os.mkdir": 0,
+    "os.rename": (0, 1),
+    "os.replace": (0, 1),
+    "os.symlink": (0, 1),
+    "os.link": (0, 1),
+    "os.truncate": 0,
+    "os.chmod": 0,
+    "os.chown": 0,
+    "shutil.rmtree": 0,
+    "shutil.copyfile": 1,
+    "shutil.move": 1,
+    "os.utime": 0,
+}
+_PROCESS_EVENTS = {
+    "subprocess.Popen",
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "os.spawn",
+    "os.fork",
+    "os.forkpty",
+    "pty.spawn",
+    "os.kill",
+    "os.killpg",
+}
 
 
 class SandboxUnavailable(RuntimeError):
@@ -56,28 +82,40 @@ class SandboxUnavailable(RuntimeError):
 
 # ------------------------------------------------------------------------- grader side: bwrap
 
+
 def check_bwrap():
     """Raise ``SandboxUnavailable`` (with how to install it) unless bwrap can start a process."""
     import subprocess
+
     if not os.access(BWRAP, os.X_OK):
         raise SandboxUnavailable(INSTALL_HINT)
     try:
-        r = subprocess.run(bwrap_argv("/nonexistent-scratch", None, None, probe=True) + ["/bin/true"],
-                           capture_output=True, timeout=20)
+        r = subprocess.run(
+            bwrap_argv("/nonexistent-scratch", None, None, probe=True) + ["/bin/true"],
+            capture_output=True,
+            timeout=20,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SandboxUnavailable(f"bubblewrap is installed but could not start a process: {exc}") from None
     if r.returncode != 0:
-        raise SandboxUnavailable("bubblewrap is installed but could not create a sandbox here "
-                                 f"({r.stderr.decode(errors='replace').strip()[:300]}). Unprivileged user "
-                                 "namespaces may be disabled (sysctl kernel.unprivileged_userns_clone=1), "
-                                 "or the container forbids them (run it with --security-opt seccomp=unconfined "
-                                 "or grade on the host).")
+        raise SandboxUnavailable(
+            "bubblewrap is installed but could not create a sandbox here "
+            f"({r.stderr.decode(errors='replace').strip()[:300]}). Unprivileged user "
+            "namespaces may be disabled (sysctl kernel.unprivileged_userns_clone=1), "
+            "or the container forbids them (run it with --security-opt seccomp=unconfined "
+            "or grade on the host)."
+        )
 
 
 def _python_roots():
     roots = []
-    for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-              os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))):
+    for p in (
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))),
+    ):
         p = os.path.realpath(p)
         if p not in roots and p != "/" and not p.startswith("/usr/"):
             roots.append(p)
@@ -86,6 +124,7 @@ def _python_roots():
 
 def package_dir():
     import rnncourse
+
     return os.path.dirname(os.path.realpath(rnncourse.__file__))
 
 
@@ -110,8 +149,18 @@ def bwrap_argv(scratch, view, pkg_dir, probe=False):
     jupyter_client creates there keep their names); ``view`` (the stripped package) is bound
     read-only over ``pkg_dir``."""
     as_root = os.geteuid() == 0
-    a = [BWRAP, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
-         "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"]
+    a = [
+        BWRAP,
+        "--die-with-parent",
+        "--new-session",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--cap-drop",
+        "ALL",
+    ]
     if as_root:
         # real root: no user namespace (it would map the kernel to uid 0, which the process-count
         # limit ignores); the kernel drops to ``nobody`` itself, keeping only these two capabilities
@@ -141,7 +190,12 @@ def bwrap_argv(scratch, view, pkg_dir, probe=False):
     if not probe:
         a += _crossable(scratch)
         a += ["--bind", str(scratch), str(scratch), "--chdir", os.path.join(str(scratch), "work")]
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     a += ["--clearenv"]
     for k, v in env.items():
         a += ["--setenv", k, v]
@@ -151,10 +205,12 @@ def bwrap_argv(scratch, view, pkg_dir, probe=False):
 
 # ------------------------------------------------------------------- the stripped package view
 
+
 def _strip_source(source, names, note):
     """``source`` with the body of every top-level function (and method) in ``names`` replaced by
     ``raise NotImplementedError``; docstrings and signatures are kept."""
     import ast
+
     tree = ast.parse(source)
     hit = set()
 
@@ -162,12 +218,22 @@ def _strip_source(source, names, note):
         def visit_FunctionDef(self, node):
             if node.name in names:
                 hit.add(node.name)
-                keep = node.body[:1] if (node.body and isinstance(node.body[0], ast.Expr) and
-                                        isinstance(getattr(node.body[0], "value", None), ast.Constant) and
-                                        isinstance(node.body[0].value.value, str)) else []
+                keep = (
+                    node.body[:1]
+                    if (
+                        node.body
+                        and isinstance(node.body[0], ast.Expr)
+                        and isinstance(getattr(node.body[0], "value", None), ast.Constant)
+                        and isinstance(node.body[0].value.value, str)
+                    )
+                    else []
+                )
                 node.body = keep + [ast.parse(f"raise NotImplementedError({note!r})").body[0]]
-                node.decorator_list = [d for d in node.decorator_list
-                                       if not (isinstance(d, ast.Name) and d.id in ("lru_cache", "cache"))]
+                node.decorator_list = [
+                    d
+                    for d in node.decorator_list
+                    if not (isinstance(d, ast.Name) and d.id in ("lru_cache", "cache"))
+                ]
                 return node
             return self.generic_visit(node)
 
@@ -176,8 +242,11 @@ def _strip_source(source, names, note):
     tree = Strip().visit(tree)
     if not hit:
         return source, hit
-    return ("# rnncourse grading copy: the functions graded in this exercise have no implementation here.\n"
-            + ast.unparse(ast.fix_missing_locations(tree)) + "\n"), hit
+    return (
+        "# rnncourse grading copy: the functions graded in this exercise have no implementation here.\n"
+        + ast.unparse(ast.fix_missing_locations(tree))
+        + "\n"
+    ), hit
 
 
 def build_package_view(dest, strip_names, src=None):
@@ -185,12 +254,14 @@ def build_package_view(dest, strip_names, src=None):
     functions in ``strip_names`` emptied wherever they are defined. Files are world-readable (the
     kernel may run as ``nobody``). Returns ``{relative file: [stripped names]}``."""
     import shutil
+
     src = src or package_dir()
     note = "removed from the grader's copy of the course: write this function yourself"
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"),
-                    symlinks=False)
+    shutil.copytree(
+        src, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"), symlinks=False
+    )
     stripped = {}
-    for dirpath, dirnames, filenames in os.walk(dest):
+    for dirpath, _dirnames, filenames in os.walk(dest):
         os.chmod(dirpath, 0o755)
         for f in filenames:
             full = os.path.join(dirpath, f)
@@ -211,12 +282,14 @@ def build_package_view(dest, strip_names, src=None):
 
 # ---------------------------------------------------------------------- kernel side (inside)
 
+
 def _set_limits(mem_mb, cpu_s, fsize_mb, nproc):
     def lim(what, value):
         try:
             resource.setrlimit(what, (value, value))
         except (ValueError, OSError):
             pass
+
     if mem_mb:
         lim(resource.RLIMIT_AS, mem_mb * 1024 * 1024)
     if cpu_s:
@@ -243,7 +316,7 @@ def _install_hook(root, log_fd):
             p = fspath(path)
             if isinstance(p, bytes):
                 p = p.decode(errors="replace")
-        except TypeError:                     # a file descriptor: already open, fine
+        except TypeError:  # a file descriptor: already open, fine
             return True
         full = realpath(p)
         return (full + os.sep).startswith(root) or full.startswith(allowed_devices)
@@ -258,18 +331,19 @@ def _install_hook(root, log_fd):
     def hook(event, args):
         if event == "open":
             path, mode, flags = args
-            writing = (mode is not None and any(c in str(mode) for c in "wax+")) or \
-                      (mode is None and isinstance(flags, int) and flags & _WRITE_FLAGS)
+            writing = (mode is not None and any(c in str(mode) for c in "wax+")) or (
+                mode is None and isinstance(flags, int) and flags & _WRITE_FLAGS
+            )
             if writing and not inside(path):
                 refuse("writing outside the working directory", path)
         elif event in _PATH_EVENTS:
             idx = _PATH_EVENTS[event]
-            for i in (idx if isinstance(idx, tuple) else (idx,)):
+            for i in idx if isinstance(idx, tuple) else (idx,):
                 if i < len(args) and isinstance(args[i], (str, bytes, os.PathLike)) and not inside(args[i]):
                     refuse(f"{event} outside the working directory", args[i])
         elif event in _PROCESS_EVENTS:
             if event in ("os.kill", "os.killpg") and args and args[0] == kernel_pid:
-                return                        # interrupting itself is what ipykernel does
+                return  # interrupting itself is what ipykernel does
             refuse(f"starting or signalling a process ({event})", args[0] if args else "")
 
     sys.addaudithook(hook)
@@ -300,27 +374,38 @@ def main(argv=None):
         fd = os.open(connection_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(conn)
-    env = {"HOME": os.path.join(root, "home"), "TMPDIR": os.path.join(root, "tmp"),
-           "IPYTHONDIR": os.path.join(root, "home", ".ipython"),
-           "JUPYTER_RUNTIME_DIR": os.path.join(root, "runtime"), "MPLCONFIGDIR": os.path.join(root, "mpl"),
-           "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1",
-           "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    env = {
+        "HOME": os.path.join(root, "home"),
+        "TMPDIR": os.path.join(root, "tmp"),
+        "IPYTHONDIR": os.path.join(root, "home", ".ipython"),
+        "JUPYTER_RUNTIME_DIR": os.path.join(root, "runtime"),
+        "MPLCONFIGDIR": os.path.join(root, "mpl"),
+        "MPLBACKEND": "Agg",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
     for k, v in env.items():
         os.environ[k] = v
         if k in ("HOME", "TMPDIR", "JUPYTER_RUNTIME_DIR", "MPLCONFIGDIR"):
             os.makedirs(v, exist_ok=True)
     import tempfile
+
     tempfile.tempdir = env["TMPDIR"]
     work = os.path.join(root, "work")
     os.makedirs(work, exist_ok=True)
     os.chdir(work)
     sys.dont_write_bytecode = True
     # Import what every kernel needs before the limits apply (the imports themselves are trusted).
-    import numpy  # noqa: F401
-    import rnncourse.nn  # noqa: F401
-    from ipykernel import kernelapp
     import platform
-    platform.uname().processor   # computed lazily with a subprocess: do it before the limits
+
+    import numpy  # noqa: F401
+    from ipykernel import kernelapp
+
+    import rnncourse.nn  # noqa: F401
+
+    _ = platform.uname().processor  # computed lazily with a subprocess: do it before the limits
     platform.processor()
     # the process-count limit only means something for a non-root user of our own (see module doc)
     _set_limits(a.mem_mb, a.cpu_s, a.fsize_mb, a.nproc if (not a.audit and os.getuid() == NOBODY) else 0)

@@ -16,44 +16,86 @@ name, its argument and return structure (see ``_driver``), the reference, an ord
 probe says where the bug is, and its hint says why), and ``bugs``: implementations of classic
 mistakes, each with the diagnosis that names it.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 import numpy as np
 
 from rnncourse.grading import _driver
 from rnncourse.messages import N_, _
 
-__all__ = ["Probe", "Bug", "TaskSpec", "Problem", "Observation", "ProbeResult", "TaskResult",
-           "PROBLEM_KINDS", "make_inputs", "probe_rng", "reference_outputs", "observe_in_process",
-           "judge", "run_in_process"]
+__all__ = [
+    "Probe",
+    "Bug",
+    "TaskSpec",
+    "Problem",
+    "Observation",
+    "ProbeResult",
+    "TaskResult",
+    "PROBLEM_KINDS",
+    "make_inputs",
+    "probe_rng",
+    "reference_outputs",
+    "observe_in_process",
+    "judge",
+    "run_in_process",
+]
 
 #: every kind of ``Problem``; the first group means the function did not produce an answer
-PROBLEM_KINDS = ("not-implemented", "error", "timeout", "died", "not-run", "no-result",
-                 "mutation", "missing", "extra", "dtype", "shape", "nan", "value", "score")
+PROBLEM_KINDS = (
+    "not-implemented",
+    "error",
+    "timeout",
+    "died",
+    "not-run",
+    "no-result",
+    "mutation",
+    "missing",
+    "extra",
+    "dtype",
+    "shape",
+    "nan",
+    "value",
+    "score",
+)
 _NO_ANSWER = {"not-implemented", "error", "timeout", "died", "not-run", "no-result"}
-_STRUCTURE = {"error", "timeout", "died", "not-run", "no-result", "missing", "extra", "dtype", "shape",
-              "nan", "score"}
+_STRUCTURE = {
+    "error",
+    "timeout",
+    "died",
+    "not-run",
+    "no-result",
+    "missing",
+    "extra",
+    "dtype",
+    "shape",
+    "nan",
+    "score",
+}
 #: fixed explanations ``_driver`` (kept free of package imports: it runs in the grader's kernel) puts
 #: into its error texts; translated here, where the error is shown
-DRIVER_PHRASES = (N_("the function is not defined (was its cell run? was it renamed?)"),
-                  N_("returned None (is a `return` missing?)"))
-_SCORE_STREAM = 7       # the third word of a probe's scoring stream (inputs use [seed, i])
+DRIVER_PHRASES = (
+    N_("the function is not defined (was its cell run? was it renamed?)"),
+    N_("returned None (is a `return` missing?)"),
+)
+_SCORE_STREAM = 7  # the third word of a probe's scoring stream (inputs use [seed, i])
 
 
 @dataclass(frozen=True)
 class Probe:
     name: str
     title: str
-    make: Callable            # make(rng) -> {input name: ndarray}
-    hint: str = ""            # shown when this is the first probe that fails
+    make: Callable  # make(rng) -> {input name: ndarray}
+    hint: str = ""  # shown when this is the first probe that fails
 
 
 @dataclass(frozen=True)
 class Bug:
     """A classic mistake: ``impl`` has the task's signature; ``message`` names the mistake."""
+
     impl: Callable
     message: str
 
@@ -65,16 +107,16 @@ class TaskSpec:
     points: int
     args: tuple
     returns: object
-    reference: Optional[Callable]
+    reference: Callable | None
     probes: tuple
     rtol: float = 1e-6
     atol: float = 1e-9
-    bugs: tuple = ()          # Bug(...) records
-    helpers: tuple = ()       # (name, module, attribute): graded functions this one may call; the
-                              # course's version is swapped in while it is judged
-    score: Optional[Callable] = None    # custom verdict: score(outputs, inputs, rng) -> [Problem]
-    timeout: Optional[int] = None       # seconds for all probes in the grader (None: its default)
-    report: Optional[Callable] = None   # extra lines for check(): report(observation) -> [str]
+    bugs: tuple = ()  # Bug(...) records
+    helpers: tuple = ()  # (name, module, attribute): graded functions this one may call; the
+    # course's version is swapped in while it is judged
+    score: Callable | None = None  # custom verdict: score(outputs, inputs, rng) -> [Problem]
+    timeout: int | None = None  # seconds for all probes in the grader (None: its default)
+    report: Callable | None = None  # extra lines for check(): report(observation) -> [str]
 
     @property
     def exercise(self):
@@ -83,11 +125,11 @@ class TaskSpec:
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str                     # one of PROBLEM_KINDS
+    kind: str  # one of PROBLEM_KINDS
     message: str
-    name: Optional[str] = None    # the output or argument it is about
-    pattern: Optional[str] = None  # a recognised shape of error: "transposed", "sign", "factor",
-                                   # "zeros", "batch-mean", "not-summed", "entries"
+    name: str | None = None  # the output or argument it is about
+    pattern: str | None = None  # a recognised shape of error: "transposed", "sign", "factor",
+    # "zeros", "batch-mean", "not-summed", "entries"
 
     def __post_init__(self):
         if self.kind not in PROBLEM_KINDS:
@@ -99,10 +141,11 @@ class Observation:
     """What one call of the student's function produced: outputs as plain arrays, the arguments as
     they were after the call (``None``: unknown, taken as unchanged) and the reason there is no
     answer (a ``Problem`` of a no-answer kind) or ``None``."""
+
     outputs: dict
-    after: Optional[dict]
-    failure: Optional[Problem] = None
-    seconds: Optional[float] = None
+    after: dict | None
+    failure: Problem | None = None
+    seconds: float | None = None
 
     @classmethod
     def from_driver(cls, outputs, after, error, seconds=None):
@@ -118,8 +161,9 @@ class Observation:
                     shown = shown.replace(phrase, _(phrase))
                 msg = _("raised {error}").format(error=shown)
                 if "matmul" in error or "not aligned" in error:
-                    msg += " " + _("(a weight matrix is probably transposed: check the shapes, e.g. Wx is "
-                                   "(D, H))")
+                    msg += " " + _(
+                        "(a weight matrix is probably transposed: check the shapes, e.g. Wx is (D, H))"
+                    )
                 failure = Problem("error", msg)
         return cls(dict(outputs or {}), after, failure, seconds)
 
@@ -129,7 +173,7 @@ class ProbeResult:
     probe: str
     title: str
     passed: bool
-    problems: list = field(default_factory=list)     # [Problem]
+    problems: list = field(default_factory=list)  # [Problem]
 
 
 @dataclass
@@ -140,7 +184,7 @@ class TaskResult:
     probes: list
     diagnosis: list
     flags: list = field(default_factory=list)
-    notes: list = field(default_factory=list)        # extra lines (e.g. the time a training took)
+    notes: list = field(default_factory=list)  # extra lines (e.g. the time a training took)
 
     @property
     def passed(self):
@@ -148,6 +192,7 @@ class TaskResult:
 
 
 # ------------------------------------------------------------------------------- random streams
+
 
 def make_inputs(spec, seed):
     """``{probe name: inputs}`` for every probe of ``spec``; each probe gets its own stream."""
@@ -169,6 +214,7 @@ def reference_outputs(spec, inputs):
 
 
 # ------------------------------------------------------------------------------------ comparing
+
 
 def _same(a, b):
     try:
@@ -197,32 +243,58 @@ def _value_problem(spec, name, s64, r64, N):
         ratio = s64[nz] / r64[nz]
         if np.allclose(ratio, ratio[0], rtol=1e-6) and _close(spec, s64, ratio[0] * r64):
             if N and abs(ratio[0] - 1.0 / N) < 1e-9:
-                return Problem("value", msg + _(": it is {ratio:.4g} times the right answer (a mean over the "
-                                                "batch instead "
-                                                "of a sum?)").format(ratio=ratio[0]), name, "batch-mean")
-            return Problem("value", msg + _(": it is {ratio:.4g} times the right answer").format(
-                ratio=ratio[0]),
-                           name, "factor")
+                return Problem(
+                    "value",
+                    msg
+                    + _(
+                        ": it is {ratio:.4g} times the right answer (a mean over the batch instead of a sum?)"
+                    ).format(ratio=ratio[0]),
+                    name,
+                    "batch-mean",
+                )
+            return Problem(
+                "value",
+                msg + _(": it is {ratio:.4g} times the right answer").format(ratio=ratio[0]),
+                name,
+                "factor",
+            )
     if s64.ndim == 1 and s64.size <= 64:
-        wrong = np.flatnonzero(~np.isclose(s64, r64, rtol=spec.rtol, atol=spec.atol * max(1.0, np.max(np.abs(r64)))))
+        wrong = np.flatnonzero(
+            ~np.isclose(s64, r64, rtol=spec.rtol, atol=spec.atol * max(1.0, np.max(np.abs(r64))))
+        )
         right = [i for i in range(s64.size) if i not in set(wrong)]
         if right:
             shown = ", ".join(str(int(i)) for i in wrong[:6])
-            return Problem("value", msg + _(": entries [{entries}] are wrong, the others are right").format(
-                entries=shown), name, "entries")
+            return Problem(
+                "value",
+                msg + _(": entries [{entries}] are wrong, the others are right").format(entries=shown),
+                name,
+                "entries",
+            )
     return Problem("value", msg, name)
 
 
 def _output_problems(spec, name, s, r, N):
     if s is None:
-        return [Problem("missing", _("`{name}` is missing from what the function returned").format(name=name),
-                        name)]
+        return [
+            Problem(
+                "missing", _("`{name}` is missing from what the function returned").format(name=name), name
+            )
+        ]
     if s.dtype.kind not in "biuf" or s.dtype == bool:
-        return [Problem("dtype", _("`{name}` has dtype {dtype}, expected numbers ({expected})").format(
-            name=name, dtype=s.dtype, expected=r.dtype), name)]
+        return [
+            Problem(
+                "dtype",
+                _("`{name}` has dtype {dtype}, expected numbers ({expected})").format(
+                    name=name, dtype=s.dtype, expected=r.dtype
+                ),
+                name,
+            )
+        ]
     if s.shape != r.shape:
-        msg = _("`{name}` has shape {shape}, expected {expected}").format(name=name, shape=s.shape,
-                                                                          expected=r.shape)
+        msg = _("`{name}` has shape {shape}, expected {expected}").format(
+            name=name, shape=s.shape, expected=r.shape
+        )
         pattern = None
         if N and s.shape == (N,) + r.shape:
             msg, pattern = msg + _(": it was not summed over the batch axis (axis 0)"), "not-summed"
@@ -230,13 +302,23 @@ def _output_problems(spec, name, s, r, N):
             msg, pattern = msg + _(": it is transposed"), "transposed"
         return [Problem("shape", msg, name, pattern)]
     if r.dtype.kind == "f" and s.dtype != r.dtype:
-        return [Problem("dtype", _("`{name}` has dtype {dtype}, expected {expected} (keep float64 "
-                                   "throughout)").format(
-            name=name, dtype=s.dtype, expected=r.dtype), name)]
+        return [
+            Problem(
+                "dtype",
+                _("`{name}` has dtype {dtype}, expected {expected} (keep float64 throughout)").format(
+                    name=name, dtype=s.dtype, expected=r.dtype
+                ),
+                name,
+            )
+        ]
     if r.dtype.kind in "iu" and s.dtype.kind not in "iu":
-        return [Problem("dtype", _("`{name}` has dtype {dtype}, expected integers").format(name=name,
-                                                                                           dtype=s.dtype),
-                        name)]
+        return [
+            Problem(
+                "dtype",
+                _("`{name}` has dtype {dtype}, expected integers").format(name=name, dtype=s.dtype),
+                name,
+            )
+        ]
     s64, r64 = s.astype(np.float64), r.astype(np.float64)
     if not np.all(np.isfinite(s64)):
         return [Problem("nan", _("`{name}` contains NaN or inf").format(name=name), name)]
@@ -258,9 +340,17 @@ def _evaluate_probe(spec, probe, inputs, obs, ref, rng):
         for k, v in inputs.items():
             a = obs.after.get(k)
             if a is None or not _same(np.asarray(a), v):
-                problems.append(Problem("mutation", _("it modifies its argument `{name}` in place: the "
-                                                      "course's functions never change their inputs (write "
-                                                      "`x = x * ...`, not `x *= ...`)").format(name=k), k))
+                problems.append(
+                    Problem(
+                        "mutation",
+                        _(
+                            "it modifies its argument `{name}` in place: the "
+                            "course's functions never change their inputs (write "
+                            "`x = x * ...`, not `x *= ...`)"
+                        ).format(name=k),
+                        k,
+                    )
+                )
     if obs.failure is not None:
         problems.append(obs.failure)
     elif spec.score is not None:
@@ -293,7 +383,9 @@ def _diagnosed_bugs(spec, failed, observations, inputs, refs):
 
     Requiring every probe keeps two bug models that agree on one probe (at T = 1, say) from both
     being named: the probes where they differ decide."""
-    answered = [r.probe for r in failed if observations[r.probe].failure is None and observations[r.probe].outputs]
+    answered = [
+        r.probe for r in failed if observations[r.probe].failure is None and observations[r.probe].outputs
+    ]
     if not answered:
         return []
     named = []
@@ -327,8 +419,9 @@ def judge(spec, inputs, observations, seed, flags=()):
         inp = inputs[probe.name]
         obs = observations.get(probe.name)
         if obs is None:
-            obs = observations[probe.name] = Observation({}, None,
-                                                         Problem("no-result", _("produced no result")))
+            obs = observations[probe.name] = Observation(
+                {}, None, Problem("no-result", _("produced no result"))
+            )
         refs[probe.name] = reference_outputs(spec, inp)
         results.append(_evaluate_probe(spec, probe, inp, obs, refs[probe.name], probe_rng(seed, i)))
 
@@ -351,8 +444,11 @@ def judge(spec, inputs, observations, seed, flags=()):
     flags = list(flags)
     points = spec.points if not failed and not flags else 0
     if flags and not failed:
-        diagnosis.append(_("correct outputs, but {flags}: no points until an instructor reviews it").format(
-            flags="; ".join(flags)))
+        diagnosis.append(
+            _("correct outputs, but {flags}: no points until an instructor reviews it").format(
+                flags="; ".join(flags)
+            )
+        )
     notes = []
     if spec.report is not None:
         for probe in spec.probes:
@@ -362,9 +458,11 @@ def judge(spec, inputs, observations, seed, flags=()):
 
 # ------------------------------------------------------------------------------- in the notebook
 
+
 def observe_in_process(spec, func, inputs):
     """Call ``func`` on every probe's inputs here (what ``check`` does): ``{probe: Observation}``."""
     import time
+
     obs = {}
     for probe in spec.probes:
         t0 = time.perf_counter()

@@ -7,6 +7,7 @@ One policy for the error type, the same as Python's own: ``TypeError`` when the 
 wrong kind of thing (a string where an array belongs, ``2.5`` where a count belongs), ``ValueError``
 when it is the right kind but a wrong value (a wrong shape, ``0`` where a count must be >= 1).
 """
+
 from __future__ import annotations
 
 import math
@@ -24,7 +25,9 @@ def as_float_array(name, a):
             arr = np.asarray(a)
         except Exception as exc:  # pragma: no cover - exotic objects
             raise TypeError(f"{name} must be a NumPy array, got {type(a).__name__}") from exc
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+    ):
         raise TypeError(f"{name} must be a numeric NumPy array, got dtype {arr.dtype}")
     if not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float64)
@@ -47,7 +50,12 @@ def check_shape(name, a, expected, names=None):
         return a
     if names is not None:
         sym = "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
-        concrete = "(" + ", ".join("?" if e is None else str(e) for e in expected) + ("," if len(expected) == 1 else "") + ")"
+        concrete = (
+            "("
+            + ", ".join("?" if e is None else str(e) for e in expected)
+            + ("," if len(expected) == 1 else "")
+            + ")"
+        )
         want = f"{sym} = {concrete}" if any(e is not None for e in expected) else sym
     else:
         want = _fmt(["?" if e is None else e for e in expected])
@@ -62,15 +70,18 @@ def check_shape(name, a, expected, names=None):
 
 def check_cache(name, cache, cls):
     if not isinstance(cache, cls):
-        raise TypeError(f"{name} must be the {cls.__name__} returned by the forward pass, got {type(cache).__name__}")
+        raise TypeError(
+            f"{name} must be the {cls.__name__} returned by the forward pass, got {type(cache).__name__}"
+        )
     return cache
 
 
 def check_step_caches(caches, cls, producer):
     """Check that ``caches`` is the non-empty list of ``cls`` step caches that ``producer`` returned."""
-    if not isinstance(caches, (list, tuple)) or hasattr(caches, "_fields"):    # one cache is a tuple too
-        raise TypeError(f"caches must be the list of {cls.__name__} returned by {producer}, "
-                        f"got {type(caches).__name__}")
+    if not isinstance(caches, (list, tuple)) or hasattr(caches, "_fields"):  # one cache is a tuple too
+        raise TypeError(
+            f"caches must be the list of {cls.__name__} returned by {producer}, got {type(caches).__name__}"
+        )
     if not caches:
         raise ValueError(f"caches must hold one {cls.__name__} per time step, got an empty list")
     for t, cache in enumerate(caches):

@@ -9,6 +9,7 @@ from one chunk to the next (the forward pass is exactly the full one), but the *
 chunk borders: no gradient flows from chunk ``j+1`` back into chunk ``j``. Memory then grows with
 ``k`` instead of ``T``, at the price of ignoring dependencies longer than ``k`` steps.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -21,13 +22,20 @@ from .gru import gru_backward, gru_forward
 from .lstm import lstm_backward, lstm_final_cell, lstm_forward
 from .rnn import rnn_backward, rnn_forward
 
-__all__ = ["CellSpec", "CELLS", "get_cell", "sequence_forward", "sequence_backward",
-           "final_state", "truncated_bptt"]
+__all__ = [
+    "CellSpec",
+    "CELLS",
+    "get_cell",
+    "sequence_forward",
+    "sequence_backward",
+    "final_state",
+    "truncated_bptt",
+]
 
 
 class CellSpec(NamedTuple):
     name: str
-    gates: int                      # blocks stacked in Wx/Wh: 1, 4 (i, f, g, o) or 3 (r, z, n)
+    gates: int  # blocks stacked in Wx/Wh: 1, 4 (i, f, g, o) or 3 (r, z, n)
     param_names: tuple
     forward: Callable
     backward: Callable
@@ -54,7 +62,9 @@ def get_cell(cell):
 def _params(spec, params):
     missing = [k for k in spec.param_names if k not in params]
     if missing:
-        raise ValueError(f"params for a {spec.name} cell need keys {list(spec.param_names)}, missing {missing}")
+        raise ValueError(
+            f"params for a {spec.name} cell need keys {list(spec.param_names)}, missing {missing}"
+        )
     return [params[k] for k in spec.param_names]
 
 

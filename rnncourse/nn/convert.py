@@ -10,6 +10,7 @@ multiplies ``bh_n``.
 
 Plain arrays in and out: torch tensors can be passed after ``.detach().numpy()``.
 """
+
 from __future__ import annotations
 
 import numpy as np

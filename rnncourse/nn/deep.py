@@ -28,9 +28,10 @@ the two input gradients are *added*, because both directions read the same input
 Nothing new is computed here: every direction of every layer is one call of
 ``rnncourse.nn.sequence_forward`` / ``sequence_backward``.
 """
+
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -38,25 +39,36 @@ from ._checks import as_float_array, check_cache, check_shape, result_dtype
 from .cells import CellSpec, final_state, get_cell, sequence_backward, sequence_forward
 from .convert import from_torch, grads_from_torch, to_torch
 
-__all__ = ["DeepCache", "deep_forward", "deep_backward", "layers_from_torch", "layers_to_torch",
-           "deep_grads_from_torch", "layer_names"]
+__all__ = [
+    "DeepCache",
+    "deep_forward",
+    "deep_backward",
+    "layers_from_torch",
+    "layers_to_torch",
+    "deep_grads_from_torch",
+    "layer_names",
+]
 
 
 class DeepCache(NamedTuple):
     """What ``deep_backward`` needs, plus the final states."""
+
     cell: CellSpec
     num_layers: int
-    directions: int              # 1 or 2
-    hidden: int                  # H
-    caches: list                 # one sequence cache per layer and direction, PyTorch order
-    h_n: np.ndarray              # (L * dirs, N, H) final hidden states
-    c_n: Optional[np.ndarray]    # (L * dirs, N, H) final cell states (LSTM), else None
+    directions: int  # 1 or 2
+    hidden: int  # H
+    caches: list  # one sequence cache per layer and direction, PyTorch order
+    h_n: np.ndarray  # (L * dirs, N, H) final hidden states
+    c_n: np.ndarray | None  # (L * dirs, N, H) final cell states (LSTM), else None
 
 
 def layer_names(num_layers, bidirectional=False):
     """PyTorch's suffixes in order: ``["l0", "l0_reverse", "l1", ...]``."""
-    return [f"l{k}{suffix}" for k in range(num_layers)
-            for suffix in (("", "_reverse") if bidirectional else ("",))]
+    return [
+        f"l{k}{suffix}"
+        for k in range(num_layers)
+        for suffix in (("", "_reverse") if bidirectional else ("",))
+    ]
 
 
 def _check_bool(name, v):
@@ -68,11 +80,15 @@ def _check_bool(name, v):
 def _check_layers(spec, layers, D, dirs):
     """Validate the list of parameter dicts; returns ``(layers as float arrays, L, H)``."""
     if not isinstance(layers, (list, tuple)):
-        raise TypeError(f"layers must be a list of parameter dicts (one per layer and direction), "
-                        f"got {type(layers).__name__}")
+        raise TypeError(
+            f"layers must be a list of parameter dicts (one per layer and direction), "
+            f"got {type(layers).__name__}"
+        )
     if len(layers) == 0 or len(layers) % dirs:
-        raise ValueError(f"layers must hold num_layers * {dirs} dicts "
-                         f"({'bidirectional' if dirs == 2 else 'one direction'}), got {len(layers)}")
+        raise ValueError(
+            f"layers must hold num_layers * {dirs} dicts "
+            f"({'bidirectional' if dirs == 2 else 'one direction'}), got {len(layers)}"
+        )
     L = len(layers) // dirs
     names = layer_names(L, dirs == 2)
     G = spec.gates
@@ -83,8 +99,9 @@ def _check_layers(spec, layers, D, dirs):
             raise TypeError(f"{where} must be a dict of arrays, got {type(p).__name__}")
         missing = [k for k in spec.param_names if k not in p]
         if missing:
-            raise ValueError(f"{where} needs keys {list(spec.param_names)} for a {spec.name} cell, "
-                             f"missing {missing}")
+            raise ValueError(
+                f"{where} needs keys {list(spec.param_names)} for a {spec.name} cell, missing {missing}"
+            )
         q = {k: as_float_array(f"{where}['{k}']", p[k]) for k in spec.param_names}
         Wh = q["Wh"]
         if H is None:
@@ -183,17 +200,17 @@ def deep_backward(dh, cache, dh_n=None, dc_n=None):
         dinp = None
         for d in range(dirs):
             j = layer * dirs + d
-            g = dout[:, :, d * H:(d + 1) * H]
-            g = np.array(g if d == 0 else g[:, ::-1], dtype=dtype)   # run order, a fresh copy
+            g = dout[:, :, d * H : (d + 1) * H]
+            g = np.array(g if d == 0 else g[:, ::-1], dtype=dtype)  # run order, a fresh copy
             if dh_n is not None:
-                g[:, -1] += dh_n[j]                                  # h_n is the last state in run order
+                g[:, -1] += dh_n[j]  # h_n is the last state in run order
             dc_T = None if dc_n is None else dc_n[j]
             dx, dh0[j], dc, grads = sequence_backward(spec, g, cache.caches[j], dc_T=dc_T)
             if dc0 is not None:
                 dc0[j] = dc
             dlayers[j] = grads
             dx = dx if d == 0 else dx[:, ::-1]
-            dinp = dx if dinp is None else dinp + dx                  # both directions read the input
+            dinp = dx if dinp is None else dinp + dx  # both directions read the input
         dout = dinp
     dx = np.ascontiguousarray(dout)
     if spec.has_cell_state:
@@ -204,8 +221,10 @@ def deep_backward(dh, cache, dh_n=None, dc_n=None):
 def _torch_layers(state_dict):
     """Find ``weight_ih_l{k}[_reverse]`` keys: returns (num_layers, bidirectional)."""
     if not isinstance(state_dict, dict):
-        raise TypeError(f"state_dict must be a dict of arrays (e.g. {{k: v.detach().numpy() for k, v "
-                        f"in module.state_dict().items()}}), got {type(state_dict).__name__}")
+        raise TypeError(
+            f"state_dict must be a dict of arrays (e.g. {{k: v.detach().numpy() for k, v "
+            f"in module.state_dict().items()}}), got {type(state_dict).__name__}"
+        )
     L = 0
     while f"weight_ih_l{L}" in state_dict:
         L += 1
@@ -226,8 +245,9 @@ def layers_from_torch(cell, state_dict):
         keys = [f"{w}_{name}" for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
         missing = [k for k in keys if k not in state_dict]
         if missing:
-            raise ValueError(f"state_dict is missing {missing} (a torch module built with bias=False "
-                             f"is not supported)")
+            raise ValueError(
+                f"state_dict is missing {missing} (a torch module built with bias=False is not supported)"
+            )
         layers.append(from_torch(spec.name, *[state_dict[k] for k in keys]))
     return layers
 
@@ -257,6 +277,9 @@ def deep_grads_from_torch(cell, grads):
     ``grads_from_torch``)."""
     spec = get_cell(cell)
     L, bidirectional = _torch_layers(grads)
-    return [grads_from_torch(spec.name, *[grads[f"{w}_{name}"] for w in
-                                          ("weight_ih", "weight_hh", "bias_ih", "bias_hh")])
-            for name in layer_names(L, bidirectional)]
+    return [
+        grads_from_torch(
+            spec.name, *[grads[f"{w}_{name}"] for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        )
+        for name in layer_names(L, bidirectional)
+    ]

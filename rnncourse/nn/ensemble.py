@@ -20,11 +20,13 @@ Models whose sequences have different lengths (e.g. different lags) share one en
 right-padding with zero inputs under a zero mask: a recurrent model is causal, so steps added at the
 end change neither the earlier outputs nor, because their loss is masked out, any gradient.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,21 +36,31 @@ from .functional import log_softmax
 from .model import TrainingDiverged
 from .optim import make_optimizer
 
-__all__ = ["EnsembleCache", "EnsembleHistory", "stack_params", "unstack_params", "ensemble_forward",
-           "ensemble_backward", "ensemble_loss", "ensemble_predict", "ensemble_train", "padded_sampler",
-           "pad_batches"]
+__all__ = [
+    "EnsembleCache",
+    "EnsembleHistory",
+    "stack_params",
+    "unstack_params",
+    "ensemble_forward",
+    "ensemble_backward",
+    "ensemble_loss",
+    "ensemble_predict",
+    "ensemble_train",
+    "padded_sampler",
+    "pad_batches",
+]
 
 
 class EnsembleCache(NamedTuple):
     cell: str
-    x: np.ndarray                 # (M, N, T, D)
-    h0: np.ndarray                # (M, N, H)
-    c0: Optional[np.ndarray]      # (M, N, H) LSTM only
-    params: dict                  # the cell's parameters, (M, ...) each
-    acts: np.ndarray              # (G, M, T, N, H) gate activations (rnn: pre-activations)
-    hs: np.ndarray                # (M, T, N, H) hidden states
-    cs: Optional[np.ndarray]      # (M, T, N, H) LSTM cell states
-    extra: Optional[np.ndarray]   # LSTM: tanh(c); GRU: h_prev Wh_n + bh_n; (M, T, N, H)
+    x: np.ndarray  # (M, N, T, D)
+    h0: np.ndarray  # (M, N, H)
+    c0: np.ndarray | None  # (M, N, H) LSTM only
+    params: dict  # the cell's parameters, (M, ...) each
+    acts: np.ndarray  # (G, M, T, N, H) gate activations (rnn: pre-activations)
+    hs: np.ndarray  # (M, T, N, H) hidden states
+    cs: np.ndarray | None  # (M, T, N, H) LSTM cell states
+    extra: np.ndarray | None  # LSTM: tanh(c); GRU: h_prev Wh_n + bh_n; (M, T, N, H)
 
 
 def stack_params(param_dicts):
@@ -63,8 +75,10 @@ def stack_params(param_dicts):
             raise ValueError(f"param_dicts[{m}] has keys {list(p)}, expected {keys} like param_dicts[0]")
         for k in keys:
             if np.shape(p[k]) != np.shape(param_dicts[0][k]):
-                raise ValueError(f"param_dicts[{m}][{k!r}] has shape {np.shape(p[k])}, expected "
-                                 f"{np.shape(param_dicts[0][k])} like param_dicts[0]")
+                raise ValueError(
+                    f"param_dicts[{m}][{k!r}] has shape {np.shape(p[k])}, expected "
+                    f"{np.shape(param_dicts[0][k])} like param_dicts[0]"
+                )
     return {k: np.stack([np.asarray(p[k]) for p in param_dicts]) for k in keys}
 
 
@@ -79,8 +93,9 @@ def _check_ensemble_params(spec, params, D):
         raise TypeError(f"params must be a dict of (M, ...) arrays, got {type(params).__name__}")
     missing = [k for k in spec.param_names if k not in params]
     if missing:
-        raise ValueError(f"params for a {spec.name} ensemble need keys {list(spec.param_names)}, "
-                         f"missing {missing}")
+        raise ValueError(
+            f"params for a {spec.name} ensemble need keys {list(spec.param_names)}, missing {missing}"
+        )
     G = spec.gates
     gh = f"{G}H" if G > 1 else "H"
     p = {k: as_float_array(k, params[k]) for k in spec.param_names}
@@ -120,12 +135,12 @@ def ensemble_forward(cell, x, h0, params, c0=None):
     # so that one tanh per step activates every gate, as in lstm.py and gru.py
     half = np.ones(GH, dtype)
     if spec.name == "lstm":
-        half[:2 * H] = half[3 * H:] = 0.5
+        half[: 2 * H] = half[3 * H :] = 0.5
     elif spec.name == "gru":
-        half[:2 * H] = 0.5
+        half[: 2 * H] = 0.5
     b_in = (p["b"] if "b" in p else p["bx"]).astype(dtype, copy=True)
     if spec.name == "gru":
-        b_in[:, :2 * H] += p["bh"][:, :2 * H]     # the r, z biases of both sides are only ever added
+        b_in[:, : 2 * H] += p["bh"][:, : 2 * H]  # the r, z biases of both sides are only ever added
     # Storage is (G, M, T, N, H): at step t a gate of one model is a contiguous block of N*H numbers
     # (elementwise operations stay fast), and after the loop acts[g] reshapes to (M, T*N, H) for
     # free, so the weight gradients need no rearranging copies. The input projection of all steps
@@ -154,26 +169,26 @@ def ensemble_forward(cell, x, h0, params, c0=None):
         tmp = np.empty((4, M, N, H), dtype)
         ig = np.empty((M, N, H), dtype)
         cs = np.empty((M, T, N, H), dtype)
-        extra = np.empty((M, T, N, H), dtype)                 # tanh(c_t)
+        extra = np.empty((M, T, N, H), dtype)  # tanh(c_t)
         c_prev = c0.astype(dtype, copy=False)
         for t in range(T):
             np.matmul(h_prev[None], Whg, out=tmp)
             a = acts[:, :, t]
             a += tmp
             np.tanh(a, out=a)
-            for s_ in (a[:2], a[3]):                          # i, f and o: tanh(a/2) -> sigmoid(a)
+            for s_ in (a[:2], a[3]):  # i, f and o: tanh(a/2) -> sigmoid(a)
                 s_ += 1.0
                 s_ *= 0.5
-            np.multiply(a[1], c_prev, out=cs[:, t])              # c_t = f c_{t-1} + i g
+            np.multiply(a[1], c_prev, out=cs[:, t])  # c_t = f c_{t-1} + i g
             np.multiply(a[0], a[2], out=ig)
             cs[:, t] += ig
             np.tanh(cs[:, t], out=extra[:, t])
-            np.multiply(a[3], extra[:, t], out=hs[:, t])            # h_t = o tanh(c_t)
+            np.multiply(a[3], extra[:, t], out=hs[:, t])  # h_t = o tanh(c_t)
             h_prev, c_prev = hs[:, t], cs[:, t]
-    else:   # gru
-        ahs = np.empty((3, M, T, N, H), dtype)                # h_{t-1} Wh per gate (+ bh_n on n)
+    else:  # gru
+        ahs = np.empty((3, M, T, N, H), dtype)  # h_{t-1} Wh per gate (+ bh_n on n)
         rh = np.empty((M, N, H), dtype)
-        bh_n = p["bh"][:, None, 2 * H:].astype(dtype, copy=False)
+        bh_n = p["bh"][:, None, 2 * H :].astype(dtype, copy=False)
         for t in range(T):
             ah = ahs[:, :, t]
             np.matmul(h_prev[None], Whg, out=ah)
@@ -190,7 +205,7 @@ def ensemble_forward(cell, x, h0, params, c0=None):
             n += rh
             np.tanh(n, out=n)
             ht = hs[:, t]
-            np.subtract(h_prev, n, out=ht)                    # h_t = n + z (h_{t-1} - n)
+            np.subtract(h_prev, n, out=ht)  # h_t = n + z (h_{t-1} - n)
             ht *= a[1]
             ht += n
             h_prev = ht
@@ -222,12 +237,12 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
     dh = as_float_array("dh", dh)
     check_shape("dh", dh, (M, N, T, H), ("M", "N", "T", "H"))
     dtype = hs.dtype
-    dhs = dh.transpose(0, 2, 1, 3)                        # (M, T, N, H) view
+    dhs = dh.transpose(0, 2, 1, 3)  # (M, T, N, H) view
     # Wh^T per gate, (G, M, H, H): dh_prev = sum over gates of da_gate Wh_gate^T
     WhgT = np.ascontiguousarray(p["Wh"].astype(dtype, copy=False).reshape(M, H, G, H).transpose(2, 0, 3, 1))
     h0_ = h0.astype(dtype, copy=False)
-    da = np.empty((G, M, T, N, H), dtype)                 # gradient of the pre-activations
-    dah = da if spec.name != "gru" else np.empty((G, M, T, N, H), dtype)   # GRU: the hidden side differs
+    da = np.empty((G, M, T, N, H), dtype)  # gradient of the pre-activations
+    dah = da if spec.name != "gru" else np.empty((G, M, T, N, H), dtype)  # GRU: the hidden side differs
     dh_next = np.zeros((M, N, H), dtype)
     dht = np.empty((M, N, H), dtype)
     buf = np.empty((G, M, N, H), dtype)
@@ -243,10 +258,10 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
     if spec.name == "rnn":
         for t in range(T - 1, -1, -1):
             g = da[0, :, t]
-            np.add(dhs[:, t], dh_next, out=g)                # the "+ dh_next" term
+            np.add(dhs[:, t], dh_next, out=g)  # the "+ dh_next" term
             np.multiply(hs[:, t], hs[:, t], out=dht)
             np.subtract(1.0, dht, out=dht)
-            g *= dht                                      # tanh' = 1 - h^2
+            g *= dht  # tanh' = 1 - h^2
             dh_next = np.matmul(g, WhgT[0])
     elif spec.name == "lstm":
         dc = np.empty((M, N, H), dtype)
@@ -257,7 +272,7 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
             tc = cache.extra[:, t]
             c_prev = cache.cs[:, t - 1] if t > 0 else cache.c0
             np.add(dhs[:, t], dh_next, out=dht)
-            np.multiply(tc, tc, out=dc)                   # two paths into c_t
+            np.multiply(tc, tc, out=dc)  # two paths into c_t
             np.subtract(1.0, dc, out=dc)
             dc *= o
             dc *= dht
@@ -267,14 +282,14 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
             np.multiply(dc, c_prev, out=d[1])
             np.multiply(dc, i, out=d[2])
             np.multiply(dht, tc, out=d[3])
-            np.subtract(1.0, a, out=fac)                  # s (1 - s) on every gate, then 1 - g^2
+            np.subtract(1.0, a, out=fac)  # s (1 - s) on every gate, then 1 - g^2
             fac *= a
             np.multiply(g, g, out=fac[2])
             np.subtract(1.0, fac[2], out=fac[2])
             d *= fac
             dc_next = dc * f
             np.matmul(d, WhgT, out=buf)
-            dh_next = buf[0] + buf[1]                     # sum over the gates (faster than .sum(0))
+            dh_next = buf[0] + buf[1]  # sum over the gates (faster than .sum(0))
             dh_next += buf[2]
             dh_next += buf[3]
     else:
@@ -287,14 +302,14 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
             np.add(dhs[:, t], dh_next, out=dht)
             d, e = da[:, :, t], dah[:, :, t]
             dar, daz, dan = d[0], d[1], d[2]
-            np.subtract(1.0, z, out=dan)                  # dan = dht (1 - z)(1 - n^2)
+            np.subtract(1.0, z, out=dan)  # dan = dht (1 - z)(1 - n^2)
             dan *= dht
             np.multiply(n, n, out=tmp)
             np.subtract(1.0, tmp, out=tmp)
             dan *= tmp
-            np.subtract(h_prev, n, out=daz)               # dz = dht (h_prev - n)
+            np.subtract(h_prev, n, out=daz)  # dz = dht (h_prev - n)
             daz *= dht
-            np.multiply(dan, cache.extra[:, t], out=dar)     # dr = dan (h_prev Wh_n + bh_n)
+            np.multiply(dan, cache.extra[:, t], out=dar)  # dr = dan (h_prev Wh_n + bh_n)
             np.subtract(1.0, rz, out=fac)
             fac *= rz
             d[:2] *= fac
@@ -307,7 +322,7 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
             dh_next += tmp
 
     # every weight gradient is one batched product per gate over all steps: da[g] is (M, T*N, H)
-    def join(a):                                   # (G, M, R, H) -> (M, R, G*H)
+    def join(a):  # (G, M, R, H) -> (M, R, G*H)
         return a.transpose(1, 2, 0, 3).reshape(M, a.shape[2], GH)
 
     da_g = da.reshape(G, M, T * N, H)
@@ -317,7 +332,7 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
     if need_dx:
         WxgT = p["Wx"].astype(dtype, copy=False).reshape(M, D, G, H)
         WxgT = np.ascontiguousarray(WxgT.transpose(2, 0, 3, 1))
-        parts = np.matmul(da_g, WxgT)              # (G, M, T*N, D)
+        parts = np.matmul(da_g, WxgT)  # (G, M, T*N, D)
         dx = parts[0]
         for g_ in range(1, G):
             dx = dx + parts[g_]
@@ -367,7 +382,7 @@ def ensemble_loss(cell, params, x, y, mask=None, loss="softmax"):
     check_shape("mask", mask, (M, N, T), ("M", "N", "T"))
     _, cache = ensemble_forward(spec, x, None, {k: params[k] for k in spec.param_names})
     Wy, by = params["Wy"], params["by"]
-    scores, h2 = _readout(cache.hs, Wy, by)      # (M, T, N, K): time-major inside
+    scores, h2 = _readout(cache.hs, Wy, by)  # (M, T, N, K): time-major inside
     K = scores.shape[-1]
     mask = mask.transpose(0, 2, 1)
     if loss == "softmax":
@@ -377,14 +392,17 @@ def ensemble_loss(cell, params, x, y, mask=None, loss="softmax"):
         check_shape("y", y, (M, N, T), ("M", "N", "T"))
         y_safe = np.where(mask != 0, y.transpose(0, 2, 1), 0)
         if y_safe.size and (y_safe.min() < 0 or y_safe.max() >= K):
-            raise ValueError(f"y must hold class ids in [0, {K}) where mask is non-zero, "
-                             f"got values in [{y_safe.min()}, {y_safe.max()}]")
+            raise ValueError(
+                f"y must hold class ids in [0, {K}) where mask is non-zero, "
+                f"got values in [{y_safe.min()}, {y_safe.max()}]"
+            )
         logp = log_softmax(scores, axis=-1)
         picked = np.take_along_axis(logp, y_safe[..., None], axis=-1)[..., 0]
         losses = -(mask * picked).reshape(M, -1).sum(axis=1) / N
         dscores = np.exp(logp)
-        np.put_along_axis(dscores, y_safe[..., None],
-                          np.take_along_axis(dscores, y_safe[..., None], axis=-1) - 1.0, axis=-1)
+        np.put_along_axis(
+            dscores, y_safe[..., None], np.take_along_axis(dscores, y_safe[..., None], axis=-1) - 1.0, axis=-1
+        )
     else:
         y = as_float_array("y", y)
         check_shape("y", y, (M, N, T, K), ("M", "N", "T", "K"))
@@ -411,6 +429,7 @@ def padded_sampler(tasks, rngs, batch_size):
 
     def sample():
         return pad_batches([task.sample(batch_size, rng) for task, rng in zip(tasks, rngs)])
+
     return sample
 
 
@@ -431,14 +450,25 @@ def pad_batches(batches):
 @dataclass
 class EnsembleHistory:
     """Per step and model: ``loss (steps, M)``, ``grad_norm (steps, M)`` (before clipping)."""
+
     loss: list = field(default_factory=list)
     grad_norm: list = field(default_factory=list)
-    params: Optional[dict] = None
+    params: dict | None = None
     seconds: float = 0.0
 
 
-def ensemble_train(cell, params, sample: Callable, steps=200, optimizer="adam", lr=1e-2, clip=None,
-                   loss="softmax", callback=None, callback_every=10):
+def ensemble_train(
+    cell,
+    params,
+    sample: Callable,
+    steps=200,
+    optimizer="adam",
+    lr=1e-2,
+    clip=None,
+    loss="softmax",
+    callback=None,
+    callback_every=10,
+):
     """Train ``M`` models at once; the twin of ``rnncourse.nn.train`` (feature inputs, no TBPTT).
 
     ``params``: stacked parameters (``stack_params([m.params for m in models])``), never modified.
@@ -468,9 +498,12 @@ def ensemble_train(cell, params, sample: Callable, steps=200, optimizer="adam", 
         bad = ~(np.isfinite(losses) & np.isfinite(norms))
         if bad.any():
             hist.params, hist.seconds = params, time.perf_counter() - t0
-            raise TrainingDiverged(f"training diverged at step {step} for models "
-                                   f"{np.flatnonzero(bad).tolist()}: "
-                                   f"try clip=1.0 or a smaller learning rate (lr={lr} now)", hist)
+            raise TrainingDiverged(
+                f"training diverged at step {step} for models "
+                f"{np.flatnonzero(bad).tolist()}: "
+                f"try clip=1.0 or a smaller learning rate (lr={lr} now)",
+                hist,
+            )
         if clip is not None:
             scale = np.minimum(1.0, clip / np.where(norms > 0, norms, 1.0))
             grads = {k: g * scale.reshape((-1,) + (1,) * (g.ndim - 1)) for k, g in grads.items()}

@@ -5,6 +5,7 @@ of +-1000, and never emit NumPy warnings. Derivatives are written in terms of th
 (``dsigmoid(s) = s (1 - s)``, ``dtanh(t) = 1 - t^2``), which is how the backward passes use them:
 the forward pass already stored the activations.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,7 +21,7 @@ def sigmoid(a, out=None):
     unless you no longer need ``a``).
     """
     a = np.asarray(a)
-    if a.ndim == 0 and out is None:      # a Python float or 0-d array: no buffer to work in
+    if a.ndim == 0 and out is None:  # a Python float or 0-d array: no buffer to work in
         return 0.5 * (1.0 + np.tanh(0.5 * a))
     out = np.multiply(a, 0.5, out=out)
     np.tanh(out, out=out)

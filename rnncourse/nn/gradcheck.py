@@ -5,6 +5,7 @@ error of order ``eps^2``. For a function with array output, pass the upstream gr
 and the check differentiates the scalar ``sum(f(x) * dout)``, which is exactly what a backward
 pass computes.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -23,6 +23,7 @@ tabulates the conventions.
 Shapes: ``x (N, T, D)``, ``h0 (N, H)``, ``Wx (D, 3H)``, ``Wh (H, 3H)``, ``bx (3H,)``, ``bh (3H,)``.
 A GRU has no cell state: ``h`` is the whole memory.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -33,39 +34,46 @@ from ._checks import as_float_array, check_cache, check_shape, check_step_caches
 from .functional import sigmoid
 
 __all__ = [
-    "GRUStepCache", "GRUCache",
-    "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward",
-    "gru_forward_loop", "gru_backward_loop",
+    "GRUStepCache",
+    "GRUCache",
+    "gru_step_forward",
+    "gru_step_backward",
+    "gru_forward",
+    "gru_backward",
+    "gru_forward_loop",
+    "gru_backward_loop",
 ]
 
 
 class GRUStepCache(NamedTuple):
-    x: np.ndarray        # (N, D)
-    h_prev: np.ndarray   # (N, H)
-    Wx: np.ndarray       # (D, 3H)
-    Wh: np.ndarray       # (H, 3H)
-    r: np.ndarray        # (N, H)
-    z: np.ndarray        # (N, H)
-    n: np.ndarray        # (N, H)
-    hn: np.ndarray       # (N, H) h_prev Wh_n + bh_n, the part the reset gate scales
+    x: np.ndarray  # (N, D)
+    h_prev: np.ndarray  # (N, H)
+    Wx: np.ndarray  # (D, 3H)
+    Wh: np.ndarray  # (H, 3H)
+    r: np.ndarray  # (N, H)
+    z: np.ndarray  # (N, H)
+    n: np.ndarray  # (N, H)
+    hn: np.ndarray  # (N, H) h_prev Wh_n + bh_n, the part the reset gate scales
 
 
 class GRUCache(NamedTuple):
-    x: np.ndarray        # (N, T, D)
-    h0: np.ndarray       # (N, H)
-    Wx: np.ndarray       # (D, 3H)
-    Wh: np.ndarray       # (H, 3H)
-    rzn: np.ndarray      # (T, N, 3H) time-major r, z, n
-    hn: np.ndarray       # (T, N, H) h_{t-1} Wh_n + bh_n
-    h: np.ndarray        # (N, T, H)
+    x: np.ndarray  # (N, T, D)
+    h0: np.ndarray  # (N, H)
+    Wx: np.ndarray  # (D, 3H)
+    Wh: np.ndarray  # (H, 3H)
+    rzn: np.ndarray  # (T, N, 3H) time-major r, z, n
+    hn: np.ndarray  # (T, N, H) h_{t-1} Wh_n + bh_n
+    h: np.ndarray  # (N, T, H)
 
 
 def _check_params(D, Wx, Wh, bx, bh):
     Wx = as_float_array("Wx", Wx)
     check_shape("Wx", Wx, (D, None), ("D", "3H"))
     if Wx.shape[1] % 3:
-        raise ValueError(f"Wx must have shape (D, 3H) with the gates r, z, n stacked, "
-                         f"got {Wx.shape} whose second dimension is not a multiple of 3")
+        raise ValueError(
+            f"Wx must have shape (D, 3H) with the gates r, z, n stacked, "
+            f"got {Wx.shape} whose second dimension is not a multiple of 3"
+        )
     H = Wx.shape[1] // 3
     Wh = as_float_array("Wh", Wh)
     check_shape("Wh", Wh, (H, 3 * H), ("H", "3H"))
@@ -88,9 +96,9 @@ def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
     ax = x @ Wx + bx
     ah = h_prev @ Wh + bh
     r = sigmoid(ax[:, :H] + ah[:, :H])
-    z = sigmoid(ax[:, H:2 * H] + ah[:, H:2 * H])
-    hn = ah[:, 2 * H:]
-    n = np.tanh(ax[:, 2 * H:] + r * hn)
+    z = sigmoid(ax[:, H : 2 * H] + ah[:, H : 2 * H])
+    hn = ah[:, 2 * H :]
+    n = np.tanh(ax[:, 2 * H :] + r * hn)
     h_next = (1.0 - z) * n + z * h_prev
     return h_next, GRUStepCache(x, h_prev, Wx, Wh, r, z, n, hn)
 
@@ -110,8 +118,8 @@ def gru_step_backward(dh_out, cache):
     dan = dh_out * (1.0 - z) * (1.0 - n * n)
     daz = dh_out * (h_prev - n) * z * (1.0 - z)
     dar = dan * hn * r * (1.0 - r)
-    dax = np.concatenate([dar, daz, dan], axis=1)        # gradient of x Wx + bx
-    dah = np.concatenate([dar, daz, dan * r], axis=1)    # gradient of h_prev Wh + bh
+    dax = np.concatenate([dar, daz, dan], axis=1)  # gradient of x Wx + bx
+    dah = np.concatenate([dar, daz, dan * r], axis=1)  # gradient of h_prev Wh + bh
     dx = dax @ cache.Wx.T
     dh_prev = dh_out * z + dah @ cache.Wh.T
     dWx = cache.x.T @ dax
@@ -144,12 +152,12 @@ def gru_forward(x, h0, Wx, Wh, bx, bh):
     b_in = bx.astype(dtype, copy=True)
     b_in[:H2] += bh[:H2]
     xt = x.transpose(1, 0, 2).reshape(T * N, D)
-    rzn = (xt @ (Wx * half)).astype(dtype, copy=False).reshape(T, N, 3 * H)   # input side, then activations
+    rzn = (xt @ (Wx * half)).astype(dtype, copy=False).reshape(T, N, 3 * H)  # input side, then activations
     rzn += b_in * half
     # The hidden side is kept in the block order n, r, z (see gru_backward for why).
     Wh_nrz = np.concatenate([Wh[:, H2:], 0.5 * Wh[:, :H2]], axis=1).astype(dtype, copy=False)
     bh_n = bh[H2:].astype(dtype, copy=False)
-    ahs = np.empty((T, N, 3 * H), dtype)      # h_{t-1} Wh in order n, r, z; the n block + bh_n is what r scales
+    ahs = np.empty((T, N, 3 * H), dtype)  # h_{t-1} Wh in order n, r, z; the n block + bh_n is what r scales
     hs = np.empty((T, N, H), dtype)
     h_prev = h0.astype(dtype, copy=False)
     for t in range(T):
@@ -159,14 +167,14 @@ def gru_forward(x, h0, Wx, Wh, bx, bh):
         hn += bh_n
         rz = a[:, :H2]
         rz += ah[:, H:]
-        np.tanh(rz, out=rz)                   # r and z together
+        np.tanh(rz, out=rz)  # r and z together
         rz += 1.0
         rz *= 0.5
         n = a[:, H2:]
         n += a[:, :H] * hn
         np.tanh(n, out=n)
         ht = hs[t]
-        np.subtract(h_prev, n, out=ht)        # h_t = n + z * (h_{t-1} - n)
+        np.subtract(h_prev, n, out=ht)  # h_t = n + z * (h_{t-1} - n)
         ht *= a[:, H:H2]
         ht += n
         h_prev = ht
@@ -212,15 +220,15 @@ def gru_backward(dh, cache):
         np.add(dhs[t], dh_next, out=dht)
         g = G[t]
         dhn, dar, daz, dan = g[:, :H], g[:, H:H2], g[:, H2:H3], g[:, H3:]
-        np.subtract(1.0, z, out=dan)          # dan = dht (1 - z)(1 - n^2)
+        np.subtract(1.0, z, out=dan)  # dan = dht (1 - z)(1 - n^2)
         dan *= dht
         np.multiply(n, n, out=tmp)
         np.subtract(1.0, tmp, out=tmp)
         dan *= tmp
-        np.subtract(h_prev, n, out=daz)       # dz = dht (h_prev - n)
+        np.subtract(h_prev, n, out=daz)  # dz = dht (h_prev - n)
         daz *= dht
-        np.multiply(dan, hn[t], out=dar)      # dr = dan hn
-        np.subtract(1.0, rz, out=fac)         # sigmoid' = s (1 - s) for r and z in one block
+        np.multiply(dan, hn[t], out=dar)  # dr = dan hn
+        np.subtract(1.0, rz, out=fac)  # sigmoid' = s (1 - s) for r and z in one block
         fac *= rz
         g[:, H:H3] *= fac
         np.multiply(dan, r, out=dhn)
@@ -229,7 +237,7 @@ def gru_backward(dh, cache):
         dh_next += tmp
 
     G2 = G.reshape(T * N, 4 * H)
-    dax2, dah2 = G2[:, H:], G2[:, :H3]        # views: input side (r, z, n), hidden side (n, r, z)
+    dax2, dah2 = G2[:, H:], G2[:, :H3]  # views: input side (r, z, n), hidden side (n, r, z)
     dx = (dax2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2).copy()
     xt = x.transpose(1, 0, 2).reshape(T * N, D)
     dWx = xt.T @ dax2
@@ -247,6 +255,7 @@ def gru_backward(dh, cache):
 # (which reorder the gate blocks and fold biases for speed), but line for line the equations; tests
 # prove that it gives the same numbers as gru_forward / gru_backward.
 
+
 def gru_forward_loop(x, h0, Wx, Wh, bx, bh):
     """``gru_forward`` as a plain loop over ``gru_step_forward`` (for reading, not for speed).
 
@@ -259,7 +268,7 @@ def gru_forward_loop(x, h0, Wx, Wh, bx, bh):
     N, T, D = x.shape
     if T == 0:
         raise ValueError("x must hold at least one time step for gru_forward_loop, got T = 0")
-    h = np.zeros((N, np.shape(Wh)[0]), x.dtype) if h0 is None else h0     # Wh is (H, 3H)
+    h = np.zeros((N, np.shape(Wh)[0]), x.dtype) if h0 is None else h0  # Wh is (H, 3H)
     hs, caches = [], []
     for t in range(T):
         h, cache = gru_step_forward(x[:, t], h, Wx, Wh, bx, bh)
@@ -286,5 +295,5 @@ def gru_backward_loop(dh, caches):
     for t in reversed(range(T)):
         dx_t, dh_next, dWx_t, dWh_t, dbx_t, dbh_t = gru_step_backward(dh[:, t] + dh_next, caches[t])
         dxs[t] = dx_t
-        dWx, dWh, dbx, dbh = dWx + dWx_t, dWh + dWh_t, dbx + dbx_t, dbh + dbh_t   # sums over time
+        dWx, dWh, dbx, dbh = dWx + dWx_t, dWh + dWh_t, dbx + dbx_t, dbh + dbh_t  # sums over time
     return np.stack(dxs, axis=1), dh_next, dWx, dWh, dbx, dbh

@@ -5,6 +5,7 @@ spectrum decides whether gradients vanish or explode. Orthogonal ``Wh`` has ever
 equal to 1; the identity (Le et al. 2015, "IRNN", with ReLU) starts as a perfect copy; Xavier/Glorot
 keeps activations' variance roughly constant for the input projection.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,8 +44,9 @@ def spectral_radius(W):
     return float(np.max(np.abs(np.linalg.eigvals(W))))
 
 
-def init_cell_params(cell, D, H, rng=None, recurrent="orthogonal", scale=1.0, forget_bias=1.0,
-                     dtype=np.float64):
+def init_cell_params(
+    cell, D, H, rng=None, recurrent="orthogonal", scale=1.0, forget_bias=1.0, dtype=np.float64
+):
     """Parameters for ``cell`` in ("rnn", "lstm", "gru") as a dict named like the cell's arguments.
 
     rnn/lstm: ``{"Wx", "Wh", "b"}``; gru: ``{"Wx", "Wh", "bx", "bh"}``. ``Wx`` is Xavier; each gate's
@@ -57,7 +59,9 @@ def init_cell_params(cell, D, H, rng=None, recurrent="orthogonal", scale=1.0, fo
     D, H = check_int("D", D, 1), check_int("H", H, 1)
     scale, forget_bias = check_number("scale", scale), check_number("forget_bias", forget_bias)
     if recurrent not in ("orthogonal", "identity", "xavier", "normal"):
-        raise ValueError(f"recurrent must be 'orthogonal', 'identity', 'xavier' or 'normal', got {recurrent!r}")
+        raise ValueError(
+            f"recurrent must be 'orthogonal', 'identity', 'xavier' or 'normal', got {recurrent!r}"
+        )
     rng = as_rng(rng)
     G = spec.gates
     Wx = xavier((D, G * H), rng, dtype=dtype)
@@ -77,5 +81,5 @@ def init_cell_params(cell, D, H, rng=None, recurrent="orthogonal", scale=1.0, fo
         return {"Wx": Wx, "Wh": Wh, "bx": np.zeros(G * H, dtype), "bh": np.zeros(G * H, dtype)}
     b = np.zeros(G * H, dtype)
     if spec.name == "lstm":
-        b[H:2 * H] = forget_bias
+        b[H : 2 * H] = forget_bias
     return {"Wx": Wx, "Wh": Wh, "b": b}

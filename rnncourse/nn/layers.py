@@ -5,6 +5,7 @@ batch**. Summing over time is what "the loss of a sequence" means; averaging ove
 the learning rate independent of the batch size. A ``mask (N, T)`` of zeros and ones removes
 steps that have no target (padding, or the many-to-one pattern where only the last step counts).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -15,22 +16,26 @@ from ._checks import as_float_array, check_cache, check_shape
 from .functional import log_softmax
 
 __all__ = [
-    "EmbeddingCache", "AffineCache",
-    "embedding_forward", "embedding_backward",
-    "temporal_affine_forward", "temporal_affine_backward",
-    "temporal_softmax_loss", "mse_loss",
+    "EmbeddingCache",
+    "AffineCache",
+    "embedding_forward",
+    "embedding_backward",
+    "temporal_affine_forward",
+    "temporal_affine_backward",
+    "temporal_softmax_loss",
+    "mse_loss",
 ]
 
 
 class EmbeddingCache(NamedTuple):
-    idx: np.ndarray      # (N, T) int
+    idx: np.ndarray  # (N, T) int
     V: int
     dtype: np.dtype
 
 
 class AffineCache(NamedTuple):
-    h: np.ndarray        # (N, T, H)
-    W: np.ndarray        # (H, K)
+    h: np.ndarray  # (N, T, H)
+    W: np.ndarray  # (H, K)
 
 
 def _check_tokens(name, idx, V=None):
@@ -116,15 +121,18 @@ def temporal_softmax_loss(scores, y, mask=None):
     mask = _check_mask(mask, N, T)
     on = mask != 0
     if on.any() and (y[on].min() < 0 or y[on].max() >= V):
-        raise ValueError(f"y must hold class ids in [0, {V}) where mask is non-zero, "
-                         f"got values in [{y[on].min()}, {y[on].max()}]")
+        raise ValueError(
+            f"y must hold class ids in [0, {V}) where mask is non-zero, "
+            f"got values in [{y[on].min()}, {y[on].max()}]"
+        )
     y_safe = np.where(on, y, 0)
     logp = log_softmax(scores, axis=2)
     picked = np.take_along_axis(logp, y_safe[..., None], axis=2)[..., 0]
     loss = -(mask * picked).sum() / N
     dscores = np.exp(logp)
-    np.put_along_axis(dscores, y_safe[..., None],
-                      np.take_along_axis(dscores, y_safe[..., None], axis=2) - 1.0, axis=2)
+    np.put_along_axis(
+        dscores, y_safe[..., None], np.take_along_axis(dscores, y_safe[..., None], axis=2) - 1.0, axis=2
+    )
     dscores *= (mask / N)[..., None]
     return float(loss), dscores
 

@@ -18,6 +18,7 @@ tanh(c_t)`` at this step, and directly from ``c_{t+1} = f * c_t + ...`` at the n
 (``dc_next``). The second path, multiplied only by ``f``, is the "constant error carousel" that
 lets gradients survive over long lags.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -28,45 +29,52 @@ from ._checks import as_float_array, check_cache, check_shape, check_step_caches
 from .functional import sigmoid
 
 __all__ = [
-    "LSTMStepCache", "LSTMCache",
-    "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
-    "lstm_forward_loop", "lstm_backward_loop",
+    "LSTMStepCache",
+    "LSTMCache",
+    "lstm_step_forward",
+    "lstm_step_backward",
+    "lstm_forward",
+    "lstm_backward",
+    "lstm_forward_loop",
+    "lstm_backward_loop",
     "lstm_final_cell",
 ]
 
 
 class LSTMStepCache(NamedTuple):
-    x: np.ndarray        # (N, D)
-    h_prev: np.ndarray   # (N, H)
-    c_prev: np.ndarray   # (N, H)
-    Wx: np.ndarray       # (D, 4H)
-    Wh: np.ndarray       # (H, 4H)
-    i: np.ndarray        # (N, H) gate activations (after the nonlinearity)
+    x: np.ndarray  # (N, D)
+    h_prev: np.ndarray  # (N, H)
+    c_prev: np.ndarray  # (N, H)
+    Wx: np.ndarray  # (D, 4H)
+    Wh: np.ndarray  # (H, 4H)
+    i: np.ndarray  # (N, H) gate activations (after the nonlinearity)
     f: np.ndarray
     g: np.ndarray
     o: np.ndarray
-    c_next: np.ndarray   # (N, H)
-    tanh_c: np.ndarray   # (N, H) tanh(c_next)
+    c_next: np.ndarray  # (N, H)
+    tanh_c: np.ndarray  # (N, H) tanh(c_next)
 
 
 class LSTMCache(NamedTuple):
-    x: np.ndarray        # (N, T, D)
-    h0: np.ndarray       # (N, H)
-    c0: np.ndarray       # (N, H)
-    Wx: np.ndarray       # (D, 4H)
-    Wh: np.ndarray       # (H, 4H)
-    gates: np.ndarray    # (T, N, 4H) time-major activations [i, f, g, o]
-    c: np.ndarray        # (T, N, H) time-major cell states c_1..c_T
-    tanh_c: np.ndarray   # (T, N, H) tanh(c_t)
-    h: np.ndarray        # (N, T, H) hidden states (batch-first view of time-major storage)
+    x: np.ndarray  # (N, T, D)
+    h0: np.ndarray  # (N, H)
+    c0: np.ndarray  # (N, H)
+    Wx: np.ndarray  # (D, 4H)
+    Wh: np.ndarray  # (H, 4H)
+    gates: np.ndarray  # (T, N, 4H) time-major activations [i, f, g, o]
+    c: np.ndarray  # (T, N, H) time-major cell states c_1..c_T
+    tanh_c: np.ndarray  # (T, N, H) tanh(c_t)
+    h: np.ndarray  # (N, T, H) hidden states (batch-first view of time-major storage)
 
 
 def _check_params(D, Wx, Wh, b):
     Wx = as_float_array("Wx", Wx)
     check_shape("Wx", Wx, (D, None), ("D", "4H"))
     if Wx.shape[1] % 4:
-        raise ValueError(f"Wx must have shape (D, 4H) with the gates i, f, g, o stacked, "
-                         f"got {Wx.shape} whose second dimension is not a multiple of 4")
+        raise ValueError(
+            f"Wx must have shape (D, 4H) with the gates i, f, g, o stacked, "
+            f"got {Wx.shape} whose second dimension is not a multiple of 4"
+        )
     H = Wx.shape[1] // 4
     Wh = as_float_array("Wh", Wh)
     check_shape("Wh", Wh, (H, 4 * H), ("H", "4H"))
@@ -88,9 +96,9 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
     check_shape("c_prev", c_prev, (N, H), ("N", "H"))
     a = x @ Wx + h_prev @ Wh + b
     i = sigmoid(a[:, :H])
-    f = sigmoid(a[:, H:2 * H])
-    g = np.tanh(a[:, 2 * H:3 * H])
-    o = sigmoid(a[:, 3 * H:])
+    f = sigmoid(a[:, H : 2 * H])
+    g = np.tanh(a[:, 2 * H : 3 * H])
+    o = sigmoid(a[:, 3 * H :])
     c_next = f * c_prev + i * g
     tanh_c = np.tanh(c_next)
     h_next = o * tanh_c
@@ -113,12 +121,15 @@ def lstm_step_backward(dh_out, dc_next, cache):
     check_shape("dc_next", dc_next, shape, ("N", "H"))
     i, f, g, o, tanh_c = cache.i, cache.f, cache.g, cache.o, cache.tanh_c
     dc = dc_next + dh_out * o * (1.0 - tanh_c * tanh_c)
-    da = np.concatenate([
-        dc * g * i * (1.0 - i),               # d a_i
-        dc * cache.c_prev * f * (1.0 - f),    # d a_f
-        dc * i * (1.0 - g * g),               # d a_g
-        dh_out * tanh_c * o * (1.0 - o),     # d a_o
-    ], axis=1)
+    da = np.concatenate(
+        [
+            dc * g * i * (1.0 - i),  # d a_i
+            dc * cache.c_prev * f * (1.0 - f),  # d a_f
+            dc * i * (1.0 - g * g),  # d a_g
+            dh_out * tanh_c * o * (1.0 - o),  # d a_o
+        ],
+        axis=1,
+    )
     dx = da @ cache.Wx.T
     dh_prev = da @ cache.Wh.T
     dc_prev = dc * f
@@ -156,7 +167,7 @@ def lstm_forward(x, h0, Wx, Wh, b, c0=None):
     half[:H2] = 0.5
     half[H3:] = 0.5
     xt = x.transpose(1, 0, 2).reshape(T * N, D)
-    gates = (xt @ (Wx * half)).astype(dtype, copy=False).reshape(T, N, 4 * H)   # pre-activations first
+    gates = (xt @ (Wx * half)).astype(dtype, copy=False).reshape(T, N, 4 * H)  # pre-activations first
     gates += b * half
     c = np.empty((T, N, H), dtype)
     tanh_c = np.empty((T, N, H), dtype)
@@ -168,8 +179,8 @@ def lstm_forward(x, h0, Wx, Wh, b, c0=None):
         a = gates[t]
         np.dot(h_prev, Wh_, out=tmp)
         a += tmp
-        np.tanh(a, out=a)                     # g = tanh(a_g); tanh(a/2) for i, f, o
-        for s_ in (a[:, :H2], a[:, H3:]):     # -> sigmoid for i, f (one block) and o
+        np.tanh(a, out=a)  # g = tanh(a_g); tanh(a/2) for i, f, o
+        for s_ in (a[:, :H2], a[:, H3:]):  # -> sigmoid for i, f (one block) and o
             s_ += 1.0
             s_ *= 0.5
         ct = c[t]
@@ -223,7 +234,7 @@ def lstm_backward(dh, cache, dc_T=None, return_dc0=False):
         gi, gf, gg, go = gt[:, :H], gt[:, H:H2], gt[:, H2:H3], gt[:, H3:]
         c_prev = c[t - 1] if t > 0 else c0
         tc = tanh_c[t]
-        np.add(dhs[t], dh_next, out=dht)                  # loss at t + the next step's use of h_t
+        np.add(dhs[t], dh_next, out=dht)  # loss at t + the next step's use of h_t
         # two paths into c_t: through h_t at this step, and dc_next from c_{t+1}
         np.multiply(tc, tc, out=dc)
         np.subtract(1.0, dc, out=dc)
@@ -236,9 +247,9 @@ def lstm_backward(dh, cache, dc_T=None, return_dc0=False):
         np.multiply(dc, c_prev, out=dat[:, H:H2])
         np.multiply(dc, gi, out=dat[:, H2:H3])
         np.multiply(dht, tc, out=dat[:, H3:])
-        np.subtract(1.0, gt, out=fac)                     # sigmoid' = s (1 - s) on all four blocks,
+        np.subtract(1.0, gt, out=fac)  # sigmoid' = s (1 - s) on all four blocks,
         fac *= gt
-        np.multiply(gg, gg, out=fac[:, H2:H3])            # then tanh' = 1 - g^2 on the g block
+        np.multiply(gg, gg, out=fac[:, H2:H3])  # then tanh' = 1 - g^2 on the g block
         np.subtract(1.0, fac[:, H2:H3], out=fac[:, H2:H3])
         dat *= fac
         dc_next = dc * gf
@@ -263,6 +274,7 @@ def lstm_backward(dh, cache, dc_T=None, return_dc0=False):
 # dh_next and dc_next. Slower than the kernels above, but line for line the equations; tests prove
 # that it gives the same numbers as lstm_forward / lstm_backward.
 
+
 def lstm_forward_loop(x, h0, Wx, Wh, b, c0=None):
     """``lstm_forward`` as a plain loop over ``lstm_step_forward`` (for reading, not for speed).
 
@@ -275,7 +287,7 @@ def lstm_forward_loop(x, h0, Wx, Wh, b, c0=None):
     N, T, D = x.shape
     if T == 0:
         raise ValueError("x must hold at least one time step for lstm_forward_loop, got T = 0")
-    H = np.shape(Wh)[0]                                                   # Wh is (H, 4H)
+    H = np.shape(Wh)[0]  # Wh is (H, 4H)
     h = np.zeros((N, H), x.dtype) if h0 is None else h0
     c = np.zeros((N, H), x.dtype) if c0 is None else c0
     hs, caches = [], []
@@ -306,9 +318,11 @@ def lstm_backward_loop(dh, caches, dc_T=None, return_dc0=False):
     dc_next = np.zeros((N, H), dh.dtype) if dc_T is None else as_float_array("dc_T", dc_T)
     check_shape("dc_T", dc_next, (N, H), ("N", "H"))
     for t in reversed(range(T)):
-        dx_t, dh_next, dc_next, dWx_t, dWh_t, db_t = lstm_step_backward(dh[:, t] + dh_next, dc_next, caches[t])
+        dx_t, dh_next, dc_next, dWx_t, dWh_t, db_t = lstm_step_backward(
+            dh[:, t] + dh_next, dc_next, caches[t]
+        )
         dxs[t] = dx_t
-        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t        # shared weights: sum over time
+        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t  # shared weights: sum over time
     dx = np.stack(dxs, axis=1)
     if return_dc0:
         return dx, dh_next, dc_next, dWx, dWh, db

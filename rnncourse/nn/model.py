@@ -8,6 +8,7 @@ and the trained model; the model you passed in is left as it was.
 Equations: ``e_t = We[x_t]`` (token inputs only), ``h = cell(e or x, h0)``, ``s_t = h_t Wy + by``,
 loss summed over time and averaged over the batch (see ``layers``).
 """
+
 from __future__ import annotations
 
 import math
@@ -48,14 +49,28 @@ class SequenceModel:
     ``params`` holds the cell's parameters (``Wx, Wh, b`` or ``Wx, Wh, bx, bh``), the readout
     ``Wy (H, K)``, ``by (K,)`` and, for token inputs, the embedding ``We (V, E)``.
     """
+
     cell: str
     params: dict
-    loss: str = "softmax"             # "softmax" (classes) or "mse" (real values)
-    vocab_size: int | None = None     # set when inputs are token ids
+    loss: str = "softmax"  # "softmax" (classes) or "mse" (real values)
+    vocab_size: int | None = None  # set when inputs are token ids
 
     @classmethod
-    def create(cls, cell, input_dim, hidden_dim, output_dim, *, loss="softmax", vocab_size=None,
-               embed_dim=None, rng=None, recurrent="orthogonal", scale=1.0, forget_bias=1.0):
+    def create(
+        cls,
+        cell,
+        input_dim,
+        hidden_dim,
+        output_dim,
+        *,
+        loss="softmax",
+        vocab_size=None,
+        embed_dim=None,
+        rng=None,
+        recurrent="orthogonal",
+        scale=1.0,
+        forget_bias=1.0,
+    ):
         """``input_dim`` is D for feature inputs; with ``vocab_size`` set, inputs are token ids and
         an embedding of width ``embed_dim`` (default ``min(vocab_size, 32)``) feeds the cell.
         ``rng``: a Generator, an int seed or None (see ``rnncourse.nn.rng.as_rng``)."""
@@ -69,8 +84,11 @@ class SequenceModel:
         if vocab_size is not None:
             D = embed_dim or min(vocab_size, 32)
             params["We"] = rng.normal(scale=1.0, size=(vocab_size, D)) / np.sqrt(D)
-        params.update(init_cell_params(cell, D, hidden_dim, rng, recurrent=recurrent, scale=scale,
-                                       forget_bias=forget_bias))
+        params.update(
+            init_cell_params(
+                cell, D, hidden_dim, rng, recurrent=recurrent, scale=scale, forget_bias=forget_bias
+            )
+        )
         params["Wy"] = xavier((hidden_dim, output_dim), rng)
         params["by"] = np.zeros(output_dim)
         return cls(cell, params, loss, vocab_size)
@@ -78,8 +96,15 @@ class SequenceModel:
     @classmethod
     def for_task(cls, cell, task, hidden_dim, **kwargs):
         """A model sized for a ``rnncourse.tasks.Task``."""
-        return cls.create(cell, task.input_dim, hidden_dim, task.output_dim, loss=task.loss,
-                          vocab_size=task.vocab_size, **kwargs)
+        return cls.create(
+            cell,
+            task.input_dim,
+            hidden_dim,
+            task.output_dim,
+            loss=task.loss,
+            vocab_size=task.vocab_size,
+            **kwargs,
+        )
 
     @property
     def hidden_dim(self):
@@ -131,11 +156,12 @@ def predict(model, x, h0=None, c0=None):
 @dataclass
 class History:
     """What ``train`` measured, one entry per optimisation step (plots read this)."""
+
     step: list = field(default_factory=list)
     loss: list = field(default_factory=list)
-    grad_norm: list = field(default_factory=list)     # global norm before clipping
-    clipped: list = field(default_factory=list)       # whether clipping changed the gradient
-    accuracy: list = field(default_factory=list)      # masked accuracy (softmax models), else nan
+    grad_norm: list = field(default_factory=list)  # global norm before clipping
+    clipped: list = field(default_factory=list)  # whether clipping changed the gradient
+    accuracy: list = field(default_factory=list)  # masked accuracy (softmax models), else nan
     model: SequenceModel | None = None
     seconds: float = 0.0
 
@@ -148,9 +174,21 @@ def _accuracy(scores, y, mask):
     return float(hit.sum() / total) if total else float("nan")
 
 
-def train(model, task, steps=200, batch_size=32, optimizer="adam", lr=1e-2, clip=None,
-          clip_mode="norm", tbptt=None, rng=0, callback=None, callback_every=10,
-          carry_state=False):
+def train(
+    model,
+    task,
+    steps=200,
+    batch_size=32,
+    optimizer="adam",
+    lr=1e-2,
+    clip=None,
+    clip_mode="norm",
+    tbptt=None,
+    rng=0,
+    callback=None,
+    callback_every=10,
+    carry_state=False,
+):
     """Train ``model`` on batches drawn from ``task`` and return a ``History``.
 
     Args:
@@ -207,7 +245,9 @@ def train(model, task, steps=200, batch_size=32, optimizer="adam", lr=1e-2, clip
                 f"The gradients exploded (the last finite gradient norm was "
                 f"{hist.grad_norm[-1] if hist.grad_norm else float('nan'):.3g}). "
                 f"Try gradient clipping, e.g. train(..., clip=1.0), or a smaller learning rate "
-                f"(lr={lr} now).", hist)
+                f"(lr={lr} now).",
+                hist,
+            )
         clipped = False
         if clip is not None:
             if clip_mode == "norm":
@@ -221,8 +261,9 @@ def train(model, task, steps=200, batch_size=32, optimizer="adam", lr=1e-2, clip
         hist.loss.append(loss)
         hist.grad_norm.append(norm)
         hist.clipped.append(bool(clipped))
-        hist.accuracy.append(_accuracy(np.concatenate(scores, axis=1), y, mask)
-                             if model.loss == "softmax" else float("nan"))
+        hist.accuracy.append(
+            _accuracy(np.concatenate(scores, axis=1), y, mask) if model.loss == "softmax" else float("nan")
+        )
         if callback is not None and ((step + 1) % callback_every == 0 or step == steps - 1):
             hist.model = model.with_params(params)
             callback(hist)
@@ -236,4 +277,3 @@ def evaluate(model, batch):
     loss, _, _, scores = forward_loss(model, batch.x, batch.y, batch.mask)
     acc = _accuracy(scores, batch.y, batch.mask) if model.loss == "softmax" else float("nan")
     return {"loss": loss, "accuracy": acc}
-

@@ -8,6 +8,7 @@ Clipping: *by global norm* rescales all gradients together when their joint norm
 (the direction is kept, only the length shrinks); *by value* clamps every entry to
 ``[-clip, clip]``, which changes the direction whenever some entries are clamped and others are not.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +17,16 @@ import numpy as np
 
 from ._checks import check_number
 
-__all__ = ["global_norm", "clip_by_global_norm", "clip_by_value",
-           "SGD", "Momentum", "Adagrad", "Adam", "make_optimizer"]
+__all__ = [
+    "global_norm",
+    "clip_by_global_norm",
+    "clip_by_value",
+    "SGD",
+    "Momentum",
+    "Adagrad",
+    "Adam",
+    "make_optimizer",
+]
 
 
 def _check_grads(grads):
@@ -28,7 +37,7 @@ def _check_grads(grads):
 def global_norm(grads):
     """``sqrt(sum_k ||g_k||^2)`` over every array in the dict."""
     _check_grads(grads)
-    with np.errstate(over="ignore", invalid="ignore"):   # an exploded gradient has norm inf: say so
+    with np.errstate(over="ignore", invalid="ignore"):  # an exploded gradient has norm inf: say so
         return float(np.sqrt(sum(float(np.sum(np.square(g))) for g in grads.values())))
 
 
@@ -57,6 +66,7 @@ def clip_by_value(grads, clip_value):
 @dataclass(frozen=True)
 class SGD:
     """Plain gradient descent: ``p <- p - lr * g``."""
+
     lr: float = 0.1
 
     def init(self, params):
@@ -69,6 +79,7 @@ class SGD:
 @dataclass(frozen=True)
 class Momentum:
     """Heavy-ball momentum: ``v <- beta v + g``, ``p <- p - lr v``."""
+
     lr: float = 0.05
     beta: float = 0.9
 
@@ -83,6 +94,7 @@ class Momentum:
 @dataclass(frozen=True)
 class Adagrad:
     """Per-parameter steps that shrink with the accumulated squared gradient."""
+
     lr: float = 0.1
     eps: float = 1e-8
 
@@ -97,20 +109,24 @@ class Adagrad:
 @dataclass(frozen=True)
 class Adam:
     """Adam (Kingma & Ba, 2015) with bias correction; the step count lives in the state."""
+
     lr: float = 1e-2
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
 
     def init(self, params):
-        return {"t": 0, "m": {k: np.zeros_like(p) for k, p in params.items()},
-                "v": {k: np.zeros_like(p) for k, p in params.items()}}
+        return {
+            "t": 0,
+            "m": {k: np.zeros_like(p) for k, p in params.items()},
+            "v": {k: np.zeros_like(p) for k, p in params.items()},
+        }
 
     def update(self, params, grads, state):
         t = state["t"] + 1
         m = {k: self.beta1 * state["m"][k] + (1 - self.beta1) * grads[k] for k in params}
         v = {k: self.beta2 * state["v"][k] + (1 - self.beta2) * grads[k] ** 2 for k in params}
-        c1, c2 = 1 - self.beta1 ** t, 1 - self.beta2 ** t
+        c1, c2 = 1 - self.beta1**t, 1 - self.beta2**t
         new = {k: p - self.lr * (m[k] / c1) / (np.sqrt(v[k] / c2) + self.eps) for k, p in params.items()}
         return new, {"t": t, "m": m, "v": v}
 

@@ -11,6 +11,7 @@ Every function that draws random numbers takes an ``rng`` argument and passes it
 Anything else (a float, a string, ``True``, the legacy ``np.random.RandomState``) is a TypeError
 that names the argument: a seed of ``2.5`` is a mistake, not a request for randomness.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -33,5 +34,7 @@ def as_rng(rng=None, name="rng"):
         if rng < 0:
             raise ValueError(f"{name} must be a seed >= 0, got {rng!r}")
         return np.random.default_rng(int(rng))
-    raise TypeError(f"{name} must be a numpy Generator (np.random.default_rng(seed)), an int seed "
-                    f"or None (fresh randomness), got {type(rng).__name__} {rng!r}")
+    raise TypeError(
+        f"{name} must be a numpy Generator (np.random.default_rng(seed)), an int seed "
+        f"or None (fresh randomness), got {type(rng).__name__} {rng!r}"
+    )

@@ -17,6 +17,7 @@ Speed: the input projection of all steps is one matrix product before the loop, 
 each after the loop. Internally the hidden states are stored time-major so that each step writes a
 contiguous block; the returned ``h`` is a batch-first view of that storage.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -26,28 +27,35 @@ import numpy as np
 from ._checks import as_float_array, check_cache, check_shape, check_step_caches, result_dtype
 
 __all__ = [
-    "RNNStepCache", "RNNCache",
-    "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
-    "rnn_forward_loop", "rnn_backward_loop",
+    "RNNStepCache",
+    "RNNCache",
+    "rnn_step_forward",
+    "rnn_step_backward",
+    "rnn_forward",
+    "rnn_backward",
+    "rnn_forward_loop",
+    "rnn_backward_loop",
 ]
 
 
 class RNNStepCache(NamedTuple):
     """What ``rnn_step_backward`` needs: the step's inputs and its output ``h_next``."""
-    x: np.ndarray        # (N, D)
-    h_prev: np.ndarray   # (N, H)
-    Wx: np.ndarray       # (D, H)
-    Wh: np.ndarray       # (H, H)
-    h_next: np.ndarray   # (N, H), tanh output: 1 - h_next**2 is the local derivative
+
+    x: np.ndarray  # (N, D)
+    h_prev: np.ndarray  # (N, H)
+    Wx: np.ndarray  # (D, H)
+    Wh: np.ndarray  # (H, H)
+    h_next: np.ndarray  # (N, H), tanh output: 1 - h_next**2 is the local derivative
 
 
 class RNNCache(NamedTuple):
     """What ``rnn_backward`` needs for a whole sequence."""
-    x: np.ndarray        # (N, T, D)
-    h0: np.ndarray       # (N, H)
-    Wx: np.ndarray       # (D, H)
-    Wh: np.ndarray       # (H, H)
-    h: np.ndarray        # (N, T, H) all hidden states (a view of time-major storage)
+
+    x: np.ndarray  # (N, T, D)
+    h0: np.ndarray  # (N, H)
+    Wx: np.ndarray  # (D, H)
+    Wh: np.ndarray  # (H, H)
+    h: np.ndarray  # (N, T, H) all hidden states (a view of time-major storage)
 
 
 def _check_params(x_dim, Wx, Wh, b, x_name="x"):
@@ -152,15 +160,15 @@ def rnn_backward(dh, cache):
     check_shape("dh", dh, (N, T, H), ("N", "T", "H"))
     dtype = result_dtype(dh, h)
 
-    hs = h.transpose(1, 0, 2)                 # (T, N, H), contiguous per step
+    hs = h.transpose(1, 0, 2)  # (T, N, H), contiguous per step
     dhs = dh.transpose(1, 0, 2)
-    da = np.empty((T, N, H), dtype=dtype)     # gradient of the pre-activation at every step
+    da = np.empty((T, N, H), dtype=dtype)  # gradient of the pre-activation at every step
     WhT = np.ascontiguousarray(Wh.T, dtype=dtype)
     dh_next = np.zeros((N, H), dtype=dtype)
     for t in range(T - 1, -1, -1):
         g = da[t]
-        np.add(dhs[t], dh_next, out=g)        # the "+ dh_next" term
-        g *= 1.0 - hs[t] * hs[t]              # tanh'(a) = 1 - h^2
+        np.add(dhs[t], dh_next, out=g)  # the "+ dh_next" term
+        g *= 1.0 - hs[t] * hs[t]  # tanh'(a) = 1 - h^2
         dh_next = g @ WhT
 
     da2 = da.reshape(T * N, H)
@@ -180,6 +188,7 @@ def rnn_backward(dh, cache):
 # one small matrix product per weight and step) but line for line the equations; tests prove that
 # it gives the same numbers as rnn_forward / rnn_backward.
 
+
 def rnn_forward_loop(x, h0, Wx, Wh, b):
     """``rnn_forward`` as a plain loop over ``rnn_step_forward`` (for reading, not for speed).
 
@@ -191,10 +200,10 @@ def rnn_forward_loop(x, h0, Wx, Wh, b):
     N, T, D = x.shape
     if T == 0:
         raise ValueError("x must hold at least one time step for rnn_forward_loop, got T = 0")
-    h = np.zeros((N, np.shape(Wh)[0]), x.dtype) if h0 is None else h0     # Wh is (H, H)
+    h = np.zeros((N, np.shape(Wh)[0]), x.dtype) if h0 is None else h0  # Wh is (H, H)
     hs, caches = [], []
     for t in range(T):
-        h, cache = rnn_step_forward(x[:, t], h, Wx, Wh, b)     # h_t = tanh(x_t Wx + h_{t-1} Wh + b)
+        h, cache = rnn_step_forward(x[:, t], h, Wx, Wh, b)  # h_t = tanh(x_t Wx + h_{t-1} Wh + b)
         hs.append(h)
         caches.append(cache)
     return np.stack(hs, axis=1), caches
@@ -215,9 +224,9 @@ def rnn_backward_loop(dh, caches):
     check_shape("dh", dh, (N, T, H), ("N", "T", "H"))
     dxs = [None] * T
     dWx = dWh = db = 0.0
-    dh_next = np.zeros((N, H), dh.dtype)      # nothing comes back from beyond the last step
+    dh_next = np.zeros((N, H), dh.dtype)  # nothing comes back from beyond the last step
     for t in reversed(range(T)):
         dx_t, dh_next, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t] + dh_next, caches[t])
         dxs[t] = dx_t
-        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t        # shared weights: sum over time
+        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t  # shared weights: sum over time
     return np.stack(dxs, axis=1), dh_next, dWx, dWh, db

@@ -12,17 +12,36 @@
 Nothing heavy is imported here: matplotlib and ipywidgets load on first use, so ``import
 rnncourse`` stays silent and cheap. ``from rnncourse.viz import jacobian_explorer`` works too.
 """
+
 import importlib
 
 from .style import demo_mode
 
 __all__ = ["plots", "widgets", "diagrams", "explorer", "style", "demo_mode"]
 
-_MODULES = {"plots", "widgets", "diagrams", "explorer", "style", "recurrence", "training", "bptt",
-            "gradients", "gates", "long_range"}
+_MODULES = {
+    "plots",
+    "widgets",
+    "diagrams",
+    "explorer",
+    "style",
+    "recurrence",
+    "training",
+    "bptt",
+    "gradients",
+    "gates",
+    "long_range",
+}
 _WIDGET_NAMES = {
-    "Explorer", "LiveLossPlot", "hidden_state_explorer", "training_explorer", "bptt_explorer",
-    "jacobian_explorer", "clipping_explorer", "lstm_gate_explorer", "gru_memory_explorer",
+    "Explorer",
+    "LiveLossPlot",
+    "hidden_state_explorer",
+    "training_explorer",
+    "bptt_explorer",
+    "jacobian_explorer",
+    "clipping_explorer",
+    "lstm_gate_explorer",
+    "gru_memory_explorer",
     "reber_lag_explorer",
 }
 _DIAGRAM_NAMES = {"draw_rnn_folded", "draw_rnn_unrolled", "draw_lstm_cell", "draw_gru_cell"}

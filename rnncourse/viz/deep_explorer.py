@@ -5,6 +5,7 @@ decision at t moves when the bit at s is flipped; computed once, for every t, wh
 built), ``draw_influence`` / ``update_influence`` draw on a
 given Axes, and ``InfluenceExplorer`` is the ipywidgets glue on the course's ``Explorer`` base class.
 """
+
 from __future__ import annotations
 
 import ipywidgets as widgets
@@ -51,8 +52,14 @@ def draw_influence(ax, row, t, labels=None):
     ax.set_xticks(s, [f"{k}\n{b}" for k, b in zip(s, labels)] if labels is not None else [str(k) for k in s])
     ax.set_xlabel("input step s" + (" (under each step: its input bit)" if labels is not None else ""))
     ax.set_ylabel("share of the change at t")
-    handles = [Patch(color=c, label=k) for k, c in
-               (("before t", _COLORS["past"]), ("step t", _COLORS["now"]), ("after t", _COLORS["future"]))]
+    handles = [
+        Patch(color=c, label=k)
+        for k, c in (
+            ("before t", _COLORS["past"]),
+            ("step t", _COLORS["now"]),
+            ("after t", _COLORS["future"]),
+        )
+    ]
     ax.legend(handles=handles, loc="upper right", fontsize="small")
     ax.grid(axis="y", alpha=0.3)
     return {"bars": bars, "marker": marker}
@@ -84,22 +91,29 @@ class InfluenceExplorer(Explorer):
         self.labels = [str(int(v)) for v in x.argmax(-1)]
         controls = {
             "t": _slider("int", T_default or T // 2, 1, T, 1, "output step t"),
-            "direction": widgets.ToggleButtons(options=list(DIRECTIONS), value="one-way", description="model"),
+            "direction": widgets.ToggleButtons(
+                options=list(DIRECTIONS), value="one-way", description="model"
+            ),
         }
 
         def layout(fig):
             return {"bars": fig.add_subplot(1, 1, 1)}
 
         super().__init__(controls, (8.5, 3.4), layout)
-        self.defaults = self.values()          # what a check cell puts back after moving the controls
+        self.defaults = self.values()  # what a check cell puts back after moving the controls
 
     def compute(self, t, direction):
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
         row = self.influence[direction][t - 1]
         share = _shares(row)
-        return {"t": t, "direction": direction, "row": row,
-                "past_share": float(share[:t - 1].sum()), "future_share": float(share[t:].sum())}
+        return {
+            "t": t,
+            "direction": direction,
+            "row": row,
+            "past_share": float(share[: t - 1].sum()),
+            "future_share": float(share[t:].sum()),
+        }
 
     def draw(self, s):
         ax = self.axes["bars"]
@@ -109,13 +123,19 @@ class InfluenceExplorer(Explorer):
         self._set_text(s)
 
     def _set_text(self, s):
-        self.artists["text"].set_text(f"{s['direction']}, output step t = {s['t']}\n"
-                                      f"from before t: {100 * s['past_share']:.0f} %\n"
-                                      f"from after t: {100 * s['future_share']:.0f} %")
+        self.artists["text"].set_text(
+            f"{s['direction']}, output step t = {s['t']}\n"
+            f"from before t: {100 * s['past_share']:.0f} %\n"
+            f"from after t: {100 * s['future_share']:.0f} %"
+        )
 
     def key_numbers(self, s):
-        return [f"model: {s['direction']}", f"output step t = {s['t']}",
-                f"from before t: {100 * s['past_share']:.0f} %", f"from after t: {100 * s['future_share']:.0f} %"]
+        return [
+            f"model: {s['direction']}",
+            f"output step t = {s['t']}",
+            f"from before t: {100 * s['past_share']:.0f} %",
+            f"from after t: {100 * s['future_share']:.0f} %",
+        ]
 
     def update(self, s):
         update_influence(self.artists, s["row"], s["t"])

@@ -31,6 +31,7 @@ does), so screen readers announce "spectral radius of Wh, 0.9". Float sliders ke
 their grid ``min + k * step`` (see ``GridFloatSlider``), so no label ever shows float noise.
 ``explorer.reset()`` puts every control back to its default with one redraw.
 """
+
 from __future__ import annotations
 
 import html
@@ -49,7 +50,7 @@ from . import style
 __all__ = ["Explorer", "GridFloatSlider", "slider", "text_box", "png_bytes", "DPI"]
 
 DPI = 90
-CONTROL_WIDTH = 380          # pixels of one slider (times the demo-mode scale)
+CONTROL_WIDTH = 380  # pixels of one slider (times the demo-mode scale)
 
 
 def png_bytes(canvas):
@@ -62,6 +63,7 @@ def png_bytes(canvas):
 
 
 # --------------------------------------------------------------------------- controls
+
 
 class GridFloatSlider(widgets.FloatSlider):
     """A ``FloatSlider`` whose value is always a point of its grid ``min + k * step``.
@@ -81,7 +83,7 @@ class GridFloatSlider(widgets.FloatSlider):
     """
 
     def __init__(self, *args, **kwargs):
-        self._sent = deque(maxlen=8)         # values the kernel set whose echo has not come back
+        self._sent = deque(maxlen=8)  # values the kernel set whose echo has not come back
         self._from_browser = False
         super().__init__(*args, **kwargs)
 
@@ -105,14 +107,14 @@ class GridFloatSlider(widgets.FloatSlider):
             v = float(sync_data["value"])
             g = self.snap(v)
             sync_data = dict(sync_data)
-            if g == self.value:                      # noise around the current value: no change
+            if g == self.value:  # noise around the current value: no change
                 if g in self._sent:
                     self._sent.remove(g)
                 del sync_data["value"]
-            elif v != g and g in self._sent:         # a late echo of an earlier kernel value
+            elif v != g and g in self._sent:  # a late echo of an earlier kernel value
                 self._sent.remove(g)
                 del sync_data["value"]
-                self.send_state("value")             # show the current value in the browser again
+                self.send_state("value")  # show the current value in the browser again
             else:
                 sync_data["value"] = g
             if not sync_data:
@@ -130,8 +132,16 @@ def slider(kind, value, lo, hi, step, description, fmt=None, tooltip=None):
     if kind not in ("float", "int"):
         raise ValueError(f"kind must be 'float' or 'int', got {kind!r}")
     cls = GridFloatSlider if kind == "float" else widgets.IntSlider
-    kw = dict(value=value, min=lo, max=hi, step=step, description=description, continuous_update=True,
-              style={"description_width": "initial"}, layout=widgets.Layout(width=f"{CONTROL_WIDTH}px"))
+    kw = dict(
+        value=value,
+        min=lo,
+        max=hi,
+        step=step,
+        description=description,
+        continuous_update=True,
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width=f"{CONTROL_WIDTH}px"),
+    )
     if kind == "float":
         kw["readout_format"] = fmt or f".{_decimals(step)}f"
     if tooltip:
@@ -147,8 +157,9 @@ def _decimals(step):
 def _number_box(w):
     """A labelled input paired with slider ``w`` (kept in sync both ways), or None if ``w`` is not
     a slider. Its label is the slider's description, hidden visually (zero width) but read aloud."""
-    label = dict(description=w.description, style={"description_width": "0px"},
-                 layout=widgets.Layout(width="80px"))
+    label = dict(
+        description=w.description, style={"description_width": "0px"}, layout=widgets.Layout(width="80px")
+    )
     if isinstance(w, widgets.FloatSlider):
         box = widgets.BoundedFloatText(value=w.value, min=w.min, max=w.max, step=w.step, **label)
     elif isinstance(w, widgets.IntSlider):
@@ -163,13 +174,22 @@ def _number_box(w):
 
 def text_box(ax, x=0.02, y=0.97, ha="left", va="top", fontsize=9):
     """An empty animated text box in axes coordinates, for the key numbers inside the figure."""
-    t = ax.text(x, y, "", transform=ax.transAxes, va=va, ha=ha, fontsize=fontsize,
-                bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="0.7", alpha=0.9))
+    t = ax.text(
+        x,
+        y,
+        "",
+        transform=ax.transAxes,
+        va=va,
+        ha=ha,
+        fontsize=fontsize,
+        bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="0.7", alpha=0.9),
+    )
     t.set_animated(True)
     return t
 
 
 # --------------------------------------------------------------------------- the framework
+
 
 class _StartAfterInit(type(widgets.VBox)):
     """Runs ``Explorer._start`` (first compute and draw) after the whole ``__init__`` chain, so a
@@ -216,7 +236,7 @@ class Explorer(widgets.VBox, metaclass=_StartAfterInit):
             if box is not None:
                 self.boxes[name] = box
             rows.append(widgets.HBox([w] + ([box] if box is not None else [])))
-        pairs = [widgets.HBox(rows[i:i + 2]) for i in range(0, len(rows), 2)]
+        pairs = [widgets.HBox(rows[i : i + 2]) for i in range(0, len(rows), 2)]
         header = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
         super().__init__(header + pairs + list(extra or []) + [widgets.HBox([self.image, self.numbers])])
 
@@ -303,7 +323,7 @@ class Explorer(widgets.VBox, metaclass=_StartAfterInit):
     def _render(self, full=False):
         canvas = self.fig.canvas
         if full or self._background is None:
-            canvas.draw()                                  # static parts only (animated excluded)
+            canvas.draw()  # static parts only (animated excluded)
             self._background = canvas.copy_from_bbox(self.fig.bbox)
             self._anim = self._animated()
         else:
@@ -313,4 +333,3 @@ class Explorer(widgets.VBox, metaclass=_StartAfterInit):
                 (a.axes or self.fig).draw_artist(a)
         self.png = png_bytes(canvas)
         self.image.value = self.png
-

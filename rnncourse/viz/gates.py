@@ -1,5 +1,6 @@
 """Lessons 5 and 6: the gated cells. ``lstm_gate_explorer`` (gates, cell state and the gradient
 along the cell path) and ``gru_memory_explorer`` (how long a GRU remembers one pulse)."""
+
 from __future__ import annotations
 
 import ipywidgets as widgets
@@ -16,13 +17,29 @@ __all__ = ["LSTMGateExplorer", "lstm_gate_explorer", "GRUMemoryExplorer", "gru_m
 def _traces_and_side(names):
     """Layout of the gated-cell explorers: three time traces stacked on the left (input, gates, a
     state; sharing the time axis) and one tall panel on the right. ``names`` keys the four Axes."""
+
     def layout(fig):
-        gs = fig.add_gridspec(3, 2, width_ratios=(1.25, 1), height_ratios=(0.6, 1, 1.2), left=0.07,
-                              right=0.98, bottom=0.11, top=0.93, wspace=0.25, hspace=0.12)
+        gs = fig.add_gridspec(
+            3,
+            2,
+            width_ratios=(1.25, 1),
+            height_ratios=(0.6, 1, 1.2),
+            left=0.07,
+            right=0.98,
+            bottom=0.11,
+            top=0.93,
+            wspace=0.25,
+            hspace=0.12,
+        )
         a_in = fig.add_subplot(gs[0, 0])
-        axes = (a_in, fig.add_subplot(gs[1, 0], sharex=a_in), fig.add_subplot(gs[2, 0], sharex=a_in),
-                fig.add_subplot(gs[:, 1]))
+        axes = (
+            a_in,
+            fig.add_subplot(gs[1, 0], sharex=a_in),
+            fig.add_subplot(gs[2, 0], sharex=a_in),
+            fig.add_subplot(gs[:, 1]),
+        )
         return dict(zip(names, axes))
+
     return layout
 
 
@@ -43,9 +60,9 @@ class LSTMGateExplorer(Explorer):
         self.T, self.H, self.pulse_at = T, H, pulse_at
         rng = np.random.default_rng(seed)
         p = init_cell_params("lstm", 1, H, rng, forget_bias=0.0)
-        self.Wx, self.Wh, self._b0 = 3.0 * p["Wx"], p["Wh"], p["b"]   # b without the two slider biases
+        self.Wx, self.Wh, self._b0 = 3.0 * p["Wx"], p["Wh"], p["b"]  # b without the two slider biases
         x = 0.3 * rng.normal(size=(T, 1))
-        x[pulse_at - 1] = 3.0                             # one strong input at step `pulse_at`
+        x[pulse_at - 1] = 3.0  # one strong input at step `pulse_at`
         self.x = x
         # The vanilla RNN of lesson 4 on the same inputs, orthogonal Wh with rho = 1: a fixed reference.
         q = init_cell_params("rnn", 1, H, np.random.default_rng(seed))
@@ -53,18 +70,20 @@ class LSTMGateExplorer(Explorer):
         controls = {
             "forget_bias": slider("float", 1.0, -2.0, 6.0, 0.25, "forget-gate bias b_f", fmt=".2f"),
             "input_bias": slider("float", 0.0, -4.0, 4.0, 0.25, "input-gate bias b_i", fmt=".2f"),
-            "recurrent": widgets.ToggleButtons(options=["as initialised", "zero"], value="as initialised",
-                                               description="Wh"),
+            "recurrent": widgets.ToggleButtons(
+                options=["as initialised", "zero"], value="as initialised", description="Wh"
+            ),
         }
         self.diagram = _cell_diagram("lstm", "carousel")
-        super().__init__(controls, (10.5, 5.2), _traces_and_side(("input", "gates", "cell", "grad")),
-                         extra=[self.diagram])
+        super().__init__(
+            controls, (10.5, 5.2), _traces_and_side(("input", "gates", "cell", "grad")), extra=[self.diagram]
+        )
 
     def bias(self, forget_bias, input_bias):
         """The full bias ``b (4H,)``: the ``b_i`` and ``b_f`` blocks set by the sliders (gates i, f, g, o)."""
         b = self._b0.copy()
-        b[:self.H] = input_bias
-        b[self.H:2 * self.H] = forget_bias
+        b[: self.H] = input_bias
+        b[self.H : 2 * self.H] = forget_bias
         return b
 
     def _run(self, forget_bias, input_bias, recurrent):
@@ -72,17 +91,28 @@ class LSTMGateExplorer(Explorer):
         # Wh = 0 removes every path from h back into the gates: only the carousel is left
         Wh = self.Wh if recurrent == "as initialised" else np.zeros_like(self.Wh)
         run = dg.run_lstm(self.x, self.Wx, Wh, b)
-        carousel = dg.forget_products(run.f)                       # (T+1, H)
+        carousel = dg.forget_products(run.f)  # (T+1, H)
         P = dg.lstm_cell_jacobians(self.x, self.Wx, Wh, b)
-        return {"b": b, "h": run.h, "c": run.c, "i": run.i, "f": run.f, "g": run.g, "o": run.o,
-                "carousel": carousel.max(axis=1), "carousel_units": carousel,
-                "cell_norms": dg.matrix_norms(P), "mean_f": float(run.f.mean()),
-                "mean_i": float(run.i.mean())}
+        return {
+            "b": b,
+            "h": run.h,
+            "c": run.c,
+            "i": run.i,
+            "f": run.f,
+            "g": run.g,
+            "o": run.o,
+            "carousel": carousel.max(axis=1),
+            "carousel_units": carousel,
+            "cell_norms": dg.matrix_norms(P),
+            "mean_f": float(run.f.mean()),
+            "mean_i": float(run.i.mean()),
+        }
 
     def compute(self, forget_bias, input_bias, recurrent):
         s = dict(self.cached(self._run, forget_bias, input_bias, recurrent))
-        s.update(forget_bias=forget_bias, input_bias=input_bias, recurrent=recurrent,
-                 rnn_norms=self.rnn_norms)
+        s.update(
+            forget_bias=forget_bias, input_bias=input_bias, recurrent=recurrent, rnn_norms=self.rnn_norms
+        )
         return s
 
     def _gate_means(self, s):
@@ -94,46 +124,67 @@ class LSTMGateExplorer(Explorer):
         self.artists["input"] = plots.draw_input_trace(ax["input"], self.x)
         ax["input"].set_ylim(-1.5, 3.5)
         ax["input"].set_title(f"input: noise, and one strong pulse at t = {self.pulse_at}", fontsize=10)
-        styles = {"i": dict(color=GATE_COLORS["i"], lw=1.8, ls="-", label="input gate i"),
-                  "f": dict(color=GATE_COLORS["f"], lw=2.2, ls="-", label="forget gate f"),
-                  "o": dict(color=GATE_COLORS["o"], lw=1.8, ls="--", label="output gate o")}
-        self.artists["gates"] = plots.draw_curves(ax["gates"], t, self._gate_means(s), styles,
-                                                  ylim=(-0.03, 1.03), ylabel="gate (mean of units)",
-                                                  legend=None)
+        styles = {
+            "i": dict(color=GATE_COLORS["i"], lw=1.8, ls="-", label="input gate i"),
+            "f": dict(color=GATE_COLORS["f"], lw=2.2, ls="-", label="forget gate f"),
+            "o": dict(color=GATE_COLORS["o"], lw=1.8, ls="--", label="output gate o"),
+        }
+        self.artists["gates"] = plots.draw_curves(
+            ax["gates"],
+            t,
+            self._gate_means(s),
+            styles,
+            ylim=(-0.03, 1.03),
+            ylabel="gate (mean of units)",
+            legend=None,
+        )
         ax["gates"].legend(loc="lower left", ncol=3, fontsize="small")
-        self.artists["cell"] = plots.draw_unit_traces(ax["cell"], s["c"], ylim=(-self._c_lim, self._c_lim),
-                                                      ylabel="cell state $c_t$ (each unit)")
+        self.artists["cell"] = plots.draw_unit_traces(
+            ax["cell"], s["c"], ylim=(-self._c_lim, self._c_lim), ylabel="cell state $c_t$ (each unit)"
+        )
         ax["cell"].set_xlabel("time step t")
         for a in (ax["input"], ax["gates"]):
             a.tick_params(labelbottom=False)
         k = np.arange(self.T + 1)
-        styles = {"rnn": dict(color="0.45", lw=2, ls=":",
-                              label=r"vanilla RNN $\|\partial h_T/\partial h_k\|$"),
-                  "cell": dict(color=GATE_COLORS["f"], lw=2, label=r"LSTM $\|\partial c_T/\partial c_k\|$"),
-                  "carousel": dict(color="k", lw=1.2, ls="--",
-                                   label=r"carousel: $f_{k+1} \cdots f_T$ (largest unit)")}
+        styles = {
+            "rnn": dict(color="0.45", lw=2, ls=":", label=r"vanilla RNN $\|\partial h_T/\partial h_k\|$"),
+            "cell": dict(color=GATE_COLORS["f"], lw=2, label=r"LSTM $\|\partial c_T/\partial c_k\|$"),
+            "carousel": dict(
+                color="k", lw=1.2, ls="--", label=r"carousel: $f_{k+1} \cdots f_T$ (largest unit)"
+            ),
+        }
         self.artists["grad"] = plots.draw_curves(
-            ax["grad"], k, {"rnn": s["rnn_norms"], "cell": s["cell_norms"], "carousel": s["carousel"]},
-            styles, log=True, ylim=(1e-30, 10), xlabel="k (the step the gradient travels back to)",
-            ylabel="gradient from step T back to step k", legend="lower right")
+            ax["grad"],
+            k,
+            {"rnn": s["rnn_norms"], "cell": s["cell_norms"], "carousel": s["carousel"]},
+            styles,
+            log=True,
+            ylim=(1e-30, 10),
+            xlabel="k (the step the gradient travels back to)",
+            ylabel="gradient from step T back to step k",
+            legend="lower right",
+        )
         ax["grad"].set_title(f"how much reaches step k from T = {self.T}", fontsize=10)
         self.artists["text"] = text_box(ax["grad"], 0.03, 0.5)
         self._set_text(s)
 
     def key_numbers(self, s):
-        return [f"Wh {s['recurrent']}",
-                f"b_f = {s['forget_bias']:.2f}: mean f = {s['mean_f']:.3f}",
-                f"b_i = {s['input_bias']:.2f}: mean i = {s['mean_i']:.3f}",
-                f"‖∂c_T/∂c_0‖ = {s['cell_norms'][0]:.1e}",
-                f"carousel f_1⋯f_T = {s['carousel'][0]:.1e}",
-                f"vanilla RNN ‖∂h_T/∂h_0‖ = {s['rnn_norms'][0]:.1e}"]
+        return [
+            f"Wh {s['recurrent']}",
+            f"b_f = {s['forget_bias']:.2f}: mean f = {s['mean_f']:.3f}",
+            f"b_i = {s['input_bias']:.2f}: mean i = {s['mean_i']:.3f}",
+            f"‖∂c_T/∂c_0‖ = {s['cell_norms'][0]:.1e}",
+            f"carousel f_1⋯f_T = {s['carousel'][0]:.1e}",
+            f"vanilla RNN ‖∂h_T/∂h_0‖ = {s['rnn_norms'][0]:.1e}",
+        ]
 
     def _set_text(self, s):
         self.artists["text"].set_text(
             f"Wh {s['recurrent']}\n$b_f$ = {s['forget_bias']:.2f}: mean f = {s['mean_f']:.3f}\n"
             f"$b_i$ = {s['input_bias']:.2f}: mean i = {s['mean_i']:.3f}\n"
             f"$\\|\\partial c_T/\\partial c_0\\|$ = {s['cell_norms'][0]:.1e}\n"
-            f"vanilla RNN: {s['rnn_norms'][0]:.1e}")
+            f"vanilla RNN: {s['rnn_norms'][0]:.1e}"
+        )
 
     def update(self, s):
         plots.update_curves(self.artists["gates"], self._gate_means(s))
@@ -145,8 +196,11 @@ class LSTMGateExplorer(Explorer):
     def _start(self):
         # Fixed y-range for the cell states: the largest |c| the sliders can produce is at the corners.
         fb, ib = self.controls["forget_bias"], self.controls["input_bias"]
-        cmax = max(np.abs(self.cached(self._run, bf, bi, "as initialised")["c"]).max()
-                   for bf in (fb.min, fb.max) for bi in (ib.min, ib.max))
+        cmax = max(
+            np.abs(self.cached(self._run, bf, bi, "as initialised")["c"]).max()
+            for bf in (fb.min, fb.max)
+            for bi in (ib.min, ib.max)
+        )
         self._c_lim = 1.1 * max(cmax, 1.0)
         super()._start()
 
@@ -175,34 +229,48 @@ class GRUMemoryExplorer(Explorer):
         p = init_cell_params("gru", 1, H, rng)
         self.Wx, self.Wh = 2.0 * p["Wx"], p["Wh"]
         noise = 0.3 * rng.normal(size=(T, 1))
-        self.x_without = noise                              # the same noise in both runs ...
+        self.x_without = noise  # the same noise in both runs ...
         self.x = noise.copy()
-        self.x[pulse_at - 1] += 3.0                         # ... plus one pulse in this one
+        self.x[pulse_at - 1] += 3.0  # ... plus one pulse in this one
         controls = {
             "update_bias": slider("float", 0.0, -3.0, 6.0, 0.25, "update-gate bias b_z", fmt=".2f"),
             "reset_bias": slider("float", 0.0, -4.0, 4.0, 0.25, "reset-gate bias b_r", fmt=".2f"),
         }
         self.diagram = _cell_diagram("gru", "keep")
-        super().__init__(controls, (10.5, 5.2), _traces_and_side(("input", "gates", "hidden", "memory")),
-                         extra=[self.diagram])
+        super().__init__(
+            controls,
+            (10.5, 5.2),
+            _traces_and_side(("input", "gates", "hidden", "memory")),
+            extra=[self.diagram],
+        )
 
     def biases(self, update_bias, reset_bias):
         """``bx (3H,)`` with the r and z blocks set by the sliders (gate order r, z, n), ``bh = 0``."""
         bx = np.zeros(3 * self.H)
-        bx[:self.H] = reset_bias
-        bx[self.H:2 * self.H] = update_bias
+        bx[: self.H] = reset_bias
+        bx[self.H : 2 * self.H] = update_bias
         return bx, np.zeros(3 * self.H)
 
     def _run(self, update_bias, reset_bias):
         bx, bh = self.biases(update_bias, reset_bias)
         run = dg.run_gru(self.x, self.Wx, self.Wh, bx, bh)
         base = dg.run_gru(self.x_without, self.Wx, self.Wh, bx, bh)
-        memory = dg.pulse_memory(run.h, base.h)                    # (T,), zero before the pulse
+        memory = dg.pulse_memory(run.h, base.h)  # (T,), zero before the pulse
         start = self.pulse_at - 1
-        return {"bx": bx, "bh": bh, "h": run.h, "r": run.r, "z": run.z, "n": run.n, "h_without": base.h,
-                "memory": memory, "direct": dg.gru_direct_path(memory, run.z, start),
-                "half_life": dg.half_life(memory, start),
-                "mean_z": float(run.z.mean()), "mean_r": float(run.r.mean())}
+        return {
+            "bx": bx,
+            "bh": bh,
+            "h": run.h,
+            "r": run.r,
+            "z": run.z,
+            "n": run.n,
+            "h_without": base.h,
+            "memory": memory,
+            "direct": dg.gru_direct_path(memory, run.z, start),
+            "half_life": dg.half_life(memory, start),
+            "mean_z": float(run.z.mean()),
+            "mean_r": float(run.r.mean()),
+        }
 
     def compute(self, update_bias, reset_bias):
         s = dict(self.cached(self._run, update_bias, reset_bias))
@@ -215,27 +283,40 @@ class GRUMemoryExplorer(Explorer):
         self.artists["input"] = plots.draw_input_trace(ax["input"], self.x)
         ax["input"].set_ylim(-1.5, 3.5)
         ax["input"].set_title(f"input: noise, and one pulse at t = {self.pulse_at}", fontsize=10)
-        styles = {"z": dict(color=GATE_COLORS["z"], lw=2, ls="-", label="update gate z (1 = keep)"),
-                  "r": dict(color=GATE_COLORS["r"], lw=1.8, ls="--", label="reset gate r")}
+        styles = {
+            "z": dict(color=GATE_COLORS["z"], lw=2, ls="-", label="update gate z (1 = keep)"),
+            "r": dict(color=GATE_COLORS["r"], lw=1.8, ls="--", label="reset gate r"),
+        }
         gates = {"z": s["z"].mean(axis=1), "r": s["r"].mean(axis=1)}
-        self.artists["gates"] = plots.draw_curves(ax["gates"], t, gates, styles, ylim=(-0.03, 1.03),
-                                                  ylabel="gate (mean of units)", legend=None)
+        self.artists["gates"] = plots.draw_curves(
+            ax["gates"], t, gates, styles, ylim=(-0.03, 1.03), ylabel="gate (mean of units)", legend=None
+        )
         ax["gates"].legend(loc="lower left", ncol=2, fontsize="small")
-        self.artists["hidden"] = plots.draw_unit_traces(ax["hidden"], s["h"], ylim=(-1.05, 1.05),
-                                                        ylabel="hidden state $h_t$ (each unit)")
+        self.artists["hidden"] = plots.draw_unit_traces(
+            ax["hidden"], s["h"], ylim=(-1.05, 1.05), ylabel="hidden state $h_t$ (each unit)"
+        )
         ax["hidden"].set_xlabel("time step t")
         for a in (ax["input"], ax["gates"]):
             a.tick_params(labelbottom=False)
-        first = self.pulse_at + 1                  # the first update gate the pulse passes through
-        styles = {"memory": dict(color=plots.COLORS["main"], lw=2,
-                                 label=r"$\|h_t - h_t^{\mathrm{no\ pulse}}\|$"),
-                  "direct": dict(color="k", lw=1.2, ls="--",
-                                 label=f"carried by z alone: $z_{{{first}}} \\cdots z_t$")}
+        first = self.pulse_at + 1  # the first update gate the pulse passes through
+        styles = {
+            "memory": dict(color=plots.COLORS["main"], lw=2, label=r"$\|h_t - h_t^{\mathrm{no\ pulse}}\|$"),
+            "direct": dict(
+                color="k", lw=1.2, ls="--", label=f"carried by z alone: $z_{{{first}}} \\cdots z_t$"
+            ),
+        }
         curves = {"memory": s["memory"], "direct": s["direct"]}
-        self.artists["memory"] = plots.draw_curves(ax["memory"], t, curves, styles, log=True,
-                                                   ylim=(1e-10, 10),
-                                                   xlabel="time step t", ylabel="what is left of the pulse",
-                                                   legend="lower left")
+        self.artists["memory"] = plots.draw_curves(
+            ax["memory"],
+            t,
+            curves,
+            styles,
+            log=True,
+            ylim=(1e-10, 10),
+            xlabel="time step t",
+            ylabel="what is left of the pulse",
+            legend="lower left",
+        )
         self.artists["marker"] = plots.draw_marker(ax["memory"], self.pulse_at)
         ax["memory"].set_title("memory of the pulse (log scale)", fontsize=10)
         self.artists["text"] = text_box(ax["memory"], 0.97, 0.97, ha="right")
@@ -248,16 +329,19 @@ class GRUMemoryExplorer(Explorer):
         return f"{hl} step{'' if hl == 1 else 's'}"
 
     def key_numbers(self, s):
-        return [f"b_z = {s['update_bias']:.2f}: mean z = {s['mean_z']:.3f}",
-                f"b_r = {s['reset_bias']:.2f}: mean r = {s['mean_r']:.3f}",
-                f"half-life: {self._half_life_text(s)}",
-                f"left at t = {self.T}: {s['memory'][-1]:.1e}"]
+        return [
+            f"b_z = {s['update_bias']:.2f}: mean z = {s['mean_z']:.3f}",
+            f"b_r = {s['reset_bias']:.2f}: mean r = {s['mean_r']:.3f}",
+            f"half-life: {self._half_life_text(s)}",
+            f"left at t = {self.T}: {s['memory'][-1]:.1e}",
+        ]
 
     def _set_text(self, s):
         self.artists["text"].set_text(
             f"$b_z$ = {s['update_bias']:.2f}: mean z = {s['mean_z']:.3f}\n"
             f"$b_r$ = {s['reset_bias']:.2f}: mean r = {s['mean_r']:.3f}\n"
-            f"half-life: {self._half_life_text(s)}")
+            f"half-life: {self._half_life_text(s)}"
+        )
 
     def update(self, s):
         plots.update_curves(self.artists["gates"], {"z": s["z"].mean(axis=1), "r": s["r"].mean(axis=1)})

@@ -1,5 +1,6 @@
 """Lesson 4's explorers: ``||dh_T/dh_k||`` against spectral radius and saturation
 (``jacobian_explorer``), and clipping by norm vs by value (``clipping_explorer``)."""
+
 from __future__ import annotations
 
 import ipywidgets as widgets
@@ -42,17 +43,22 @@ class JacobianExplorer(Explorer):
         self.Wx = rng.normal(size=(self.D, H)) / np.sqrt(self.D)
         self.b = np.zeros(H)
         self._noise = rng.normal(size=(T, self.D))
-        self._unit = {kind: dg.recurrent_matrix(H, 1.0, kind, np.random.default_rng(seed + 1))
-                      for kind in WH_SHAPES}
+        self._unit = {
+            kind: dg.recurrent_matrix(H, 1.0, kind, np.random.default_rng(seed + 1)) for kind in WH_SHAPES
+        }
         controls = {
             "radius": slider("float", 1.0, 0.5, 2.0, 0.05, "spectral radius of Wh"),
             "input_scale": slider("float", 0.0, 0.0, 2.0, 0.05, "input scale"),
-            "init": _ShapeButtons(options=[("Gaussian", "gaussian"), ("orthogonal", "orthogonal"),
-                                           ("identity", "identity")], value="gaussian",
-                                  description="Wh shape", tooltips=list(WH_SHAPE_HELP)),
+            "init": _ShapeButtons(
+                options=[("Gaussian", "gaussian"), ("orthogonal", "orthogonal"), ("identity", "identity")],
+                value="gaussian",
+                description="Wh shape",
+                tooltips=list(WH_SHAPE_HELP),
+            ),
         }
         self.shape_help = widgets.HTML(
-            "<small>" + "<br>".join(WH_SHAPE_HELP) + "</small>", layout=widgets.Layout(max_width="760px"))
+            "<small>" + "<br>".join(WH_SHAPE_HELP) + "</small>", layout=widgets.Layout(max_width="760px")
+        )
 
         def layout(fig):
             a1, a2 = fig.subplots(1, 2, gridspec_kw=dict(width_ratios=(1.5, 1)))
@@ -66,11 +72,17 @@ class JacobianExplorer(Explorer):
         # h0 = 0: with zero input the state stays exactly 0, every tanh' is 1 (the linear regime)
         h = dg.run_rnn(input_scale * self._noise, self.Wx, Wh, self.b)
         rho = dg.spectral_radius(Wh)
-        return {"h": h, "Wh": Wh, "norms": dg.jacobian_norms(h, Wh),
-                "reference": dg.linear_regime_norms(rho, self.T),
-                "spectral_radius": rho, "spectral_norm": dg.spectral_norm(Wh),
-                "saturated": dg.saturation_per_step(h), "deriv": dg.mean_tanh_derivative(h),
-                "saturation": dg.saturation_fraction(h)}
+        return {
+            "h": h,
+            "Wh": Wh,
+            "norms": dg.jacobian_norms(h, Wh),
+            "reference": dg.linear_regime_norms(rho, self.T),
+            "spectral_radius": rho,
+            "spectral_norm": dg.spectral_norm(Wh),
+            "saturated": dg.saturation_per_step(h),
+            "deriv": dg.mean_tanh_derivative(h),
+            "saturation": dg.saturation_fraction(h),
+        }
 
     def compute(self, radius, input_scale, init):
         s = dict(self.cached(self._run, radius, input_scale, init))
@@ -79,8 +91,9 @@ class JacobianExplorer(Explorer):
 
     def draw(self, s):
         ax = self.axes
-        self.artists["norms"] = plots.draw_jacobian_norms(ax["norms"], s["norms"], s["reference"],
-                                                          ylim=(1e-40, 1e40))
+        self.artists["norms"] = plots.draw_jacobian_norms(
+            ax["norms"], s["norms"], s["reference"], ylim=(1e-40, 1e40)
+        )
         ax["norms"].set_title(f"how much of step k reaches step T = {self.T}", fontsize=10)
         self.artists["saturation"] = plots.draw_saturation(ax["saturation"], s["saturated"], s["deriv"])
         ax["saturation"].set_title("tanh saturation along the sequence", fontsize=10)
@@ -88,14 +101,19 @@ class JacobianExplorer(Explorer):
         self._set_text(s)
 
     def key_numbers(self, s):
-        return [f"ρ(Wh) = {s['spectral_radius']:.2f}", f"‖Wh‖₂ = {s['spectral_norm']:.2f}",
-                f"‖∂h_T/∂h_0‖ = {s['norms'][0]:.2g}", f"saturated units: {100 * s['saturation']:.0f}%"]
+        return [
+            f"ρ(Wh) = {s['spectral_radius']:.2f}",
+            f"‖Wh‖₂ = {s['spectral_norm']:.2f}",
+            f"‖∂h_T/∂h_0‖ = {s['norms'][0]:.2g}",
+            f"saturated units: {100 * s['saturation']:.0f}%",
+        ]
 
     def _set_text(self, s):
         self.artists["text"].set_text(
             f"$\\rho(W_h)$ = {s['spectral_radius']:.2f},  $\\|W_h\\|_2$ = {s['spectral_norm']:.2f}\n"
             f"$\\|\\partial h_T/\\partial h_0\\|$ = {s['norms'][0]:.2g}\n"
-            f"saturated units: {100 * s['saturation']:.0f}%")
+            f"saturated units: {100 * s['saturation']:.0f}%"
+        )
 
     def update(self, s):
         plots.update_jacobian_norms(self.artists["norms"], s["norms"], s["reference"])
@@ -135,30 +153,42 @@ class ClippingExplorer(Explorer):
         a = np.radians(angle)
         g = length * np.array([np.cos(a), np.sin(a)])
         c = dg.compare_clipping(g, threshold)
-        return {"g": g, "by_norm": c.by_norm, "by_value": c.by_value, "norm": c.norm,
-                "angle_norm": c.angle_norm, "angle_value": c.angle_value, "threshold": threshold}
+        return {
+            "g": g,
+            "by_norm": c.by_norm,
+            "by_value": c.by_value,
+            "norm": c.norm,
+            "angle_norm": c.angle_norm,
+            "angle_value": c.angle_value,
+            "threshold": threshold,
+        }
 
     def draw(self, s):
         ax = self.axes
-        self.artists["full"] = plots.draw_clipping(ax["full"], s["g"], s["by_norm"], s["by_value"],
-                                                   s["threshold"], lim=(-0.5, 10.5))
+        self.artists["full"] = plots.draw_clipping(
+            ax["full"], s["g"], s["by_norm"], s["by_value"], s["threshold"], lim=(-0.5, 10.5)
+        )
         ax["full"].set_title("the whole gradient", fontsize=10)
-        self.artists["zoom"] = plots.draw_clipping(ax["zoom"], s["g"], s["by_norm"], s["by_value"],
-                                                   s["threshold"], lim=(-0.2, 3.4))
+        self.artists["zoom"] = plots.draw_clipping(
+            ax["zoom"], s["g"], s["by_norm"], s["by_value"], s["threshold"], lim=(-0.2, 3.4)
+        )
         ax["zoom"].set_title("zoom on the clipped gradients", fontsize=10)
         self.artists["text"] = text_box(ax["zoom"], 0.97, 0.03, ha="right", va="bottom")
         self._set_text(s)
 
     def key_numbers(self, s):
-        return [f"‖g‖ = {s['norm']:.2f}, threshold {s['threshold']:.1f}",
-                f"turned by norm clipping: {s['angle_norm']:.1f}°",
-                f"turned by value clipping: {s['angle_value']:.1f}°"]
+        return [
+            f"‖g‖ = {s['norm']:.2f}, threshold {s['threshold']:.1f}",
+            f"turned by norm clipping: {s['angle_norm']:.1f}°",
+            f"turned by value clipping: {s['angle_value']:.1f}°",
+        ]
 
     def _set_text(self, s):
         self.artists["text"].set_text(
             f"$\\|g\\|$ = {s['norm']:.2f}\n"
             f"turned by norm clipping: {s['angle_norm']:.1f}°\n"
-            f"turned by value clipping: {s['angle_value']:.1f}°")
+            f"turned by value clipping: {s['angle_value']:.1f}°"
+        )
 
     def update(self, s):
         for name in ("full", "zoom"):

@@ -3,6 +3,7 @@
 Nothing is trained here: the sweep was trained offline (``rnncourse/data/make_reber_lags.py``) and
 the slider only looks results up.
 """
+
 from __future__ import annotations
 
 import ipywidgets as widgets
@@ -15,7 +16,7 @@ from .style import CELL_COLORS, COLORS
 
 __all__ = ["ReberLagExplorer", "reber_lag_explorer"]
 
-_MARKERS = {"rnn": "s", "lstm": "o", "gru": "^"}       # shapes as well as colours tell the cells apart
+_MARKERS = {"rnn": "s", "lstm": "o", "gru": "^"}  # shapes as well as colours tell the cells apart
 
 
 def _cell_name(cell):
@@ -28,10 +29,16 @@ class ReberLagExplorer(Explorer):
     def __init__(self, sweep=None):
         self.sweep = dg.reber_lag_sweep() if sweep is None else sweep
         sw = self.sweep
-        self.final = sw.critical_accuracy[..., -1]                 # (C, S, L)
-        controls = {"lag": widgets.SelectionSlider(
-            options=[(str(v), int(v)) for v in sw.lags], value=int(sw.lags[len(sw.lags) // 2]),
-            description="lag", continuous_update=True, layout=widgets.Layout(width=f"{CONTROL_WIDTH}px"))}
+        self.final = sw.critical_accuracy[..., -1]  # (C, S, L)
+        controls = {
+            "lag": widgets.SelectionSlider(
+                options=[(str(v), int(v)) for v in sw.lags],
+                value=int(sw.lags[len(sw.lags) // 2]),
+                description="lag",
+                continuous_update=True,
+                layout=widgets.Layout(width=f"{CONTROL_WIDTH}px"),
+            )
+        }
 
         def layout(fig):
             a1, a2 = fig.subplots(1, 2)
@@ -43,23 +50,38 @@ class ReberLagExplorer(Explorer):
     def compute(self, lag):
         sw = self.sweep
         li = int(np.nonzero(sw.lags == lag)[0][0])
-        acc = sw.critical_accuracy[:, :, li]                       # (C, S, E)
-        return {"lag": int(lag), "index": li, "curves": acc,
-                "final": {c: float(self.final[ci, :, li].mean()) for ci, c in enumerate(sw.cells)},
-                "final_per_seed": {c: self.final[ci, :, li].copy() for ci, c in enumerate(sw.cells)}}
+        acc = sw.critical_accuracy[:, :, li]  # (C, S, E)
+        return {
+            "lag": int(lag),
+            "index": li,
+            "curves": acc,
+            "final": {c: float(self.final[ci, :, li].mean()) for ci, c in enumerate(sw.cells)},
+            "final_per_seed": {c: self.final[ci, :, li].copy() for ci, c in enumerate(sw.cells)},
+        }
 
     def draw(self, s):
         sw, ax = self.sweep, self.axes
         for ci, cell in enumerate(sw.cells):
-            ax["lags"].plot(sw.lags, self.final[ci].mean(axis=0), "-", marker=_MARKERS.get(cell, "o"),
-                            color=CELL_COLORS[cell], lw=2, label=_cell_name(cell))
+            ax["lags"].plot(
+                sw.lags,
+                self.final[ci].mean(axis=0),
+                "-",
+                marker=_MARKERS.get(cell, "o"),
+                color=CELL_COLORS[cell],
+                lw=2,
+                label=_cell_name(cell),
+            )
             for si in range(len(sw.seeds)):
                 ax["lags"].plot(sw.lags, self.final[ci, si], "x", color=CELL_COLORS[cell], alpha=0.6, ms=5)
         ax["lags"].axhline(0.5, color=COLORS["ref"], ls="--", lw=1, label="guessing T or P")
-        ax["lags"].set(ylim=(0.3, 1.03), xlabel="lag (filler steps between the symbol and its recall)",
-                       ylabel="accuracy on the critical symbol")
-        ax["lags"].set_title(f"after {sw.steps[-1]} training steps "
-                             f"(line: mean of {len(sw.seeds)} seeds, x: each)", fontsize=10)
+        ax["lags"].set(
+            ylim=(0.3, 1.03),
+            xlabel="lag (filler steps between the symbol and its recall)",
+            ylabel="accuracy on the critical symbol",
+        )
+        ax["lags"].set_title(
+            f"after {sw.steps[-1]} training steps (line: mean of {len(sw.seeds)} seeds, x: each)", fontsize=10
+        )
         ax["lags"].grid(alpha=0.3)
         ax["lags"].legend(loc="center right", fontsize="small")
         self.artists["marker"] = plots.draw_marker(ax["lags"], s["lag"])
@@ -72,8 +94,15 @@ class ReberLagExplorer(Explorer):
                     styles[key]["label"] = _cell_name(cell)
                 ys[key] = s["curves"][ci, si]
         self.artists["curves"] = plots.draw_curves(
-            ax["curves"], sw.steps, ys, styles, ylim=(0.3, 1.03), xlabel="training step",
-            ylabel="accuracy on the critical symbol", legend="center right")
+            ax["curves"],
+            sw.steps,
+            ys,
+            styles,
+            ylim=(0.3, 1.03),
+            xlabel="training step",
+            ylabel="accuracy on the critical symbol",
+            legend="center right",
+        )
         ax["curves"].set_xlim(0, sw.steps[-1])
         self.artists["title"] = ax["curves"].set_title("", fontsize=10)
         self.artists["title"].set_animated(True)
@@ -82,7 +111,8 @@ class ReberLagExplorer(Explorer):
     def key_numbers(self, s):
         return [f"lag {s['lag']}: accuracy after training"] + [
             f"{_cell_name(c)}: {v:.2f} (seeds: {', '.join(f'{x:.2f}' for x in s['final_per_seed'][c])})"
-            for c, v in s["final"].items()]
+            for c, v in s["final"].items()
+        ]
 
     def _set_title(self, s):
         self.artists["title"].set_text(f"lag {s['lag']}: during training (solid: seed 0, dashed: seed 1)")
@@ -90,8 +120,14 @@ class ReberLagExplorer(Explorer):
     def update(self, s):
         plots.update_marker(self.artists["marker"], s["lag"])
         sw = self.sweep
-        plots.update_curves(self.artists["curves"], {
-            f"{c}/{si}": s["curves"][ci, si] for ci, c in enumerate(sw.cells) for si in range(len(sw.seeds))})
+        plots.update_curves(
+            self.artists["curves"],
+            {
+                f"{c}/{si}": s["curves"][ci, si]
+                for ci, c in enumerate(sw.cells)
+                for si in range(len(sw.seeds))
+            },
+        )
         self._set_title(s)
         return False
 

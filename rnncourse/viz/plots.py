@@ -9,6 +9,7 @@ quantities (that is ``rnncourse.diagnostics``), creates figures, or calls pyplot
 Artists that change on every update are marked *animated*, so a figure can be drawn once without
 them, cached, and the animated artists painted over the cached background (blitting).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,17 +20,30 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from . import style
 
 __all__ = [
-    "COLORS", "set_log_ylim", "plain_log_labels", "marker_segments",
-    "draw_hidden_heatmap", "update_hidden_heatmap",
-    "draw_input_trace", "update_input_trace",
-    "draw_state_norm", "update_state_norm",
-    "draw_loss_curve", "update_loss_curve",
-    "draw_predictions", "update_predictions",
-    "draw_jacobian_norms", "update_jacobian_norms",
-    "draw_saturation", "update_saturation",
-    "draw_bptt_gradients", "update_bptt_gradients",
-    "draw_dWh_terms", "update_dWh_terms",
-    "draw_clipping", "update_clipping",
+    "COLORS",
+    "set_log_ylim",
+    "plain_log_labels",
+    "marker_segments",
+    "draw_hidden_heatmap",
+    "update_hidden_heatmap",
+    "draw_input_trace",
+    "update_input_trace",
+    "draw_state_norm",
+    "update_state_norm",
+    "draw_loss_curve",
+    "update_loss_curve",
+    "draw_predictions",
+    "update_predictions",
+    "draw_jacobian_norms",
+    "update_jacobian_norms",
+    "draw_saturation",
+    "update_saturation",
+    "draw_bptt_gradients",
+    "update_bptt_gradients",
+    "draw_dWh_terms",
+    "update_dWh_terms",
+    "draw_clipping",
+    "update_clipping",
 ]
 
 # One palette for the whole course (Okabe-Ito, colour-blind safe): see ``rnncourse.viz.style``.
@@ -56,7 +70,7 @@ def set_log_ylim(ax, values, lo_floor=1e-30, hi_ceiling=1e30, pad_decades=1):
     cur_lo, cur_hi = np.log10(ax.get_ylim())
     if cur_lo <= lo and hi <= cur_hi and (hi - lo) >= (cur_hi - cur_lo) / 3:
         return False
-    ax.set_ylim(10.0 ** lo, 10.0 ** hi)
+    ax.set_ylim(10.0**lo, 10.0**hi)
     return True
 
 
@@ -65,9 +79,12 @@ def _decade_ticks(ax, every=None):
     lo, hi = np.log10(ax.get_ylim())
     span = hi - lo
     step = every or max(1, int(np.ceil(span / 8)))
-    ax.yaxis.set_major_locator(LogLocator(base=10.0 ** step, numticks=12))
-    ax.yaxis.set_minor_locator(LogLocator(base=10.0, subs=(1.0,), numticks=60) if step > 1
-                               else LogLocator(base=10.0, subs=(2.0, 5.0), numticks=60))
+    ax.yaxis.set_major_locator(LogLocator(base=10.0**step, numticks=12))
+    ax.yaxis.set_minor_locator(
+        LogLocator(base=10.0, subs=(1.0,), numticks=60)
+        if step > 1
+        else LogLocator(base=10.0, subs=(2.0, 5.0), numticks=60)
+    )
     ax.yaxis.set_minor_formatter(NullFormatter())
 
 
@@ -91,6 +108,7 @@ def marker_segments(xs, y0, y1):
 
 # --------------------------------------------------------------------------- lesson 1
 
+
 def draw_hidden_heatmap(ax, h, upto=None, cmap="RdBu_r"):
     """Hidden states over time as an image: rows are units, columns are steps ``t = 1..T``.
 
@@ -98,9 +116,18 @@ def draw_hidden_heatmap(ax, h, upto=None, cmap="RdBu_r"):
     """
     T, H = h.shape
     import matplotlib as mpl
+
     cm = mpl.colormaps[cmap].with_extremes(bad="0.93")
-    im = ax.imshow(_masked_states(h, upto), cmap=cm, vmin=-1, vmax=1, aspect="auto",
-                   interpolation="nearest", origin="lower", extent=(0.5, T + 0.5, -0.5, H - 0.5))
+    im = ax.imshow(
+        _masked_states(h, upto),
+        cmap=cm,
+        vmin=-1,
+        vmax=1,
+        aspect="auto",
+        interpolation="nearest",
+        origin="lower",
+        extent=(0.5, T + 0.5, -0.5, H - 0.5),
+    )
     cursor = ax.axvline(T + 0.5 if upto is None else upto + 0.5, color="k", lw=1.5)
     ax.set_xlabel("time step t")
     ax.set_ylabel("hidden unit")
@@ -109,7 +136,7 @@ def draw_hidden_heatmap(ax, h, upto=None, cmap="RdBu_r"):
 
 
 def _masked_states(h, upto):
-    img = np.array(h, dtype=np.float64).T.copy()        # (H, T): units as rows
+    img = np.array(h, dtype=np.float64).T.copy()  # (H, T): units as rows
     if upto is not None:
         img[:, upto:] = np.nan
     return np.ma.masked_invalid(img)
@@ -125,8 +152,8 @@ def draw_input_trace(ax, x, upto=None):
     """The input sequence ``x (T, D)`` as lines over ``t = 1..T``; the part not fed yet is faint."""
     T = x.shape[0]
     t = np.arange(1, T + 1)
-    fed, = ax.plot(t, _head(x[:, 0], upto), color=COLORS["main"], lw=1.8, marker="o", ms=3)
-    rest, = ax.plot(t, x[:, 0], color=COLORS["main"], lw=1, alpha=0.3)
+    (fed,) = ax.plot(t, _head(x[:, 0], upto), color=COLORS["main"], lw=1.8, marker="o", ms=3)
+    (rest,) = ax.plot(t, x[:, 0], color=COLORS["main"], lw=1, alpha=0.3)
     ax.set_xlim(0.5, T + 0.5)
     ax.set_ylabel("input $x_t$")
     return _animate({"fed": fed, "rest": rest})
@@ -148,9 +175,9 @@ def draw_state_norm(ax, norms, upto=None, log=False):
     """``||h_t||`` over ``t = 1..T``. Returns ``{"line", "dot"}``."""
     T = len(norms)
     t = np.arange(1, T + 1)
-    line, = ax.plot(t, _head(norms, upto), color=COLORS["main"], lw=1.8)
+    (line,) = ax.plot(t, _head(norms, upto), color=COLORS["main"], lw=1.8)
     i = (T if upto is None else upto) - 1
-    dot, = ax.plot([i + 1], [norms[i]], "o", color=COLORS["ref"], ms=6)
+    (dot,) = ax.plot([i + 1], [norms[i]], "o", color=COLORS["ref"], ms=6)
     ax.set_xlim(0.5, T + 0.5)
     ax.set_xlabel("time step t")
     ax.set_ylabel(r"$\|h_t\|$")
@@ -169,9 +196,10 @@ def update_state_norm(artists, norms, upto=None):
 
 # --------------------------------------------------------------------------- lesson 0 / 2
 
+
 def draw_loss_curve(ax, steps, loss, chance=None, at=None, log=True, label="training loss"):
     """Loss per optimisation step; optional dashed chance level and a marker at step ``at``."""
-    line, = ax.plot(steps, loss, color=COLORS["main"], lw=1.5, label=label)
+    (line,) = ax.plot(steps, loss, color=COLORS["main"], lw=1.5, label=label)
     out = {"line": line}
     if chance is not None:
         out["chance"] = ax.axhline(chance, color=COLORS["ref"], ls="--", lw=1, label="no learning (chance)")
@@ -182,7 +210,7 @@ def draw_loss_curve(ax, steps, loss, chance=None, at=None, log=True, label="trai
     ax.set_ylabel("loss")
     ax.grid(alpha=0.3, which="major")
     ax.legend(loc="upper right", fontsize="small")
-    marker, = ax.plot([], [], "o", color=COLORS["ref"], ms=7, zorder=5)
+    (marker,) = ax.plot([], [], "o", color=COLORS["ref"], ms=7, zorder=5)
     marker.set_animated(True)
     out["marker"] = marker
     if at is not None:
@@ -208,8 +236,8 @@ def draw_predictions(ax, target, pred, mask=None, ylabel="value", pred_label="pr
     T = len(target)
     t = np.arange(1, T + 1)
     tgt = np.where(mask > 0, target, np.nan) if mask is not None else np.asarray(target, float)
-    tline, = ax.plot(t, tgt, color=COLORS["target"], lw=2.2, marker="o", ms=3.5, label="target")
-    pline, = ax.plot(t, pred, color=COLORS["alt"], lw=1.8, marker="s", ms=3, label=pred_label)
+    (tline,) = ax.plot(t, tgt, color=COLORS["target"], lw=2.2, marker="o", ms=3.5, label="target")
+    (pline,) = ax.plot(t, pred, color=COLORS["alt"], lw=1.8, marker="s", ms=3, label=pred_label)
     ax.set_xlim(0.5, T + 0.5)
     ax.set_xlabel("time step t")
     ax.set_ylabel(ylabel)
@@ -226,15 +254,29 @@ def update_predictions(artists, target, pred, mask=None):
 
 # --------------------------------------------------------------------------- lesson 4
 
+
 def draw_jacobian_norms(ax, norms, reference=None, ylim=None):
     """``||dh_T/dh_k||`` for ``k = 0..T`` on a log scale, with an optional reference curve (for
     example ``rho**(T - k)``) and the level 1 marked. Returns ``{"norms", "reference"}``."""
     T = len(norms) - 1
     k = np.arange(T + 1)
-    line, = ax.semilogy(k, _positive(norms), color=COLORS["main"], lw=2, marker="o", ms=2.5,
-                        label=r"$\|\partial h_T / \partial h_k\|$ (measured)")
-    ref, = ax.semilogy(k, _positive(norms if reference is None else reference), color=COLORS["ref"],
-                       ls="--", lw=1.2, label=r"$\rho(W_h)^{T-k}$ (linear regime)")
+    (line,) = ax.semilogy(
+        k,
+        _positive(norms),
+        color=COLORS["main"],
+        lw=2,
+        marker="o",
+        ms=2.5,
+        label=r"$\|\partial h_T / \partial h_k\|$ (measured)",
+    )
+    (ref,) = ax.semilogy(
+        k,
+        _positive(norms if reference is None else reference),
+        color=COLORS["ref"],
+        ls="--",
+        lw=1.2,
+        label=r"$\rho(W_h)^{T-k}$ (linear regime)",
+    )
     ref.set_visible(reference is not None)
     ax.axhline(1.0, color="0.5", lw=0.8)
     ax.set_xlim(-0.5, T + 0.5)
@@ -249,7 +291,7 @@ def draw_jacobian_norms(ax, norms, reference=None, ylim=None):
 
 def _positive(v):
     v = np.array(v, dtype=np.float64)
-    v[~(v > 0)] = np.nan                      # zeros and NaN cannot be drawn on a log axis
+    v[~(v > 0)] = np.nan  # zeros and NaN cannot be drawn on a log axis
     return np.minimum(v, 1e300)
 
 
@@ -264,8 +306,8 @@ def draw_saturation(ax, saturated, deriv):
     """Per step: fraction of saturated units (``|h| > 0.95``) and the mean of ``tanh' = 1 - h^2``."""
     T = len(saturated)
     t = np.arange(1, T + 1)
-    sat, = ax.plot(t, saturated, color=COLORS["ref"], lw=1.8, label=r"saturated units ($|h|>0.95$)")
-    der, = ax.plot(t, deriv, color=COLORS["third"], lw=1.8, label=r"mean of $1 - h_t^2$")
+    (sat,) = ax.plot(t, saturated, color=COLORS["ref"], lw=1.8, label=r"saturated units ($|h|>0.95$)")
+    (der,) = ax.plot(t, deriv, color=COLORS["third"], lw=1.8, label=r"mean of $1 - h_t^2$")
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlim(0.5, T + 0.5)
     ax.set_xlabel("time step t")
@@ -282,18 +324,20 @@ def update_saturation(artists, saturated, deriv):
 
 # --------------------------------------------------------------------------- lesson 3
 
+
 def draw_bptt_gradients(ax, full, truncated, k, ylim=(1e-4, 1e2)):
     """``||gradient reaching h_t||`` per step for full and truncated BPTT (log scale), with the
     chunk borders of window ``k`` marked. ``full, truncated (T,)``."""
     T = len(full)
     t = np.arange(1, T + 1)
-    fl, = ax.semilogy(t, _positive(full), color=COLORS["full"], lw=2.5, alpha=0.6, label="full BPTT")
-    tr, = ax.semilogy(t, _positive(truncated), color=COLORS["alt"], lw=1.6, marker="o", ms=3,
-                      label=f"truncated, k = {k}")
+    (fl,) = ax.semilogy(t, _positive(full), color=COLORS["full"], lw=2.5, alpha=0.6, label="full BPTT")
+    (tr,) = ax.semilogy(
+        t, _positive(truncated), color=COLORS["alt"], lw=1.6, marker="o", ms=3, label=f"truncated, k = {k}"
+    )
     ax.set_ylim(*ylim)
     ax.set_xlim(0.5, T + 0.5)
     bx, by = marker_segments(_borders(T, k), *ax.get_ylim())
-    borders, = ax.plot(bx, by, color="0.4", ls=":", lw=1.2)
+    (borders,) = ax.plot(bx, by, color="0.4", ls=":", lw=1.2)
     _decade_ticks(ax)
     ax.set_xlabel("time step t")
     ax.set_ylabel(r"$\|$gradient reaching $h_t\|$")
@@ -322,10 +366,12 @@ def draw_dWh_terms(ax, full, truncated, ylim=(1e-6, 1e1)):
     (``dWh`` is the sum of these ``T`` terms.)"""
     T = len(full)
     t = np.arange(1, T + 1)
-    fl, = ax.semilogy(t, _positive(full), color=COLORS["full"], lw=2.5, alpha=0.6, drawstyle="steps-mid",
-                      label="full BPTT")
-    tr, = ax.semilogy(t, _positive(truncated), color=COLORS["alt"], lw=1.6, drawstyle="steps-mid",
-                      label="truncated")
+    (fl,) = ax.semilogy(
+        t, _positive(full), color=COLORS["full"], lw=2.5, alpha=0.6, drawstyle="steps-mid", label="full BPTT"
+    )
+    (tr,) = ax.semilogy(
+        t, _positive(truncated), color=COLORS["alt"], lw=1.6, drawstyle="steps-mid", label="truncated"
+    )
     ax.set_ylim(*ylim)
     ax.set_xlim(0.5, T + 0.5)
     _decade_ticks(ax)
@@ -343,22 +389,34 @@ def update_dWh_terms(artists, full, truncated):
 
 # --------------------------------------------------------------------------- clipping (lesson 4)
 
+
 def draw_clipping(ax, g, by_norm, by_value, threshold, lim=None):
     """A 2-D gradient ``g`` and its two clipped versions as arrows, with the clipping regions: the
     circle ``||g|| <= threshold`` (norm clipping) and the square ``|g_i| <= threshold`` (value
     clipping). The dotted ray continues ``g``'s direction."""
     lim = lim or (-0.3, 1.15 * max(np.max(np.abs(g)), threshold) + 0.3)
     circle = Circle((0, 0), threshold, fill=False, color=COLORS["main"], ls="--", lw=1.2)
-    square = Rectangle((-threshold, -threshold), 2 * threshold, 2 * threshold, fill=False,
-                       color=COLORS["alt"], ls="--", lw=1.2)
+    square = Rectangle(
+        (-threshold, -threshold),
+        2 * threshold,
+        2 * threshold,
+        fill=False,
+        color=COLORS["alt"],
+        ls="--",
+        lw=1.2,
+    )
     ax.add_patch(circle)
     ax.add_patch(square)
-    ray, = ax.plot([0, 100 * g[0]], [0, 100 * g[1]], ":", color="0.5", lw=1)
+    (ray,) = ax.plot([0, 100 * g[0]], [0, 100 * g[1]], ":", color="0.5", lw=1)
     arrows = {}
-    for name, v, color, lw in (("g", g, COLORS["target"], 2.0), ("by_norm", by_norm, COLORS["main"], 2.5),
-                               ("by_value", by_value, COLORS["alt"], 2.5)):
-        arrows[name] = FancyArrowPatch((0, 0), tuple(v), arrowstyle="-|>", mutation_scale=16,
-                                       color=color, lw=lw, shrinkA=0, shrinkB=0)
+    for name, v, color, lw in (
+        ("g", g, COLORS["target"], 2.0),
+        ("by_norm", by_norm, COLORS["main"], 2.5),
+        ("by_value", by_value, COLORS["alt"], 2.5),
+    ):
+        arrows[name] = FancyArrowPatch(
+            (0, 0), tuple(v), arrowstyle="-|>", mutation_scale=16, color=color, lw=lw, shrinkA=0, shrinkB=0
+        )
         ax.add_patch(arrows[name])
     ax.set_xlim(*lim)
     ax.set_ylim(*lim)
@@ -366,9 +424,11 @@ def draw_clipping(ax, g, by_norm, by_value, threshold, lim=None):
     ax.set_xlabel("$g_1$")
     ax.set_ylabel("$g_2$")
     ax.grid(alpha=0.3)
-    handles = [Line2D([], [], color=COLORS["target"], lw=2, label="gradient g"),
-               Line2D([], [], color=COLORS["main"], lw=2.5, label="clipped by norm"),
-               Line2D([], [], color=COLORS["alt"], lw=2.5, label="clipped by value")]
+    handles = [
+        Line2D([], [], color=COLORS["target"], lw=2, label="gradient g"),
+        Line2D([], [], color=COLORS["main"], lw=2.5, label="clipped by norm"),
+        Line2D([], [], color=COLORS["alt"], lw=2.5, label="clipped by value"),
+    ]
     ax.legend(handles=handles, loc="upper left", fontsize="small")
     return _animate({"circle": circle, "square": square, "ray": ray, **arrows})
 
@@ -385,8 +445,8 @@ def update_clipping(artists, g, by_norm, by_value, threshold):
 
 # --------------------------------------------------------------------------- lessons 5 to 7
 
-def draw_curves(ax, x, ys, styles=None, log=False, ylim=None, xlabel=None, ylabel=None,
-                legend="upper right"):
+
+def draw_curves(ax, x, ys, styles=None, log=False, ylim=None, xlabel=None, ylabel=None, legend="upper right"):
     """Several named curves over the same ``x`` (one ``Line2D`` each, animated).
 
     ``ys`` maps a name to its ``(len(x),)`` values; ``styles`` maps the same names to keyword
@@ -396,7 +456,7 @@ def draw_curves(ax, x, ys, styles=None, log=False, ylim=None, xlabel=None, ylabe
     styles = styles or {}
     out = {}
     for name, y in ys.items():
-        out[name], = ax.plot(x, _positive(y) if log else y, **styles.get(name, {}))
+        (out[name],) = ax.plot(x, _positive(y) if log else y, **styles.get(name, {}))
     if log:
         ax.set_yscale("log")
     if ylim is not None:
@@ -427,7 +487,7 @@ def draw_unit_traces(ax, v, ylim=None, ylabel="value"):
     colors = style.unit_colors(H)
     lines = {}
     for j in range(H):
-        lines[j], = ax.plot(t, v[:, j], color=colors[j], lw=1.2, alpha=0.85)
+        (lines[j],) = ax.plot(t, v[:, j], color=colors[j], lw=1.2, alpha=0.85)
     ax.axhline(0.0, color="0.5", lw=0.8)
     ax.set_xlim(0.5, T + 0.5)
     if ylim is not None:
@@ -454,5 +514,11 @@ def update_marker(artists, x):
     artists["marker"].set_xdata([x, x])
 
 
-__all__ += ["draw_curves", "update_curves", "draw_unit_traces", "update_unit_traces",
-            "draw_marker", "update_marker"]
+__all__ += [
+    "draw_curves",
+    "update_curves",
+    "draw_unit_traces",
+    "update_unit_traces",
+    "draw_marker",
+    "update_marker",
+]

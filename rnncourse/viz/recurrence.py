@@ -1,4 +1,5 @@
 """Lesson 1's explorer: feed a sequence one step at a time and watch the hidden state evolve."""
+
 from __future__ import annotations
 
 import ipywidgets as widgets
@@ -17,23 +18,37 @@ class HiddenStateExplorer(Explorer):
     def __init__(self, H=12, T=30, seed=0):
         self.H, self.T = H, T
         rng = np.random.default_rng(seed)
-        self.Wx = rng.normal(size=(1, H))                   # one input feature -> H units
+        self.Wx = rng.normal(size=(1, H))  # one input feature -> H units
         self.b = np.zeros(H)
-        self._Wh_unit = dg.recurrent_matrix(H, 1.0, "gaussian", rng)   # rescaled by the slider
+        self._Wh_unit = dg.recurrent_matrix(H, 1.0, "gaussian", rng)  # rescaled by the slider
         self._noise = rng.normal(size=T)
         controls = {
             "radius": slider("float", 0.9, 0.0, 2.0, 0.05, "spectral radius of Wh"),
             "input_scale": slider("float", 1.0, 0.0, 3.0, 0.1, "input scale"),
-            "pattern": widgets.Dropdown(options=["pulse", "sine", "noise"], value="pulse",
-                                        description="input", layout=widgets.Layout(width="200px")),
+            "pattern": widgets.Dropdown(
+                options=["pulse", "sine", "noise"],
+                value="pulse",
+                description="input",
+                layout=widgets.Layout(width="200px"),
+            ),
             "t": slider("int", T, 1, T, 1, "steps fed t"),
         }
         self.play = widgets.Play(value=T, min=1, max=T, step=1, interval=250, description="play")
         widgets.jslink((self.play, "value"), (controls["t"], "value"))
 
         def layout(fig):
-            gs = fig.add_gridspec(2, 4, width_ratios=(2.1, 0.05, 0.5, 1), height_ratios=(1, 2.4),
-                                  left=0.07, right=0.97, bottom=0.13, top=0.93, wspace=0.05, hspace=0.12)
+            gs = fig.add_gridspec(
+                2,
+                4,
+                width_ratios=(2.1, 0.05, 0.5, 1),
+                height_ratios=(1, 2.4),
+                left=0.07,
+                right=0.97,
+                bottom=0.13,
+                top=0.93,
+                wspace=0.05,
+                hspace=0.12,
+            )
             ax_in = fig.add_subplot(gs[0, 0])
             ax_heat = fig.add_subplot(gs[1, 0], sharex=ax_in)
             cax = fig.add_subplot(gs[1, 1])
@@ -52,7 +67,7 @@ class HiddenStateExplorer(Explorer):
             x = self._noise
         else:
             raise ValueError(f"pattern must be 'pulse', 'sine' or 'noise', got {pattern!r}")
-        return (input_scale * x)[:, None]                    # (T, 1)
+        return (input_scale * x)[:, None]  # (T, 1)
 
     def _states(self, radius, input_scale, pattern):
         x = self.inputs(pattern, input_scale)
@@ -64,8 +79,16 @@ class HiddenStateExplorer(Explorer):
     def compute(self, radius, input_scale, pattern, t):
         x, Wh, h = self.cached(self._states, radius, input_scale, pattern)
         norms = np.linalg.norm(h, axis=1)
-        return {"x": x, "Wh": Wh, "h": h, "t": t, "h_t": h[t - 1], "state_norms": norms,
-                "radius": dg.spectral_radius(Wh), "saturation": dg.saturation_fraction(h[:t])}
+        return {
+            "x": x,
+            "Wh": Wh,
+            "h": h,
+            "t": t,
+            "h_t": h[t - 1],
+            "state_norms": norms,
+            "radius": dg.spectral_radius(Wh),
+            "saturation": dg.saturation_fraction(h[:t]),
+        }
 
     def draw(self, s):
         ax = self.axes
@@ -82,8 +105,12 @@ class HiddenStateExplorer(Explorer):
         self._set_text(s)
 
     def key_numbers(self, s):
-        return [f"t = {s['t']}", f"‖h_t‖ = {s['state_norms'][s['t'] - 1]:.3f}",
-                f"ρ(Wh) = {s['radius']:.2f}", f"saturated: {100 * s['saturation']:.0f}%"]
+        return [
+            f"t = {s['t']}",
+            f"‖h_t‖ = {s['state_norms'][s['t'] - 1]:.3f}",
+            f"ρ(Wh) = {s['radius']:.2f}",
+            f"saturated: {100 * s['saturation']:.0f}%",
+        ]
 
     def _set_text(self, s):
         self.artists["text"].set_text("\n".join(self.key_numbers(s)[:2] + self.key_numbers(s)[3:]))

@@ -10,37 +10,60 @@ explorer's figure, its fonts and its text larger (explorers already on screen re
 size; new ones start at it). The environment variable ``RNNCOURSE_DEMO=1`` switches it on before
 the kernel starts. ``demo_mode(False)`` switches it off again; ``demo_mode()`` only reports it.
 """
+
 from __future__ import annotations
 
 import os
 import weakref
 
-__all__ = ["OKABE_ITO", "COLORS", "GATE_COLORS", "CELL_COLORS", "unit_colors", "demo_mode", "scale",
-           "DEMO_SCALE"]
+__all__ = [
+    "OKABE_ITO",
+    "COLORS",
+    "GATE_COLORS",
+    "CELL_COLORS",
+    "unit_colors",
+    "demo_mode",
+    "scale",
+    "DEMO_SCALE",
+]
 
 OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
 }
 
 # What each colour means in the plots (the same meaning in every lesson).
 COLORS = {
-    "main": OKABE_ITO["blue"],          # the quantity the plot is about
-    "alt": OKABE_ITO["orange"],         # the thing it is compared with (truncated, prediction)
+    "main": OKABE_ITO["blue"],  # the quantity the plot is about
+    "alt": OKABE_ITO["orange"],  # the thing it is compared with (truncated, prediction)
     "third": OKABE_ITO["bluish_green"],
-    "ref": OKABE_ITO["vermillion"],     # reference lines, chance levels, the current position
-    "full": "0.35",                     # the complete / untouched version (grey)
+    "ref": OKABE_ITO["vermillion"],  # reference lines, chance levels, the current position
+    "full": "0.35",  # the complete / untouched version (grey)
     "target": "0.15",
 }
 
-GATE_COLORS = {"i": OKABE_ITO["bluish_green"], "f": OKABE_ITO["blue"], "o": OKABE_ITO["reddish_purple"],
-               "g": OKABE_ITO["orange"], "z": OKABE_ITO["blue"], "r": OKABE_ITO["vermillion"],
-               "n": OKABE_ITO["orange"]}
+GATE_COLORS = {
+    "i": OKABE_ITO["bluish_green"],
+    "f": OKABE_ITO["blue"],
+    "o": OKABE_ITO["reddish_purple"],
+    "g": OKABE_ITO["orange"],
+    "z": OKABE_ITO["blue"],
+    "r": OKABE_ITO["vermillion"],
+    "n": OKABE_ITO["orange"],
+}
 
 CELL_COLORS = {"rnn": "0.35", "lstm": OKABE_ITO["blue"], "gru": OKABE_ITO["orange"]}
 
-_UNIT_CYCLE = [OKABE_ITO[k] for k in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple",
-                                      "sky_blue", "black", "yellow")]
+_UNIT_CYCLE = [
+    OKABE_ITO[k]
+    for k in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple", "sky_blue", "black", "yellow")
+]
 
 
 def unit_colors(n):
@@ -52,7 +75,7 @@ def unit_colors(n):
 
 DEMO_SCALE = 1.6
 _demo = os.environ.get("RNNCOURSE_DEMO", "").strip().lower() in ("1", "true", "yes", "on")
-_listeners = weakref.WeakSet()          # explorers on screen, redrawn when the setting changes
+_listeners = weakref.WeakSet()  # explorers on screen, redrawn when the setting changes
 
 
 def scale():

@@ -1,5 +1,6 @@
 """Lessons 0 and 2: scrub through a training run (``training_explorer``) and watch the loss while a
 model trains (``LiveLossPlot``)."""
+
 from __future__ import annotations
 
 import ipywidgets as widgets
@@ -9,7 +10,7 @@ from matplotlib.figure import Figure
 
 from .. import diagnostics as dg
 from . import plots, style
-from .explorer import DPI, CONTROL_WIDTH, Explorer, png_bytes, slider, text_box
+from .explorer import CONTROL_WIDTH, DPI, Explorer, png_bytes, slider, text_box
 
 __all__ = ["TrainingExplorer", "training_explorer", "LiveLossPlot"]
 
@@ -22,17 +23,21 @@ class TrainingExplorer(Explorer):
         self.snapshots = list(snapshots)
         self.task = task
         self.batch = task.sample(n_examples, np.random.default_rng(seed))
-        self.steps = np.asarray(history.step) + 1                # updates made after each logged step
+        self.steps = np.asarray(history.step) + 1  # updates made after each logged step
         self.loss = np.asarray(history.loss)
         # Predictions of every snapshot on the fixed batch, computed once: the slider only picks one.
-        self.predictions = [dg.readout_values(m, self.batch.x, self.batch.y, task.loss)
-                            for _, m in self.snapshots]
+        self.predictions = [
+            dg.readout_values(m, self.batch.x, self.batch.y, task.loss) for _, m in self.snapshots
+        ]
         snap_steps = [s for s, _ in self.snapshots]
         controls = {
-            "snapshot": widgets.SelectionSlider(options=[(str(s), i) for i, s in enumerate(snap_steps)],
-                                                value=len(snap_steps) - 1, description="after step",
-                                                continuous_update=True,
-                                                layout=widgets.Layout(width=f"{CONTROL_WIDTH}px")),
+            "snapshot": widgets.SelectionSlider(
+                options=[(str(s), i) for i, s in enumerate(snap_steps)],
+                value=len(snap_steps) - 1,
+                description="after step",
+                continuous_update=True,
+                layout=widgets.Layout(width=f"{CONTROL_WIDTH}px"),
+            ),
             "example": slider("int", 0, 0, n_examples - 1, 1, "example sequence"),
         }
 
@@ -55,8 +60,7 @@ class TrainingExplorer(Explorer):
         target = self._target(example)
         mask = self.batch.mask[example]
         err = dg.readout_error(pred, target, mask, self.task.loss, self.task.output_dim)
-        return {"step": step, "example": example, "pred": pred, "target": target, "mask": mask,
-                "error": err}
+        return {"step": step, "example": example, "pred": pred, "target": target, "mask": mask, "error": err}
 
     def draw(self, s):
         ax = self.axes
@@ -64,8 +68,9 @@ class TrainingExplorer(Explorer):
         ax["loss"].set_title("loss summed over time (batch mean)", fontsize=10)
         mse = self.task.loss == "mse"
         ylabel = "value" if mse else ("P(class 1)" if self.task.output_dim == 2 else "P(correct)")
-        self.artists["pred"] = plots.draw_predictions(ax["pred"], s["target"], s["pred"], s["mask"],
-                                                      ylabel=ylabel)
+        self.artists["pred"] = plots.draw_predictions(
+            ax["pred"], s["target"], s["pred"], s["mask"], ylabel=ylabel
+        )
         if mse:
             lo = min(np.nanmin(self.batch.y), np.nanmin([p.min() for p in self.predictions]))
             hi = max(np.nanmax(self.batch.y), np.nanmax([p.max() for p in self.predictions]))
@@ -80,8 +85,12 @@ class TrainingExplorer(Explorer):
     def key_numbers(self, s):
         what = "mean squared error" if self.task.loss == "mse" else "wrong steps"
         i = min(int(np.searchsorted(self.steps, max(s["step"], 1))), len(self.loss) - 1)
-        return [f"after {s['step']} steps", f"{what}: {s['error']:.3f}",
-                f"batch loss: {self.loss[i]:.3g}", f"example {s['example']}"]
+        return [
+            f"after {s['step']} steps",
+            f"{what}: {s['error']:.3f}",
+            f"batch loss: {self.loss[i]:.3g}",
+            f"example {s['example']}",
+        ]
 
     def _set_text(self, s):
         k = self.key_numbers(s)

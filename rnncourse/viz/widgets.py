@@ -19,6 +19,7 @@ a cell. ``explorer.controls["radius"].value = 1.2`` runs the same update a slide
 ``explorer.reset()`` puts every control back to its default; ``explorer.state`` holds the numbers
 shown. ``rnncourse.viz.demo_mode(True)`` enlarges every explorer for a projector.
 """
+
 from .bptt import BPTTExplorer, bptt_explorer
 from .explorer import Explorer, png_bytes
 from .gates import GRUMemoryExplorer, LSTMGateExplorer, gru_memory_explorer, lstm_gate_explorer
@@ -27,12 +28,36 @@ from .long_range import ReberLagExplorer, reber_lag_explorer
 from .recurrence import HiddenStateExplorer, hidden_state_explorer
 from .training import LiveLossPlot, TrainingExplorer, training_explorer
 
-__all__ = ["Explorer", "LiveLossPlot", "hidden_state_explorer", "training_explorer", "bptt_explorer",
-           "jacobian_explorer", "clipping_explorer", "lstm_gate_explorer", "gru_memory_explorer",
-           "reber_lag_explorer", "png_bytes",
-           "HiddenStateExplorer", "TrainingExplorer", "BPTTExplorer", "JacobianExplorer", "ClippingExplorer",
-           "LSTMGateExplorer", "GRUMemoryExplorer", "ReberLagExplorer"]
+__all__ = [
+    "Explorer",
+    "LiveLossPlot",
+    "hidden_state_explorer",
+    "training_explorer",
+    "bptt_explorer",
+    "jacobian_explorer",
+    "clipping_explorer",
+    "lstm_gate_explorer",
+    "gru_memory_explorer",
+    "reber_lag_explorer",
+    "png_bytes",
+    "HiddenStateExplorer",
+    "TrainingExplorer",
+    "BPTTExplorer",
+    "JacobianExplorer",
+    "ClippingExplorer",
+    "LSTMGateExplorer",
+    "GRUMemoryExplorer",
+    "ReberLagExplorer",
+]
 
 # Every explorer builder, for tests and benchmarks that go through all of them.
-BUILDERS = ("hidden_state_explorer", "training_explorer", "bptt_explorer", "jacobian_explorer",
-            "clipping_explorer", "lstm_gate_explorer", "gru_memory_explorer", "reber_lag_explorer")
+BUILDERS = (
+    "hidden_state_explorer",
+    "training_explorer",
+    "bptt_explorer",
+    "jacobian_explorer",
+    "clipping_explorer",
+    "lstm_gate_explorer",
+    "gru_memory_explorer",
+    "reber_lag_explorer",
+)

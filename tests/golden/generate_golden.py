@@ -77,8 +77,9 @@ def _make_module(cell: str, D: int, H: int) -> torch.nn.Module:
     raise ValueError(cell)
 
 
-def make_case(cell: str, N: int, T: int, D: int, H: int, seed: int,
-              zero_c0: bool = False) -> dict[str, np.ndarray]:
+def make_case(
+    cell: str, N: int, T: int, D: int, H: int, seed: int, zero_c0: bool = False
+) -> dict[str, np.ndarray]:
     """Build one golden case and return its arrays (all float64)."""
     rng = np.random.default_rng(seed)
     G = GATES[cell]
@@ -147,11 +148,22 @@ def make_case(cell: str, N: int, T: int, D: int, H: int, seed: int,
 def _check_shapes(cell: str, arrays: dict, N: int, T: int, D: int, H: int) -> None:
     G = GATES[cell]
     expect = {
-        "x": (N, T, D), "h0": (N, H), "weight_ih": (G * H, D),
-        "weight_hh": (G * H, H), "bias_ih": (G * H,), "bias_hh": (G * H,),
-        "dout": (N, T, H), "dh_n": (N, H), "out": (N, T, H), "h_n": (N, H),
-        "dx": (N, T, D), "dh0": (N, H), "dweight_ih": (G * H, D),
-        "dweight_hh": (G * H, H), "dbias_ih": (G * H,), "dbias_hh": (G * H,),
+        "x": (N, T, D),
+        "h0": (N, H),
+        "weight_ih": (G * H, D),
+        "weight_hh": (G * H, H),
+        "bias_ih": (G * H,),
+        "bias_hh": (G * H,),
+        "dout": (N, T, H),
+        "dh_n": (N, H),
+        "out": (N, T, H),
+        "h_n": (N, H),
+        "dx": (N, T, D),
+        "dh0": (N, H),
+        "dweight_ih": (G * H, D),
+        "dweight_hh": (G * H, H),
+        "dbias_ih": (G * H,),
+        "dbias_hh": (G * H,),
     }
     if cell == "lstm":
         expect.update({"c0": (N, H), "dc_n": (N, H), "c_n": (N, H), "dc0": (N, H)})
@@ -168,10 +180,10 @@ def main() -> None:
     jobs = []
     for ci, cell in enumerate(("rnn", "lstm", "gru")):
         for k, (N, T, D, H) in enumerate(CASES):
-            jobs.append((f"{cell}_N{N}_T{T}_D{D}_H{H}.npz", cell, (N, T, D, H),
-                         BASE_SEED + 100 * ci + k, False))
-    jobs.append(("lstm_zero_c0_N2_T3_D4_H5.npz", "lstm", (2, 3, 4, 5),
-                 BASE_SEED + 999, True))
+            jobs.append(
+                (f"{cell}_N{N}_T{T}_D{D}_H{H}.npz", cell, (N, T, D, H), BASE_SEED + 100 * ci + k, False)
+            )
+    jobs.append(("lstm_zero_c0_N2_T3_D4_H5.npz", "lstm", (2, 3, 4, 5), BASE_SEED + 999, True))
 
     for fname, cell, (N, T, D, H), seed, zero_c0 in jobs:
         arrays = make_case(cell, N, T, D, H, seed, zero_c0=zero_c0)

@@ -19,6 +19,7 @@ names: ``x, h0, c0, dout, dh_n, dc_n, out, h_n, c_n, dx, dh0, dc0``, every param
 ``state_dict`` name (``weight_ih_l1_reverse``, ...) and its gradient under ``grad.<name>``.
 ``h0``/``h_n``/... keep torch's leading ``num_layers * directions`` axis.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,10 +43,11 @@ SEED = 20261207
 def make_case(cell, L, bidirectional, N, T, D, H, seed):
     rng = np.random.default_rng(seed)
     dirs = 2 if bidirectional else 1
-    mod = MODULES[cell](D, H, num_layers=L, bidirectional=bidirectional, batch_first=True,
-                        dtype=torch.float64)
+    mod = MODULES[cell](
+        D, H, num_layers=L, bidirectional=bidirectional, batch_first=True, dtype=torch.float64
+    )
     with torch.no_grad():
-        for name, p in mod.named_parameters():
+        for _name, p in mod.named_parameters():
             p.copy_(torch.from_numpy(rng.uniform(-0.6, 0.6, size=tuple(p.shape))))
     x = rng.standard_normal((N, T, D))
     h0 = 0.5 * rng.standard_normal((L * dirs, N, H))
@@ -59,15 +61,26 @@ def make_case(cell, L, bidirectional, N, T, D, H, seed):
     if cell == "lstm":
         tc0 = torch.tensor(c0, requires_grad=True)
         out, (h_n, c_n) = mod(tx, (th0, tc0))
-        loss = (out * torch.from_numpy(dout)).sum() + (h_n * torch.from_numpy(dh_n)).sum() \
+        loss = (
+            (out * torch.from_numpy(dout)).sum()
+            + (h_n * torch.from_numpy(dh_n)).sum()
             + (c_n * torch.from_numpy(dc_n)).sum()
+        )
     else:
         out, h_n = mod(tx, th0)
         loss = (out * torch.from_numpy(dout)).sum() + (h_n * torch.from_numpy(dh_n)).sum()
     loss.backward()
 
-    data = {"x": x, "h0": h0, "dout": dout, "dh_n": dh_n, "out": out.detach().numpy(),
-            "h_n": h_n.detach().numpy(), "dx": tx.grad.numpy(), "dh0": th0.grad.numpy()}
+    data = {
+        "x": x,
+        "h0": h0,
+        "dout": dout,
+        "dh_n": dh_n,
+        "out": out.detach().numpy(),
+        "h_n": h_n.detach().numpy(),
+        "dx": tx.grad.numpy(),
+        "dh0": th0.grad.numpy(),
+    }
     if cell == "lstm":
         data.update(c0=c0, dc_n=dc_n, c_n=c_n.detach().numpy(), dc0=tc0.grad.numpy())
     for name, p in mod.named_parameters():
@@ -86,8 +99,9 @@ def main():
                 data = make_case(cell, L, bidirectional, N, T, D, H, SEED + k)
                 k += 1
                 assert all(v.dtype == np.float64 for v in data.values())
-                path = os.path.join(OUT, f"{cell}_L{L}_{'bi' if bidirectional else 'uni'}"
-                                         f"_N{N}_T{T}_D{D}_H{H}.npz")
+                path = os.path.join(
+                    OUT, f"{cell}_L{L}_{'bi' if bidirectional else 'uni'}_N{N}_T{T}_D{D}_H{H}.npz"
+                )
                 np.savez(path, **data)
                 print(f"{os.path.relpath(path)}: {os.path.getsize(path) / 1024:.1f} KB")
 

@@ -4,6 +4,7 @@ A submission is described by edits to a solution notebook: ``{cell_id: new sourc
 cell's source, ``{cell_id: None}`` deletes the cell; ``ops`` lists extra changes
 (``("duplicate", cell_id)``, ``("retype", cell_id)``, ``("append", source)``).
 """
+
 from __future__ import annotations
 
 import copy
@@ -54,5 +55,5 @@ def write(nb, path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as fh:
-        json.dump(nb, fh, indent=1)           # no validation: ids may be duplicated on purpose
+        json.dump(nb, fh, indent=1)  # no validation: ids may be duplicated on purpose
     return path

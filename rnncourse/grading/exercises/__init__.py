@@ -9,6 +9,7 @@ generators, bug models and task specs. This package is the registry over them.
 
 Adding an exercise: write ``exN.py`` with a list ``TASKS`` and add its name to ``_MODULES``.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -30,7 +31,7 @@ class _GradedFunctions(dict):
 
 
 def _reference_module(spec):
-    ref = getattr(spec.reference, "__wrapped__", spec.reference)    # a wrapper names what it wraps
+    ref = getattr(spec.reference, "__wrapped__", spec.reference)  # a wrapper names what it wraps
     return getattr(ref, "__module__", None) or "rnncourse.grading.reference"
 
 
@@ -54,8 +55,13 @@ for _spec in TASKS.values():
 GRADED_FUNCTIONS = _GradedFunctions({s.func: _reference_module(s) for s in TASKS.values()})
 # rnncourse.nn keeps a plain-loop twin beside each fast sequence kernel (rnn_forward_loop, ...): calling
 # it is calling the course's implementation too, so it is graded-function territory as well
-GRADED_FUNCTIONS.update({f"{name}_loop": "rnncourse.nn" for name in list(GRADED_FUNCTIONS)
-                         if hasattr(importlib.import_module("rnncourse.nn"), f"{name}_loop")})
+GRADED_FUNCTIONS.update(
+    {
+        f"{name}_loop": "rnncourse.nn"
+        for name in list(GRADED_FUNCTIONS)
+        if hasattr(importlib.import_module("rnncourse.nn"), f"{name}_loop")
+    }
+)
 del _spec
 
 

@@ -1,4 +1,5 @@
 """Small pieces every exercise module uses: random sizes, random arrays, caches as input arrays."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -42,5 +43,5 @@ def gate_bias(b, order, H, values):
     b = b.copy()
     for gate, value in (values or {}).items():
         k = order.index(gate)
-        b[k * H:(k + 1) * H] = value
+        b[k * H : (k + 1) * H] = value
     return b

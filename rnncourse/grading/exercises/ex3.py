@@ -1,4 +1,5 @@
 """Exercise 3 (lesson 3): backpropagation through time for the vanilla cell."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,6 +19,7 @@ def step_inputs(N=None, scale=0.5, x_scale=1.0):
         p = rnn_params(rng, D, H, scale)
         h, cache = nn.rnn_step_forward(x, h_prev, p["Wx"], p["Wh"], p["b"] * x_scale)
         return {"dh_out": normal(rng, *h.shape), **prefixed("cache.", cache)}
+
     return make
 
 
@@ -25,15 +27,19 @@ def sequence_inputs(T=None, last_only=False):
     def make(rng):
         N, D, H, t = dims(rng)
         p = rnn_params(rng, D, H, scale=0.6)
-        h, cache = nn.rnn_forward(normal(rng, N, T or t, D), np.tanh(normal(rng, N, H)), p["Wx"], p["Wh"], p["b"])
+        h, cache = nn.rnn_forward(
+            normal(rng, N, T or t, D), np.tanh(normal(rng, N, H)), p["Wx"], p["Wh"], p["b"]
+        )
         dh = normal(rng, N, T or t, H)
         if last_only:
             dh[:, :-1] = 0.0
         return {"dh": dh, **prefixed("cache.", cache)}
+
     return make
 
 
 # ---------------------------------------------------------------------------------- bug models
+
 
 def bug_tanh_of_output(dh_out, cache):
     da = dh_out * (1.0 - np.tanh(cache.h_next) ** 2)
@@ -52,7 +58,7 @@ def _steps(dh, cache, carry=True, order="backward", accumulate=True):
     dWx, dWh, db = np.zeros_like(cache.Wx), np.zeros_like(cache.Wh), np.zeros(cache.Wh.shape[0])
     dh_next = np.zeros_like(cache.h0)
     dh0 = None
-    for t in (reversed(range(T)) if order == "backward" else range(T)):
+    for t in reversed(range(T)) if order == "backward" else range(T):
         h_prev = cache.h0 if t == 0 else cache.h[:, t - 1]
         step = nn.RNNStepCache(cache.x[:, t], h_prev, cache.Wx, cache.Wh, cache.h[:, t])
         dx[:, t], dh_prev, gx, gh, gb = nn.rnn_step_backward(dh[:, t] + (dh_next if carry else 0.0), step)
@@ -80,49 +86,117 @@ def bug_overwritten(dh, cache):
 
 TASKS = [
     TaskSpec(
-        id="ex3.rnn_step_backward", func="rnn_step_backward", points=3,
-        args=(("array", "dh_out"), cache_arg("RNNStepCache")), returns=STEP_BWD_RET,
+        id="ex3.rnn_step_backward",
+        func="rnn_step_backward",
+        points=3,
+        args=(("array", "dh_out"), cache_arg("RNNStepCache")),
+        returns=STEP_BWD_RET,
         reference=nn.rnn_step_backward,
         probes=(
-            Probe("tiny", N_("one example, tiny activations (tanh' = 1)"), step_inputs(N=1, x_scale=1e-4),
-                  N_("Wrong even where tanh' = 1, so a matrix product is wrong: write a = x Wx + h_prev Wh + "
-                     "b, then for each of x, h_prev, Wx, Wh, b ask which factor multiplies it in a, and "
-                     "match the shapes (dWx must be (D, H), like Wx).")),
-            Probe("single", N_("one example, ordinary activations"), step_inputs(N=1),
-                  N_("Right where tanh' = 1 but wrong elsewhere: the tanh derivative must come from the "
-                     "cached OUTPUT h_next (it already is tanh(a)); do not apply tanh again.")),
-            Probe("batch", N_("a batch (N > 1)"), step_inputs(),
-                  N_("Right for one example, wrong for a batch: parameter gradients are sums over the "
-                     "batch.")),
+            Probe(
+                "tiny",
+                N_("one example, tiny activations (tanh' = 1)"),
+                step_inputs(N=1, x_scale=1e-4),
+                N_(
+                    "Wrong even where tanh' = 1, so a matrix product is wrong: write a = x Wx + h_prev Wh + "
+                    "b, then for each of x, h_prev, Wx, Wh, b ask which factor multiplies it in a, and "
+                    "match the shapes (dWx must be (D, H), like Wx)."
+                ),
+            ),
+            Probe(
+                "single",
+                N_("one example, ordinary activations"),
+                step_inputs(N=1),
+                N_(
+                    "Right where tanh' = 1 but wrong elsewhere: the tanh derivative must come from the "
+                    "cached OUTPUT h_next (it already is tanh(a)); do not apply tanh again."
+                ),
+            ),
+            Probe(
+                "batch",
+                N_("a batch (N > 1)"),
+                step_inputs(),
+                N_("Right for one example, wrong for a batch: parameter gradients are sums over the batch."),
+            ),
             Probe("random", N_("random inputs, larger weights"), step_inputs(scale=1.0), ""),
         ),
-        bugs=(Bug(bug_tanh_of_output, N_("Your gradients match 1 - tanh(h_next)**2 as the tanh derivative: "
-                                         "h_next already is tanh(a), so the derivative is 1 - h_next**2.")),
-              Bug(bug_dWh_transposed, N_("Your dWh is transposed: it must have the layout of Wh, (H, H) with "
-                                         "rows indexed by h_prev."))),
+        bugs=(
+            Bug(
+                bug_tanh_of_output,
+                N_(
+                    "Your gradients match 1 - tanh(h_next)**2 as the tanh derivative: "
+                    "h_next already is tanh(a), so the derivative is 1 - h_next**2."
+                ),
+            ),
+            Bug(
+                bug_dWh_transposed,
+                N_(
+                    "Your dWh is transposed: it must have the layout of Wh, (H, H) with "
+                    "rows indexed by h_prev."
+                ),
+            ),
+        ),
     ),
     TaskSpec(
-        id="ex3.rnn_backward", func="rnn_backward", points=4,
-        args=(("array", "dh"), cache_arg("RNNCache")), returns=["dx", "dh0", "dWx", "dWh", "db"],
+        id="ex3.rnn_backward",
+        func="rnn_backward",
+        points=4,
+        args=(("array", "dh"), cache_arg("RNNCache")),
+        returns=["dx", "dh0", "dWx", "dWh", "db"],
         reference=nn.rnn_backward,
         probes=(
-            Probe("one-step", N_("one time step (T = 1)"), sequence_inputs(T=1),
-                  N_("With T = 1, rnn_backward is a single rnn_step_backward: check the per-step gradients "
-                     "(and that dh0 is the dh_prev of the first step).")),
-            Probe("last-step", N_("upstream gradient only at the last step"), sequence_inputs(last_only=True),
-                  N_("With a gradient only at the last step, earlier steps receive gradient only through the "
-                     "recurrence: what reaches h_t is dh[:, t] plus what came back from step t + 1.")),
-            Probe("every-step", N_("upstream gradient at every step"), sequence_inputs(),
-                  N_("Weight gradients are sums over all time steps (the same Wx, Wh, b are used at every "
-                     "step).")),
+            Probe(
+                "one-step",
+                N_("one time step (T = 1)"),
+                sequence_inputs(T=1),
+                N_(
+                    "With T = 1, rnn_backward is a single rnn_step_backward: check the per-step gradients "
+                    "(and that dh0 is the dh_prev of the first step)."
+                ),
+            ),
+            Probe(
+                "last-step",
+                N_("upstream gradient only at the last step"),
+                sequence_inputs(last_only=True),
+                N_(
+                    "With a gradient only at the last step, earlier steps receive gradient only through the "
+                    "recurrence: what reaches h_t is dh[:, t] plus what came back from step t + 1."
+                ),
+            ),
+            Probe(
+                "every-step",
+                N_("upstream gradient at every step"),
+                sequence_inputs(),
+                N_(
+                    "Weight gradients are sums over all time steps (the same Wx, Wh, b are used at every "
+                    "step)."
+                ),
+            ),
         ),
-        bugs=(Bug(bug_no_dh_next, N_("Your gradients equal those of a backward pass without `+ dh_next`: "
-                                     "each step only sees its own dh[:, t].")),
-              Bug(bug_loop_forwards, N_("Your loop runs forwards in time (t = 0, 1, ...): BPTT must start at "
-                                        "the last step, because step t needs the gradient coming back from "
-                                        "step t + 1.")),
-              Bug(bug_overwritten, N_("Your weight gradients hold only one step: they were overwritten (=) "
-                                      "in the loop instead of summed over time (+=)."))),
+        bugs=(
+            Bug(
+                bug_no_dh_next,
+                N_(
+                    "Your gradients equal those of a backward pass without `+ dh_next`: "
+                    "each step only sees its own dh[:, t]."
+                ),
+            ),
+            Bug(
+                bug_loop_forwards,
+                N_(
+                    "Your loop runs forwards in time (t = 0, 1, ...): BPTT must start at "
+                    "the last step, because step t needs the gradient coming back from "
+                    "step t + 1."
+                ),
+            ),
+            Bug(
+                bug_overwritten,
+                N_(
+                    "Your weight gradients hold only one step: they were overwritten (=) "
+                    "in the loop instead of summed over time (+=)."
+                ),
+            ),
+        ),
         helpers=(helper("rnn_step_backward"),),
     ),
 ]
