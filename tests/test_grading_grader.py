@@ -267,3 +267,22 @@ def test_stripped_view_has_no_reference_of_the_exercise(tmp_path):
         assert r.stdout.split()[0] == expect, (ex, r.stdout, r.stderr[-500:])
     text = (Path(views["ex7"]) / "textgen.py").read_text()
     assert "def temperature_probs" in text and "NotImplementedError" in text
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="kernels switch user only when the grader runs as root")
+def test_each_kernel_gets_a_user_of_its_own():
+    """RLIMIT_NPROC counts every process of a user on the machine: kernels sharing `nobody` starved
+    each other (an outside tester saw honest notebooks die at --jobs 8). Each box has its own uid,
+    and the kernel is told to become it."""
+    from rnncourse.grading.grader import Box, _kernel_argv, sandbox_owner
+    from rnncourse.grading.limits import DEFAULT
+    from rnncourse.grading.sandbox import KERNEL_UID_RANGE, NOBODY
+
+    boxes = [Box("bwrap").for_exercise("ex1") for _ in range(20)]
+    uids = [b.uid for b in boxes]
+    assert len(set(uids)) == len(uids), uids
+    assert all(KERNEL_UID_RANGE[0] <= u < KERNEL_UID_RANGE[1] and u != NOBODY for u in uids)
+    assert sandbox_owner(boxes[0]) == uids[0]
+    argv = _kernel_argv("/tmp/x", DEFAULT, boxes[0])
+    assert argv[argv.index("--uid") + 1] == str(uids[0])
+    assert Box("audit").for_exercise("ex1").uid is None

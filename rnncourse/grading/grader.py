@@ -315,6 +315,10 @@ def _kernel_argv(root, limits, box):
         str(limits.fsize_mb),
         "--nproc",
         str(limits.nproc),
+    ]
+    if box.uid is not None:
+        inner += ["--uid", str(box.uid)]
+    inner += [
         "-f",
         "{connection_file}",
     ]
@@ -630,11 +634,19 @@ class Box:
     views: tuple = ()  # ((exercise, folder), ...)
     pkg_dir: str = ""
     view: str = ""  # set per submission
+    uid: int | None = None  # set per submission: the kernel's own user (grader running as root)
 
     def for_exercise(self, ex):
+        """This box for one submission of exercise ``ex``: its package view and, when the grader
+        runs as root under bubblewrap, a user id of its own. The process-count limit (RLIMIT_NPROC)
+        counts every process of a user on the machine, so kernels sharing one user (``nobody``) could
+        starve each other: a fork bomb in one notebook made an honest neighbour's kernel die."""
         from dataclasses import replace
 
-        return replace(self, view=dict(self.views).get(ex, ""))
+        from rnncourse.grading.sandbox import fresh_kernel_uid
+
+        uid = fresh_kernel_uid() if (self.mode == "bwrap" and os.geteuid() == 0) else None
+        return replace(self, view=dict(self.views).get(ex, ""), uid=uid)
 
 
 # Functions whose bodies also go, beside each graded function and its reference: the package's
@@ -894,11 +906,9 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
 
 
 def sandbox_owner(box):
-    """The uid that owns a kernel's scratch folder: ``nobody`` when the grader runs as root under
-    bubblewrap (the kernel switches to it), else None (the grader's own user)."""
-    from rnncourse.grading.sandbox import NOBODY
-
-    return NOBODY if (box.mode == "bwrap" and os.geteuid() == 0) else None
+    """The uid that owns a kernel's scratch folder: the kernel's own user when the grader runs as
+    root under bubblewrap (the kernel switches to it), else None (the grader's own user)."""
+    return box.uid if (box.mode == "bwrap" and os.geteuid() == 0) else None
 
 
 _NUMBER = re.compile(r"-?\d+\.\d+(?:[eE][-+]?\d+)?")

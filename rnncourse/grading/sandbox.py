@@ -16,8 +16,9 @@ Two modes; the grader picks one per batch and writes it into the gradebook.
 Other submissions, the grader's ``--out``, the grader's home and environment are simply not in the
 sandbox. ``--die-with-parent`` and the PID namespace end every process the kernel started (double
 fork, ``setsid``, ``ctypes``) when the kernel ends. All capabilities are dropped; when the grader
-runs as root the kernel also switches to the user ``nobody`` (65534), so that the process-count
-limit applies (the kernel does not apply it to root). Inside, resource limits still apply: address
+runs as root the kernel also switches to a user id of its own (``fresh_kernel_uid``, from a range
+no account uses), so that the process-count limit applies (the kernel does not apply it to root)
+and counts only that kernel's processes, not its neighbours'. Inside, resource limits still apply: address
 space, CPU seconds, file size, number of processes, no core dumps.
 
 ``audit`` (only when asked for, ``--sandbox=audit``): the older safety net without any operating
@@ -38,6 +39,19 @@ from rnncourse.grading.limits import DEFAULT
 
 BWRAP = "/usr/bin/bwrap"
 NOBODY = 65534
+# Each kernel (grader running as root) gets a user id of its own from this range, which no account
+# on the machine uses, so the per-user process limit of one kernel cannot starve another.
+KERNEL_UID_RANGE = (2_000_000_000, 2_100_000_000)
+
+
+def fresh_kernel_uid():
+    """A random user id for one kernel, from ``KERNEL_UID_RANGE``."""
+    import secrets
+
+    lo, hi = KERNEL_UID_RANGE
+    return lo + secrets.randbelow(hi - lo)
+
+
 INSTALL_HINT = (
     "bubblewrap is not installed, and the grader runs every kernel inside it. Install it with "
     "`sudo apt-get install bubblewrap` (Debian/Ubuntu), `sudo dnf install bubblewrap` (Fedora) "
@@ -357,6 +371,7 @@ def main(argv=None):
     ap.add_argument("--cpu-s", type=int, default=DEFAULT.cpu_s)
     ap.add_argument("--fsize-mb", type=int, default=DEFAULT.fsize_mb)
     ap.add_argument("--nproc", type=int, default=DEFAULT.nproc)
+    ap.add_argument("--uid", type=int, default=NOBODY, help="the user the kernel becomes (as root)")
     ap.add_argument("-f", dest="connection_file", required=True)
     a = ap.parse_args(argv)
     root = os.path.realpath(a.root)
@@ -367,8 +382,8 @@ def main(argv=None):
         with open(connection_file, "rb") as fh:
             conn = fh.read()
         os.setgroups([])
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
+        os.setgid(a.uid)
+        os.setuid(a.uid)
         connection_file = os.path.join(root, "runtime", f"kernel-{os.getpid()}-{os.urandom(4).hex()}.json")
         os.makedirs(os.path.dirname(connection_file), exist_ok=True)
         fd = os.open(connection_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
@@ -408,7 +423,7 @@ def main(argv=None):
     _ = platform.uname().processor  # computed lazily with a subprocess: do it before the limits
     platform.processor()
     # the process-count limit only means something for a non-root user of our own (see module doc)
-    _set_limits(a.mem_mb, a.cpu_s, a.fsize_mb, a.nproc if (not a.audit and os.getuid() == NOBODY) else 0)
+    _set_limits(a.mem_mb, a.cpu_s, a.fsize_mb, a.nproc if (not a.audit and os.getuid() == a.uid) else 0)
     if a.audit:
         log_fd = os.open(os.path.join(root, "violations.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         _install_hook(root, log_fd)
