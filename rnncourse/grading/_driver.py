@@ -124,10 +124,13 @@ def flatten(returns, value):
     return out
 
 
+_MISSING = object()
+
+
 class course_helpers:
-    """While active, the names in ``helpers`` that ``func``'s module globals define (the student's
-    own ``rnn_step_forward``, say) point to the course's implementation instead, and are put back
-    afterwards. A task that may call another graded function is so judged on its own: a bug in the
+    """While active, the names in ``helpers`` in ``func``'s module globals (the student's own
+    ``rnn_step_forward``, say, or nothing if its cell did not run) point to the course's
+    implementation instead, and are put back (or removed) afterwards. A task that may call another graded function is so judged on its own: a bug in the
     step function costs the step task's points, not the sequence task's as well."""
 
     def __init__(self, func, helpers):
@@ -150,14 +153,18 @@ class course_helpers:
                     if impl is not None:
                         course[name] = impl
             for name, impl in course.items():
-                if name in self.g:
-                    self.saved[name] = self.g[name]
-                    self.g[name] = impl
+                # also when the student's own is missing (its cell had a syntax error): the
+                # sequence task is still judged with the course's step function
+                self.saved[name] = self.g.get(name, _MISSING)
+                self.g[name] = impl
         return self
 
     def __exit__(self, *exc):
         for name, value in self.saved.items():
-            self.g[name] = value
+            if value is _MISSING:
+                self.g.pop(name, None)
+            else:
+                self.g[name] = value
         return False
 
 
