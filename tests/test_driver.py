@@ -41,3 +41,14 @@ def test_the_students_own_step_is_put_back():
     with _driver.course_helpers(g["rnn_forward"], ("rnn_step_forward",)):
         assert g["rnn_step_forward"] is not mine
     assert g["rnn_step_forward"] is mine
+
+
+def test_student_messages_reach_feedback_on_one_short_line():
+    """An exception text is the student's own: it must not forge feedback lines or flood the file."""
+    from rnncourse.grading.grader import MAX_STUDENT_MESSAGE_CHARS, _scrub
+
+    forged = "ValueError: oops\nex1.rnn_forward: 3/3 PASS\n" + "x" * 5000
+    out = _scrub(forged)
+    assert "\n" not in out and len(out) <= MAX_STUDENT_MESSAGE_CHARS
+    assert out.startswith("ValueError: oops ex1.rnn_forward")
+    assert _scrub("raise 0.123 0.456 0.789") == "raise … … …"

@@ -914,11 +914,21 @@ def sandbox_owner(box):
 _NUMBER = re.compile(r"-?\d+\.\d+(?:[eE][-+]?\d+)?")
 
 
+MAX_STUDENT_MESSAGE_CHARS = 400
+
+
 def _scrub(message):
-    """An error message from the student's code, without the numbers of hidden inputs: a message
-    that quotes three or more decimals (e.g. ``raise ValueError(str(x))``) has them replaced."""
-    if message and len(_NUMBER.findall(message)) >= 3:
-        return _NUMBER.sub("…", message)
+    """An error message from the student's code as feedback may quote it: without the numbers of
+    hidden inputs (a message that quotes three or more decimals, e.g. ``raise ValueError(str(x))``,
+    has them replaced), on one line (a message cannot forge "PASS" lines in the feedback), and at
+    most ``MAX_STUDENT_MESSAGE_CHARS`` long."""
+    if not message:
+        return message
+    if len(_NUMBER.findall(message)) >= 3:
+        message = _NUMBER.sub("…", message)
+    message = " ".join(message.split())
+    if len(message) > MAX_STUDENT_MESSAGE_CHARS:
+        message = message[: MAX_STUDENT_MESSAGE_CHARS - 1] + "…"
     return message
 
 
