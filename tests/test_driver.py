@@ -52,3 +52,26 @@ def test_student_messages_reach_feedback_on_one_short_line():
     assert "\n" not in out and len(out) <= MAX_STUDENT_MESSAGE_CHARS
     assert out.startswith("ValueError: oops ex1.rnn_forward")
     assert _scrub("raise 0.123 0.456 0.789") == "raise … … …"
+
+
+def test_an_exception_is_not_explained_with_a_maths_hint():
+    """MemoryError, SystemExit or a crash got hints like "a matrix product is wrong" (outside
+    tester); the hint belongs to wrong numbers only."""
+    from rnncourse.grading.exercises import get_task
+    from rnncourse.grading.verdict import run_in_process
+
+    spec = get_task("ex1.rnn_step_forward")
+
+    def boom(x, h_prev, Wx, Wh, b):
+        raise MemoryError("too big")
+
+    r = run_in_process(spec, boom, seed=1)
+    text = " ".join(r.diagnosis)
+    hints = [p.hint for p in spec.probes if p.hint]
+    assert r.points == 0 and "MemoryError" in " ".join(m.message for pr in r.probes for m in pr.problems)
+    assert not any(h in text for h in hints), text
+
+    def wrong(x, h_prev, Wx, Wh, b):  # no bias: a wrong number, so a hint is welcome
+        return np.tanh(x @ Wx + h_prev @ Wh), None
+
+    assert run_in_process(spec, wrong, seed=1).diagnosis

@@ -438,7 +438,10 @@ def judge(spec, inputs, observations, seed, flags=()):
                 if p.kind in _STRUCTURE or (p.kind == "value" and p.pattern is not None):
                     diagnosis.append(_("{problem} ({probe})").format(problem=p.message, probe=first.title))
             hint = next((pr.hint for pr in spec.probes if pr.name == first.probe), "")
-            if hint and not (kinds & {"timeout", "died", "not-run"}):
+            # a probe's hint explains a wrong number; when the code raised, timed out or died the
+            # error itself is the diagnosis, and a hint about the maths would mislead
+            wrong_value = any(p.kind not in ("error", "no-result") for p in first.problems)
+            if hint and wrong_value and not (kinds & {"timeout", "died", "not-run"}):
                 diagnosis.append(_(hint))
         diagnosis += _diagnosed_bugs(spec, failed, observations, inputs, refs)
     flags = list(flags)
