@@ -4,6 +4,7 @@ submissions are never modified, and sharded runs merge into the same gradebook."
 
 import csv
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -188,6 +189,7 @@ def test_gradebook_loses_nothing(tmp_path):
     gs = json.loads((out / "exports" / "gradescope" / "bob.json").read_text())
     assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(gs["tests"][0])
     assert len(gs["tests"]) == 4  # two notebooks x two tasks, none merged
+    assert gs["output"].count("DUPLICATE") == 1, gs["output"]
     lms = {r["SIS User ID"]: r for r in csv.DictReader(open(out / "exports" / "lms.csv", encoding="utf-8"))}
     assert lms["bob"]["ex1 (rnncourse)"] == "" and "2 notebooks" in lms["bob"]["needs review"]
     assert lms["old3"]["ex1 (rnncourse)"] == "5"
@@ -286,3 +288,35 @@ def test_each_kernel_gets_a_user_of_its_own():
     argv = _kernel_argv("/tmp/x", DEFAULT, boxes[0])
     assert argv[argv.index("--uid") + 1] == str(uids[0])
     assert Box("audit").for_exercise("ex1").uid is None
+
+
+def test_gradescope_counts_a_duplicated_exercise_once(tmp_path):
+    """Two notebooks for one exercise (3/5 and 4/5) and another exercise (7/7): the score is 4 + 7,
+    not 3 + 4 + 7 (an outside tester saw 11 for a student with 0/7 and 7/7 plus 4/4)."""
+    from rnncourse.grading.gradebook import _mark_duplicates, write_gradescope
+
+    def row(ex, path, tasks):
+        return {
+            "student": "dave",
+            "exercise": ex,
+            "file": path,
+            "path": path,
+            "tasks": tasks,
+            "max": {t: 5 for t in tasks},
+            "passed": {t: False for t in tasks},
+            "feedback": {},
+            "issues": [],
+            "flags": [],
+        }
+
+    rows = _mark_duplicates(
+        [
+            row("ex1", "a/ex1.ipynb", {"ex1.a": 1, "ex1.b": 2}),
+            row("ex1", "b/ex1.ipynb", {"ex1.a": 2, "ex1.b": 2}),
+            row("ex3", "a/ex3.ipynb", {"ex3.a": 7}),
+        ]
+    )
+    write_gradescope(tmp_path, rows, {"dave": "dave"})
+    gs = json.loads((tmp_path / "dave.json").read_text())
+    assert gs["score"] == 4 + 7 and len(gs["tests"]) == 5
+    assert gs["output"].count("DUPLICATE") == 1
