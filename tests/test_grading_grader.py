@@ -181,6 +181,8 @@ def test_gradebook_loses_nothing(tmp_path):
     assert {r["course_version"] for r in rows} == {__import__("rnncourse").__version__}
     assert len({r["spec_hash"] for r in rows}) == 1 and all(r["spec_hash"] for r in rows)
     assert all(r["sandbox"] == "bwrap" for r in rows)
+    run = json.loads((out / "run.json").read_text())  # the run's seed is kept: a re-grade can repeat it
+    assert run["seed"] == SEED and run["sandbox"] == "bwrap" and run["notebooks"] == 8
     files = sorted(p.name for p in (out / "feedback").glob("*.txt"))
     assert len(files) == 7 and "bob.txt" in files  # one per student; zoë != zoé
     assert len([f for f in files if f.startswith("zoe-")]) == 2

@@ -26,6 +26,7 @@ For every submitted notebook:
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import os
 import re
@@ -1072,7 +1073,23 @@ def grade(
         gradebook.write_feedback(out / "feedback", gradebook._mark_duplicates(rows))
     else:
         gradebook.write_all(out, rows, list(TASKS))
-    log(f"done: {len(results)} notebook(s) in {time.perf_counter() - t0:.1f} s -> {out}")
+    # how to repeat this run exactly: each row's seed is derived from the run's seed, the student
+    # and the path, so `--seed <run seed>` reproduces every row (a row's own seed does not)
+    run = {
+        "seed": base,
+        "sandbox": sandbox,
+        "course_version": gradebook.course_version(),
+        "spec_hash": gradebook.spec_hash(),
+        "shard": list(shard) if shard else None,
+        "notebooks": len(results),
+        "limits": dataclasses.asdict(limits),
+        "regrade": f"rnncourse grade ... --seed {base}",
+    }
+    name = f"run-shard-{shard[0]}-of-{shard[1]}.json" if shard else "run.json"
+    (out / name).write_text(json.dumps(run, indent=1) + "\n", encoding="utf-8")
+    log(
+        f"done: {len(results)} notebook(s) in {time.perf_counter() - t0:.1f} s -> {out} (seed {base}, in {name})"
+    )
     return results
 
 
