@@ -41,8 +41,10 @@ class UsageError(Exception):
 
 def _summary(actions):
     counts = {
-        a: sum(1 for _rel, x in actions if x == a) for a in ("written", "updated", "unchanged", "beside")
+        a: sum(1 for _rel, x in actions if x == a)
+        for a in ("written", "updated", "unchanged", "beside", "kept")
     }
+    counts["beside"] += counts.pop("kept")
     return _(
         "{written} written, {updated} updated, {unchanged} unchanged, {beside} of your changed files "
         "kept (new version beside)"

@@ -137,6 +137,19 @@ def _digest(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _content_digest(rel, text):
+    """What counts as the student's work in a file: for a notebook its cells' types and sources
+    (running a lesson saves outputs and execution counts, which are not a change of the student's),
+    for any other file the whole text."""
+    if rel.endswith(".ipynb"):
+        try:
+            cells = json.loads(text).get("cells", [])
+            text = json.dumps([[c.get("cell_type"), "".join(c.get("source", ""))] for c in cells])
+        except (ValueError, AttributeError, TypeError):
+            pass
+    return _digest(text)
+
+
 def read_manifest(workspace):
     """The workspace's manifest ``{"version": ..., "files": {path: sha256}}``, or None."""
     p = Path(workspace) / MANIFEST
@@ -157,8 +170,10 @@ def sync(workspace, log=print, lang=None):
     """Create or update the student bundle in ``workspace``; never overwrite a file the student changed.
 
     Returns ``[(relative path, action)]`` with action one of "written" (new or restored),
-    "updated" (unchanged by the student, replaced by the new version), "unchanged", and
-    "beside" (changed by the student: kept; the new version is in ``<name>.new<suffix>``).
+    "updated" (unchanged by the student, replaced by the new version), "unchanged" (the same
+    content; a notebook that was only run, so it holds outputs, counts as unchanged and is left as
+    it is), "beside" (changed by the student: kept; the new version is in ``<name>.new<suffix>``)
+    and "kept" (changed by the student, and that new version was already written beside it).
     ``lang`` (``"en"`` when None, or ``"zh"``) is the edition written and recorded in the manifest;
     switching a workspace's language is an update like any other (your changed files are kept).
     """
@@ -174,19 +189,27 @@ def sync(workspace, log=print, lang=None):
     ws.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(ws) or {}
     shipped = dict(manifest.get("files", {}))
+    offered = dict(manifest.get("offered", {}))  # new versions already written beside the student's
     actions = []
     for rel, text in sorted(files.items()):
         target = ws / rel
-        new = _digest(text)
+        new = _content_digest(rel, text)
         if target.is_file():
             current = target.read_text(encoding="utf-8", errors="replace")
-            if current == text:
+            mine = _content_digest(rel, current)
+            if mine == new:  # the same content (perhaps with the outputs of a run): keep the file
                 shipped[rel] = new
+                offered.pop(rel, None)
                 actions.append((rel, "unchanged"))
                 continue
-            if shipped.get(rel) != _digest(current):
+            # (older manifests recorded the digest of the whole text)
+            if shipped.get(rel) not in (mine, _digest(current)):
                 beside = _beside(target)
+                if offered.get(rel) == new and beside.is_file():
+                    actions.append((rel, "kept"))  # this version was offered before: say nothing
+                    continue
                 beside.write_text(text, encoding="utf-8")
+                offered[rel] = new
                 with messages.using(lang):
                     log(
                         _("kept your {path}: you changed it, so the new version is in {new}").format(
@@ -202,7 +225,7 @@ def sync(workspace, log=print, lang=None):
         target.write_text(text, encoding="utf-8")
         shipped[rel] = new
         actions.append((rel, action))
-    manifest = {"version": rnncourse.__version__, "lang": lang, "files": shipped}
+    manifest = {"version": rnncourse.__version__, "lang": lang, "files": shipped, "offered": offered}
     (ws / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return actions
 

@@ -89,11 +89,20 @@ def test_update_never_overwrites_student_work(tmp_path, monkeypatch):
     mine.write_text(mine.read_text().replace("raise NotImplementedError", "return 42", 1))
     my_text = mine.read_text()
     (tmp_path / "notebooks" / "02_training.ipynb").unlink()  # deleted: comes back
+    # the student ran lesson 1 and saved it (outputs and execution counts), without editing a cell
+    ran = tmp_path / "notebooks" / "01_recurrence.ipynb"
+    nb = json.loads(ran.read_text())
+    for i, c in enumerate(c for c in nb["cells"] if c["cell_type"] == "code"):
+        c["execution_count"] = i + 1
+        c["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["ran\n"]}]
+    ran.write_text(json.dumps(nb, indent=1))
     # the next release of the package changes two notebooks
     real = ws.bundle_files()
     changed = dict(real)
     changed["exercises/ex3_bptt.ipynb"] = real["exercises/ex3_bptt.ipynb"].replace("dh", "dh ", 1)
-    changed["notebooks/01_recurrence.ipynb"] = real["notebooks/01_recurrence.ipynb"] + " "
+    nb = json.loads(real["notebooks/01_recurrence.ipynb"])
+    nb["cells"][0]["source"] = ["# A new title\n"] + nb["cells"][0]["source"][1:]
+    changed["notebooks/01_recurrence.ipynb"] = json.dumps(nb, indent=1)
     monkeypatch.setattr(ws, "bundle_files", lambda: changed)
     said = []
     actions = dict(ws.sync(tmp_path, log=said.append))
@@ -101,14 +110,25 @@ def test_update_never_overwrites_student_work(tmp_path, monkeypatch):
     assert (tmp_path / "exercises" / "ex3_bptt.new.ipynb").read_text() == changed["exercises/ex3_bptt.ipynb"]
     assert actions["exercises/ex3_bptt.ipynb"] == "beside"
     assert len(said) == 1 and "ex3_bptt.new.ipynb" in said[0] and "kept your" in said[0]
-    assert actions["notebooks/01_recurrence.ipynb"] == "updated"
+    assert actions["notebooks/01_recurrence.ipynb"] == "updated", (
+        "a lesson that was only run is not the student's work"
+    )
     assert (tmp_path / "notebooks" / "01_recurrence.ipynb").read_text() == changed[
         "notebooks/01_recurrence.ipynb"
     ]
     assert actions["notebooks/02_training.ipynb"] == "written"
-    # a third run still recognises the student's file as theirs
-    assert dict(ws.sync(tmp_path, log=said.append))["exercises/ex3_bptt.ipynb"] == "beside"
-    assert mine.read_text() == my_text
+    # a third run still recognises the student's file as theirs, and does not offer the same
+    # new version again
+    assert dict(ws.sync(tmp_path, log=said.append))["exercises/ex3_bptt.ipynb"] == "kept"
+    assert mine.read_text() == my_text and len(said) == 1, said
+    # running a lesson (outputs saved) is not a change: a later run leaves it alone
+    nb = json.loads(ran.read_text())
+    next(c for c in nb["cells"] if c["cell_type"] == "code")["outputs"] = [
+        {"output_type": "stream", "name": "stdout", "text": ["again\n"]}
+    ]
+    ran.write_text(json.dumps(nb, indent=1))
+    assert dict(ws.sync(tmp_path, log=said.append))["notebooks/01_recurrence.ipynb"] == "unchanged"
+    assert "again" in ran.read_text() and not (tmp_path / "notebooks" / "01_recurrence.new.ipynb").exists()
 
 
 def test_lab_opens_the_welcome_notebook_in_the_workspace(monkeypatch, tmp_path):
