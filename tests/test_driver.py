@@ -75,3 +75,18 @@ def test_an_exception_is_not_explained_with_a_maths_hint():
         return np.tanh(x @ Wx + h_prev @ Wh), None
 
     assert run_in_process(spec, wrong, seed=1).diagnosis
+
+
+def test_check_result_adds_no_out_line_in_a_notebook():
+    """The report is printed; the returned object must not echo an extra Out[n] line below it."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from rnncourse.grading.checks import _Quiet
+    from rnncourse.grading.verdict import TaskResult
+
+    shell = InteractiveShell.instance()
+    shell.user_ns["q"] = _Quiet(TaskResult("ex1.rnn_step_forward", 0, 2, [], []))
+    captured = shell.run_cell("q", silent=False, store_history=False)
+    assert captured.success
+    fmt, _ = shell.display_formatter.format(shell.user_ns["q"])
+    assert fmt == {}, fmt  # _ipython_display_ takes over: nothing is shown

@@ -89,3 +89,7 @@ class _Quiet:
 
     def __bool__(self):
         return self.passed
+
+    def _ipython_display_(self):
+        """As the last line of a cell it shows nothing more: the report is already printed above
+        (an extra ``Out[n]: <check ...: failed>`` line was noise for students)."""
