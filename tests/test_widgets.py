@@ -460,3 +460,11 @@ def test_dead_code_is_gone():
 
     assert not hasattr(W.Explorer, "render_png")
     assert not hasattr(plots, "draw_probability_bars") and not hasattr(plots, "update_probability_bars")
+
+
+def test_key_numbers_wrap_below_the_picture_on_a_narrow_screen(hidden):
+    """At 1280 px the key-numbers column beside the picture was cut off (outside tester): the row
+    that holds them wraps."""
+    row = hidden.children[-1]
+    assert hidden.image in row.children and hidden.numbers in row.children
+    assert row.layout.flex_flow == "row wrap"

@@ -238,7 +238,9 @@ class Explorer(widgets.VBox, metaclass=_StartAfterInit):
             rows.append(widgets.HBox([w] + ([box] if box is not None else [])))
         pairs = [widgets.HBox(rows[i : i + 2]) for i in range(0, len(rows), 2)]
         header = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
-        super().__init__(header + pairs + list(extra or []) + [widgets.HBox([self.image, self.numbers])])
+        # the key numbers wrap below the picture on a narrow screen instead of being cut off
+        picture = widgets.HBox([self.image, self.numbers], layout=widgets.Layout(flex_flow="row wrap"))
+        super().__init__(header + pairs + list(extra or []) + [picture])
 
     def _start(self):
         self.state = self.compute(**self.values())
