@@ -335,3 +335,17 @@ def test_input_gradient_norms_match_a_finite_difference():
 
     num = numeric_gradient(loss, batch.x[:, 0].copy())
     np.testing.assert_allclose(g[0], np.linalg.norm(num, axis=-1).mean(), rtol=1e-5)
+
+
+def test_lstm_explorer_cell_axis_fits_the_states_shown(lstm_ex):
+    """One fixed +-30 range left the settings the questions ask about as flat lines (outside
+    tester): the axis follows the states, in steps, and always contains them."""
+    ex = lstm_ex
+    small = ex.axes["cell"].get_ylim()[1]
+    assert np.abs(ex.state["c"]).max() <= small < 10, small
+    ex.controls["forget_bias"].value = ex.controls["forget_bias"].max
+    ex.controls["input_bias"].value = ex.controls["input_bias"].max
+    big = ex.axes["cell"].get_ylim()[1]
+    assert np.abs(ex.state["c"]).max() <= big and big > 4 * small, (small, big)
+    ex.reset()
+    assert ex.axes["cell"].get_ylim()[1] == small

@@ -191,17 +191,23 @@ class LSTMGateExplorer(Explorer):
         plots.update_unit_traces(self.artists["cell"], s["c"])
         plots.update_curves(self.artists["grad"], {"cell": s["cell_norms"], "carousel": s["carousel"]})
         self._set_text(s)
+        lim = self._cell_limit(s["c"])
+        if lim != self._c_lim:  # a new axis range: redraw the static parts too
+            self._c_lim = lim
+            self.axes["cell"].set_ylim(-lim, lim)
+            return True
         return False
 
+    @staticmethod
+    def _cell_limit(c):
+        """The cell-state axis fits the states shown: one range for every setting (the largest |c|,
+        about 30, at a corner of the sliders) left every setting the questions ask about as flat
+        lines at 0. The limit moves in steps of 2x so small slider moves keep the same axis."""
+        cmax = max(float(np.abs(c).max()), 0.25)
+        return 1.1 * 2.0 ** np.ceil(np.log2(cmax))
+
     def _start(self):
-        # Fixed y-range for the cell states: the largest |c| the sliders can produce is at the corners.
-        fb, ib = self.controls["forget_bias"], self.controls["input_bias"]
-        cmax = max(
-            np.abs(self.cached(self._run, bf, bi, "as initialised")["c"]).max()
-            for bf in (fb.min, fb.max)
-            for bi in (ib.min, ib.max)
-        )
-        self._c_lim = 1.1 * max(cmax, 1.0)
+        self._c_lim = self._cell_limit(self.compute(**self.values())["c"])
         super()._start()
 
 
