@@ -141,7 +141,20 @@ def _lab(args):
         cmd.append(ws.WELCOME)  # a path relative to the root: JupyterLab opens it on start
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in args.extra:
         cmd.append("--allow-root")  # e.g. in a container; Jupyter refuses to run as root otherwise
-    return subprocess.call(cmd + list(args.extra), cwd=target, env=ws.course_env(lang=lang))
+    # Stopping this wrapper (SIGTERM from a process manager, SIGHUP from a closed terminal) must
+    # stop JupyterLab too, or the server keeps its port: raising here makes subprocess.call end the
+    # child (and JupyterLab's kernels exit with their parent).
+    import signal
+
+    def _stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return subprocess.call(cmd + list(args.extra), cwd=target, env=ws.course_env(lang=lang))
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _link(args):

@@ -4,6 +4,7 @@ A built wheel installed into a clean venv is tested from the outside in tests/te
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -296,3 +297,45 @@ def test_grade_limits_have_one_home(capsys):
     src = (Path(sandbox.__file__)).read_text()
     for f in dataclasses.fields(limits.Limits):
         assert not re.search(rf"default={f.default}\b", src), f"sandbox.py hard-codes the default of {f.name}"
+
+
+def test_stopping_lab_stops_jupyterlab(tmp_path):
+    """SIGTERM to `rnncourse lab` left the JupyterLab child running and holding its port (outside
+    tester). Here the "JupyterLab" is a stand-in that sleeps: it must be gone after the wrapper."""
+    import signal
+    import time
+
+    marker = tmp_path / "child.pid"
+    child_py = tmp_path / "child.py"
+    child_py.write_text(
+        f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n"
+    )
+    code = (
+        "import subprocess, sys\n"
+        "from rnncourse import cli\n"
+        "real = subprocess.call\n"
+        f"subprocess.call = lambda cmd, **kw: real([sys.executable, {str(child_py)!r}], **kw)\n"
+        f"sys.exit(cli.main(['lab', {str(tmp_path / 'ws')!r}, '--no-browser']))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.time() + 60
+    while not (marker.is_file() and marker.read_text()) and time.time() < deadline:
+        time.sleep(0.1)
+    child = int(marker.read_text())
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 128 + signal.SIGTERM
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{child}/stat") as fh:  # a zombie (already killed, not yet reaped) is gone too
+            if fh.read().split(") ")[1].startswith("Z"):
+                break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("JupyterLab (the child) outlived `rnncourse lab`")
