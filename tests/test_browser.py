@@ -9,21 +9,16 @@ temp folder, so nothing is written back into the repository or the user's home. 
 "Exercise:" link must open the exercise notebook.
 """
 
-import json
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from lab_server import CHROMIUM, CHROMIUM_ARGS, jupyter_lab
 from rnncourse.workspace import sync
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("RNNCOURSE_CHROMIUM", "/usr/bin/chromium")
 LESSON = "notebooks/01_recurrence.ipynb"
 EXERCISE = "ex1_recurrence.ipynb"
 
@@ -36,93 +31,13 @@ if not Path(CHROMIUM).exists():
         allow_module_level=True,
     )
 
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-    "--disable-dev-shm-usage",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def lab(tmp_path):
     root = tmp_path / "rnncourse-workspace"
     sync(root, log=lambda message: None)
-    env = dict(os.environ)
-    for var in (
-        "JUPYTER_CONFIG_DIR",
-        "JUPYTER_RUNTIME_DIR",
-        "JUPYTERLAB_SETTINGS_DIR",
-        "JUPYTERLAB_WORKSPACES_DIR",
-        "IPYTHONDIR",
-        "JUPYTER_DATA_DIR_UNUSED",
-    ):
-        (tmp_path / var.lower()).mkdir()
-        env[var] = str(tmp_path / var.lower())
-    env["MPLCONFIGDIR"] = str(tmp_path / "mpl")
-    settings = Path(env["JUPYTERLAB_SETTINGS_DIR"]) / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
-    port, token = _free_port(), "rnncourse-browser-test"
-    log = open(tmp_path / "lab.log", "w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "lab",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root}",
-            "--allow-root",
-            "--LabApp.news_url=",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2).read()
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError(
-                        "JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:]
-                    ) from None
-                time.sleep(0.3)
-        yield base, token
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with jupyter_lab(root, tmp_path, token="rnncourse-browser-test", start_timeout=60) as served:
+        yield served
 
 
 def _image_bytes(handle):

@@ -337,88 +337,24 @@ def test_chinese_lessons_run_and_render_in_jupyterlab(tmp_path):
     unclosed emphasis). Whether the glyphs show depends on a CJK system font (e.g. Debian's
     fonts-wqy-microhei or fonts-noto-cjk); without one Chromium draws boxes, which a DOM test cannot see.
     """
-    import os
-    import socket
     import time
-    import urllib.request
 
-    chromium = os.environ.get("RNNCOURSE_CHROMIUM", "/usr/bin/chromium")
-    if not Path(chromium).exists():
-        pytest.skip(f"no chromium at {chromium}")
+    from lab_server import CHROMIUM, CHROMIUM_ARGS, jupyter_lab
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium at {CHROMIUM}")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
     lessons = ["notebooks/00_welcome.ipynb", "notebooks/01_recurrence.ipynb", "notebooks/02_training.ipynb"]
     course = tmp_path / "course"
     i18n.build_edition(ROOT, course, LANG, lessons)
     shutil.copy(ROOT / "notebooks/glossary.md", course / "notebooks/glossary.md")
-    env = dict(os.environ, MPLBACKEND="Agg", MPLCONFIGDIR=str(tmp_path / "mpl"))
-    for var in (
-        "JUPYTER_CONFIG_DIR",
-        "JUPYTER_RUNTIME_DIR",
-        "JUPYTERLAB_SETTINGS_DIR",
-        "JUPYTERLAB_WORKSPACES_DIR",
-        "IPYTHONDIR",
-    ):
-        (tmp_path / var.lower()).mkdir()
-        env[var] = str(tmp_path / var.lower())
-    settings = Path(env["JUPYTERLAB_SETTINGS_DIR"]) / "@jupyterlab"
-    (settings / "apputils-extension").mkdir(parents=True)
-    (settings / "apputils-extension" / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
-    (settings / "notebook-extension").mkdir(parents=True)  # render every cell, not only the visible ones
-    (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
-        json.dumps({"windowingMode": "none"})
-    )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    token, base = "rnncourse-i18n-test", f"http://127.0.0.1:{port}"
-    log = open(tmp_path / "lab.log", "w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "lab",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={course}",
-            "--allow-root",
-            "--LabApp.news_url=",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     idle = '.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status="idle"]'
-    try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2).read()
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError(
-                        "JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:]
-                    ) from None
-                time.sleep(0.3)
+    # render every cell, not only the visible ones
+    settings = {"@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"}}
+    with jupyter_lab(course, tmp_path, settings=settings, token="rnncourse-i18n-test") as (base, token):
         with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=chromium,
-                args=[
-                    "--headless=new",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-dev-shm-usage",
-                    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-                ],
-            )
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1300, "height": 1000})
             for rel in lessons:
                 page.goto(f"{base}/lab/tree/{rel}?reset&token={token}")
@@ -450,11 +386,3 @@ def test_chinese_lessons_run_and_render_in_jupyterlab(tmp_path):
                 leftover = [line for line in prose.splitlines() if "**" in line]
                 assert not leftover, f"{rel}: unrendered emphasis: {leftover}"
             browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
-        log.close()
