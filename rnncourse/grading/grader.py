@@ -509,7 +509,7 @@ def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box):
                                 f"timed out after {c['timeout']} s and did not respond to an interrupt"
                             )
                     on_after(c["key"], cell, "timeout" if timed_out else "ran")
-                    if c["key"].startswith("task:"):
+                    if c.get("task_id"):  # a grading cell that ran is never run again
                         done.add(c["key"])
                 culprit = None
         except (DeadKernelError, _KernelGone, RuntimeError, OSError) as exc:
@@ -817,10 +817,12 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
 
         status, cell_errors = {}, {}
         collected = {}
+        task_of = {c["key"]: c["task_id"] for c in run if c.get("task_id")}  # cell key -> task id
+        key_of = {tid: key for key, tid in task_of.items()}
 
         def before(key):
-            if key.startswith("task:"):
-                tid = key[5:]
+            tid = task_of.get(key)
+            if tid is not None:
                 tfd = _mkdir_at(tdirs[tid], io_fd, owner)  # fails if something was planted there
                 try:
                     for probe, arrays in inputs[tid].items():
@@ -843,8 +845,9 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
                 err = _scrub(_error_of(cell))
                 if err:
                     cell_errors[key] = err
-            if key.startswith("task:") and key[5:] not in collected:
-                collected[key[5:]] = _collect(key[5:], io_fd, tdirs[key[5:]], st, cell_errors.get(key))
+            tid = task_of.get(key)
+            if tid is not None and tid not in collected:
+                collected[tid] = _collect(tid, io_fd, tdirs[tid], st, cell_errors.get(key))
 
         notes = _run_cells(run, root, limits, tmp / "spec", before, after, box)
         res.issues += notes
@@ -865,7 +868,7 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
 
         for s in specs:
             got = collected.get(s.id) or {
-                "status": status.get(f"task:{s.id}", "not run"),
+                "status": status.get(key_of[s.id], "not run"),
                 "probes": {},
                 "func": None,
             }
