@@ -29,6 +29,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnncourse.nn.rng import as_rng
+
 from .nn import clip_by_global_norm, clip_by_value, orthogonal, rnn_backward, rnn_forward, spectral_radius
 from .nn.gru import gru_forward
 from .nn.lstm import lstm_forward, lstm_step_backward, lstm_step_forward
@@ -74,7 +76,7 @@ def recurrent_matrix(H, radius=1.0, kind="gaussian", rng=0):
     """
     if not (np.isscalar(radius) and radius >= 0):
         raise ValueError(f"radius must be a number >= 0, got {radius!r}")
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    rng = as_rng(rng)
     if kind == "identity":
         return radius * np.eye(H)
     if kind == "orthogonal":

@@ -39,6 +39,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from rnncourse.nn.rng import as_rng
+
 __all__ = [
     "Batch",
     "Task",
@@ -143,34 +145,33 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+# The course's one error-type policy (as in rnncourse.nn): TypeError for a wrong type, ValueError
+# for a wrong value.
 def _check_int(name: str, value: Any, minimum: int) -> int:
-    if not _is_int(value) or value < minimum:
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {type(value).__name__} {value!r}")
+    if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
 def _check_float(name: str, value: Any, minimum: float = 0.0) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value < minimum:
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a finite number >= {minimum}, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value) or value < minimum:
         raise ValueError(f"{name} must be a finite number >= {minimum}, got {value!r}")
     return float(value)
 
 
 def _check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
     return bool(value)
 
 
 def _check_sample_args(n: Any, rng: Any) -> tuple[int, np.random.Generator]:
-    n = _check_int("n", n, 1)
-    if isinstance(rng, np.random.Generator):
-        return n, rng
-    if _is_int(rng):
-        return n, np.random.default_rng(int(rng))
-    raise ValueError(
-        f"rng must be a numpy Generator (np.random.default_rng(seed)) or an int seed, got {rng!r}"
-    )
+    """The course's one RNG contract (``rnncourse.nn.as_rng``): a Generator, an int seed, or None."""
+    return _check_int("n", n, 1), as_rng(rng)
 
 
 def one_hot(ids: np.ndarray, size: int) -> np.ndarray:

@@ -20,6 +20,8 @@ import numbers
 
 import numpy as np
 
+from rnncourse.nn.rng import as_rng
+
 from .nn import softmax
 from .nn.cells import final_state, get_cell, sequence_forward
 from .nn.layers import embedding_forward
@@ -35,13 +37,8 @@ def _check_temperature(temperature):
 
 
 def _rng(rng):
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise ValueError(
-        f"rng must be a numpy Generator (np.random.default_rng(seed)) or an int seed, got {rng!r}"
-    )
+    """The course's one RNG contract: a Generator, an int seed, or None (``rnncourse.nn.as_rng``)."""
+    return as_rng(rng)
 
 
 def temperature_probs(scores, temperature):

@@ -272,35 +272,36 @@ def test_char_lm_windows():
 
 
 @pytest.mark.parametrize(
-    "call,arg",
+    "call,arg,error",
     [
-        (lambda: tk.sine(T=0), "T"),
-        (lambda: tk.sine(T=2.5), "T"),
-        (lambda: tk.sine(noise=-1), "noise"),
-        (lambda: tk.sine(freq_range=(2, 1)), "freq_range"),
-        (lambda: tk.sine(freq_range=(1, 9)), "freq_range"),
-        (lambda: tk.sine(freq_range="ab"), "freq_range"),
-        (lambda: tk.parity(T=True), "T"),
-        (lambda: tk.parity(many_to_one="yes"), "many_to_one"),
-        (lambda: tk.adding(T=1), "T"),
-        (lambda: tk.copy_memory(n_symbols=1), "n_symbols"),
-        (lambda: tk.copy_memory(length=0), "length"),
-        (lambda: tk.copy_memory(delay=-1), "delay"),
-        (lambda: tk.embedded_reber(lag=-2), "lag"),
-        (lambda: tk.embedded_reber(lag=3, T=10), "T"),
-        (lambda: tk.embedded_reber_string(np.random.default_rng(0), lag=1.5), "lag"),
-        (lambda: tk.char_lm(T=0), "T"),
-        (lambda: tk.char_lm(T=10, text="short"), "text"),
-        (lambda: tk.load_corpus("nope"), "name"),
-        (lambda: tk.get_task("nope"), "name"),
-        (lambda: tk.CharVocab("aa"), "chars"),
-        (lambda: tk.parity().sample(0, np.random.default_rng(0)), "n"),
-        (lambda: tk.parity().sample(4, "seed"), "rng"),
-        (lambda: tk.reber_critical_positions(tk.parity().sample(2, 0)), "batch"),
+        (lambda: tk.sine(T=0), "T", ValueError),
+        (lambda: tk.sine(T=2.5), "T", TypeError),
+        (lambda: tk.sine(noise=-1), "noise", ValueError),
+        (lambda: tk.sine(freq_range=(2, 1)), "freq_range", ValueError),
+        (lambda: tk.sine(freq_range=(1, 9)), "freq_range", ValueError),
+        (lambda: tk.sine(freq_range="ab"), "freq_range", ValueError),
+        (lambda: tk.parity(T=True), "T", TypeError),
+        (lambda: tk.parity(many_to_one="yes"), "many_to_one", TypeError),
+        (lambda: tk.adding(T=1), "T", ValueError),
+        (lambda: tk.copy_memory(n_symbols=1), "n_symbols", ValueError),
+        (lambda: tk.copy_memory(length=0), "length", ValueError),
+        (lambda: tk.copy_memory(delay=-1), "delay", ValueError),
+        (lambda: tk.embedded_reber(lag=-2), "lag", ValueError),
+        (lambda: tk.embedded_reber(lag=3, T=10), "T", ValueError),
+        (lambda: tk.embedded_reber_string(np.random.default_rng(0), lag=1.5), "lag", TypeError),
+        (lambda: tk.char_lm(T=0), "T", ValueError),
+        (lambda: tk.char_lm(T=10, text="short"), "text", ValueError),
+        (lambda: tk.load_corpus("nope"), "name", ValueError),
+        (lambda: tk.get_task("nope"), "name", ValueError),
+        (lambda: tk.CharVocab("aa"), "chars", ValueError),
+        (lambda: tk.parity().sample(0, np.random.default_rng(0)), "n", ValueError),
+        (lambda: tk.parity().sample(4, "seed"), "rng", TypeError),
+        (lambda: tk.reber_critical_positions(tk.parity().sample(2, 0)), "batch", ValueError),
     ],
 )
-def test_bad_arguments_raise_value_error(call, arg):
-    with pytest.raises(ValueError) as info:
+def test_bad_arguments_raise_a_clear_error(call, arg, error):
+    """TypeError for a wrong type, ValueError for a wrong value (the course's one policy)."""
+    with pytest.raises(error) as info:
         call()
     msg = str(info.value)
     assert msg.startswith(arg + " ") and "got" in msg
