@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from lab_server import CHROMIUM_ARGS
 from rnncourse import workspace as ws
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,22 +55,6 @@ for what, ok in (
         pytest.skip(f"JupyterHub test skipped: no {what}", allow_module_level=True)
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-    "--disable-dev-shm-usage",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 
 
 def _free_port():
