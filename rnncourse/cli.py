@@ -149,7 +149,11 @@ def _lab(args):
     def _stop(signum, frame):
         raise SystemExit(128 + signum)
 
-    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    import threading
+
+    # (signal handlers can only be set in the main thread, e.g. not when a test calls main() from another)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGHUP)} if in_main else {}
     try:
         return subprocess.call(cmd + list(args.extra), cwd=target, env=ws.course_env(lang=lang))
     finally:
