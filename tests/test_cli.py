@@ -339,3 +339,22 @@ def test_stopping_lab_stops_jupyterlab(tmp_path):
     else:
         os.kill(child, signal.SIGKILL)
         raise AssertionError("JupyterLab (the child) outlived `rnncourse lab`")
+
+
+def test_lab_can_be_started_from_a_thread(monkeypatch, tmp_path):
+    """Signal handlers exist only in the main thread: main() from another thread must still work."""
+    import threading
+
+    monkeypatch.setattr(subprocess, "call", lambda cmd, **kw: 0)
+    result = {}
+
+    def run():
+        try:
+            result["rc"] = cli.main(["lab", str(tmp_path / "ws"), "--no-browser"])
+        except Exception as exc:  # reported below
+            result["error"] = repr(exc)
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(timeout=60)
+    assert result == {"rc": 0}, result
