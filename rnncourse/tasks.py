@@ -656,7 +656,7 @@ def reber_critical_positions(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
 # Character text (lesson 7)
 # ---------------------------------------------------------------------------
 
-_CORPORA = {"default": "corpus.txt"}
+_CORPORA = {"default": "corpus.txt", "devil": "devils_dictionary.txt", "tang300": "tang300.txt"}
 
 
 def list_corpora() -> list[str]:
@@ -669,6 +669,9 @@ def load_corpus(name: str = "default") -> str:
 
     "default" is ``corpus.txt``: short, simple English stories made by the
     seeded grammar in ``rnncourse/data/make_corpus.py`` (about 40 KB).
+    "devil" is Ambrose Bierce's *The Devil's Dictionary* (1911, public domain, 383 KB) and
+    "tang300" the *Three Hundred Tang Poems* (唐诗三百首, public domain, 29,573 characters); both
+    come from Debian packages, see ``rnncourse/data/CORPORA.md``.
     """
     if name not in _CORPORA:
         raise ValueError(f"name must be one of {list_corpora()}, got {name!r}")
