@@ -236,7 +236,7 @@ def test_reber_long_strings_redrawn_to_fit_T():
 def test_corpus_loads_offline_and_round_trips():
     text = tk.load_corpus()
     assert 20_000 <= len(text.encode("utf-8")) <= 60_000
-    assert tk.load_corpus("default") == text and tk.list_corpora() == ["default"]
+    assert tk.load_corpus("default") == text and tk.list_corpora() == ["default", "devil", "tang300"]
     vocab = tk.CharVocab.from_text(text)
     assert vocab.size == len(vocab) == len(set(text)) and list(vocab.chars) == sorted(set(text))
     ids = vocab.encode(text)
