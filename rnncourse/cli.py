@@ -528,6 +528,7 @@ def _grade(args):
             limits=limits,
             shard=args.shard,
             sandbox=args.sandbox,
+            lang=args.lang,
         )
     except SandboxUnavailable as exc:
         print(f"rnncourse grade: {exc}", file=sys.stderr)
@@ -632,6 +633,13 @@ def main(argv=None):
         default="bwrap",
         help="bwrap (default): every kernel in a bubblewrap sandbox; audit: a Python audit hook "
         "only, for a trusted class where bubblewrap cannot be installed (written into grades.csv)",
+    )
+    p.add_argument(
+        "--lang",
+        type=_lang_arg,
+        default=None,
+        help="language of every student's feedback: en or zh (default: each notebook's own edition, "
+        "as written by rnncourse init --lang); grades.csv stays in English",
     )
     p.set_defaults(fn=_grade)
     argv = sys.argv[1:] if argv is None else list(argv)
