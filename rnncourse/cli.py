@@ -643,6 +643,7 @@ def main(argv=None):
     )
     p.set_defaults(fn=_grade)
     argv = sys.argv[1:] if argv is None else list(argv)
+    args = None
     try:
         if argv[:1] == ["lab"]:
             # everything after "lab [DIR]" goes to jupyter lab untouched
@@ -654,10 +655,11 @@ def main(argv=None):
             args.templates = str(ws.templates_dir())  # the checkout's or the installed package's
         return args.fn(args)
     except (UsageError, ws.CourseNotFound, FileNotFoundError, NotADirectoryError) as exc:
-        print(
-            _("rnncourse {command}: error: {error}").format(command=argv[0] if argv else "", error=exc),
-            file=sys.stderr,
-        )
+        with messages.using(getattr(args, "lang", None)):  # --lang zh: the whole line in Chinese
+            print(
+                _("rnncourse {command}: error: {error}").format(command=argv[0] if argv else "", error=exc),
+                file=sys.stderr,
+            )
         return 2
 
 
