@@ -224,7 +224,9 @@ def rebuild(template, student_nb):
             chosen = None
             if len(matches) > 1:
                 issues.append(
-                    _("cell '{id}' appears {n} times: the last copy is graded").format(id=tc.id, n=len(matches))
+                    _("cell '{id}' appears {n} times: the last copy is graded").format(
+                        id=tc.id, n=len(matches)
+                    )
                 )
             for i in reversed(matches):
                 if student_nb.cells[i].get("cell_type") == "code":
@@ -251,9 +253,9 @@ def rebuild(template, student_nb):
                     if c.get("cell_type") == "code" and func in _defines(str(c.get("source", ""))):
                         chosen = c
                         issues.append(
-                            _("cell '{id}' is missing; graded the cell with id '{other}' that defines {func}()").format(
-                                id=tc.id, other=c.get("id"), func=func
-                            )
+                            _(
+                                "cell '{id}' is missing; graded the cell with id '{other}' that defines {func}()"
+                            ).format(id=tc.id, other=c.get("id"), func=func)
                         )
                         break
             if chosen is None:
@@ -541,7 +543,9 @@ def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box):
             continue
         except Exception as exc:  # nbclient start-up failures and the like
             notes.append(
-                _("the kernel could not run this notebook: {error}").format(error=f"{type(exc).__name__}: {exc}")
+                _("the kernel could not run this notebook: {error}").format(
+                    error=f"{type(exc).__name__}: {exc}"
+                )
             )
             break
         break
@@ -990,7 +994,9 @@ def _collect(task_id, io_fd, name, st, cell_error=None):
             "died", _("the kernel died while running it (os._exit, a crash, or a resource limit)")
         )
     elif cell_error:
-        fallback = Problem("error", _("the grader could not call the function ({error})").format(error=cell_error))
+        fallback = Problem(
+            "error", _("the grader could not call the function ({error})").format(error=cell_error)
+        )
     else:
         fallback = Problem("no-result", _("produced no result"))
     if tfd is None:
@@ -1031,7 +1037,9 @@ def _judge(spec, inputs, got, flags, seed):
         "timeout": Problem(
             "timeout", _("timed out (the limit is {s} s or the cell timeout)").format(s=spec.timeout)
         ),
-        "died": Problem("died", _("the kernel died while running it (os._exit, a crash, or a resource limit)")),
+        "died": Problem(
+            "died", _("the kernel died while running it (os._exit, a crash, or a resource limit)")
+        ),
         "not run": Problem("not-run", _("was not run (an earlier cell broke the kernel)")),
     }.get(got["status"], Problem("no-result", _("produced no result (timed out or crashed)")))
     observations = {p.name: got["probes"].get(p.name) or Observation({}, None, missing) for p in spec.probes}
@@ -1092,7 +1100,9 @@ def grade(
             f"grading {len(subs)} notebook(s) with {jobs} kernel(s) in parallel, seed {base}, sandbox {sandbox}"
         )
         results, t0 = [], time.perf_counter()
-        jobs_args = [(st, p, str(templates_dir), _student_seed(base, st, p), limits, box, lang) for st, p in subs]
+        jobs_args = [
+            (st, p, str(templates_dir), _student_seed(base, st, p), limits, box, lang) for st, p in subs
+        ]
         if jobs <= 1:
             it = (_job(a) for a in jobs_args)
             pool = None
