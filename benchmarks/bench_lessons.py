@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -95,6 +96,13 @@ def main(argv=None):
     from rnncourse import workspace as ws
 
     tmp = Path(tempfile.mkdtemp(prefix="rnncourse-bench-lessons-"))
+    try:
+        return _bench(args, ap, tmp, ws)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _bench(args, ap, tmp, ws):
     editions = {}
     for lang in ("en", args.lang):
         editions[lang] = tmp / lang
