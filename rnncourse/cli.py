@@ -528,6 +528,7 @@ def _grade(args):
             limits=limits,
             shard=args.shard,
             sandbox=args.sandbox,
+            lang=args.lang,
         )
     except SandboxUnavailable as exc:
         print(f"rnncourse grade: {exc}", file=sys.stderr)
@@ -633,8 +634,16 @@ def main(argv=None):
         help="bwrap (default): every kernel in a bubblewrap sandbox; audit: a Python audit hook "
         "only, for a trusted class where bubblewrap cannot be installed (written into grades.csv)",
     )
+    p.add_argument(
+        "--lang",
+        type=_lang_arg,
+        default=None,
+        help="language of every student's feedback: en or zh (default: each notebook's own edition, "
+        "as written by rnncourse init --lang); grades.csv stays in English",
+    )
     p.set_defaults(fn=_grade)
     argv = sys.argv[1:] if argv is None else list(argv)
+    args = None
     try:
         if argv[:1] == ["lab"]:
             # everything after "lab [DIR]" goes to jupyter lab untouched
@@ -646,10 +655,11 @@ def main(argv=None):
             args.templates = str(ws.templates_dir())  # the checkout's or the installed package's
         return args.fn(args)
     except (UsageError, ws.CourseNotFound, FileNotFoundError, NotADirectoryError) as exc:
-        print(
-            _("rnncourse {command}: error: {error}").format(command=argv[0] if argv else "", error=exc),
-            file=sys.stderr,
-        )
+        with messages.using(getattr(args, "lang", None)):  # --lang zh: the whole line in Chinese
+            print(
+                _("rnncourse {command}: error: {error}").format(command=argv[0] if argv else "", error=exc),
+                file=sys.stderr,
+            )
         return 2
 
 

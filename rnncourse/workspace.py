@@ -179,7 +179,7 @@ def sync(workspace, log=print, lang=None):
     """
     ws = Path(workspace)
     if ws.exists() and not ws.is_dir():
-        raise NotADirectoryError(f"workspace must be a folder, but {ws} is a file")
+        raise NotADirectoryError(_("workspace must be a folder, but {path} is a file").format(path=ws))
     lang = messages.normalize(lang, "lang") if lang is not None else "en"
     files = dict(bundle_files())
     if lang != "en":

@@ -415,3 +415,14 @@ def test_the_drivers_fixed_explanations_are_translated(capsys):
     out = capsys.readouterr().out
     assert "抛出了 TypeError: 返回了 None（是不是缺少 `return`？）" in out, out
     assert "抛出了 NameError: 函数没有定义（它所在的单元格运行了吗？函数名改过吗？）" in out, out
+
+
+def test_init_on_a_file_is_a_clear_error_in_the_students_language(tmp_path, capsys):
+    (tmp_path / "f").write_text("x")
+    assert cli.main(["init", "--lang", "zh", str(tmp_path / "f")]) == 2
+    assert (
+        f"rnncourse init：错误：工作区必须是一个文件夹，但 {tmp_path / 'f'} 是一个文件"
+        in capsys.readouterr().err
+    )
+    assert cli.main(["init", "--lang", "en", str(tmp_path / "f")]) == 2
+    assert f"error: workspace must be a folder, but {tmp_path / 'f'} is a file" in capsys.readouterr().err

@@ -25,6 +25,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+from rnncourse.messages import _, using
+
 __all__ = ["row_of", "write_all", "merge", "feedback_name", "neutralise", "spec_hash", "course_version"]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -67,9 +69,13 @@ def spec_hash():
 
 
 def row_of(r, sandbox_mode):
-    """A JSON-able record of one graded notebook (``grader.SubmissionResult``)."""
+    """A JSON-able record of one graded notebook (``grader.SubmissionResult``); its ``feedback``
+    is in the student's language (``r.lang``)."""
     from rnncourse.grading.checks import format_result
 
+    lang = getattr(r, "lang", "en") or "en"
+    with using(lang):
+        feedback = {t: format_result(tr) for t, tr in r.tasks.items()}
     return {
         "student": r.student,
         "exercise": r.exercise,
@@ -84,7 +90,8 @@ def row_of(r, sandbox_mode):
         "flags": list(r.flags) + [f"{t}: {f}" for t, tr in r.tasks.items() for f in tr.flags],
         "issues": list(r.issues),
         "ungradable": getattr(r, "ungradable", ""),
-        "feedback": {t: format_result(tr) for t, tr in r.tasks.items()},
+        "feedback": feedback,
+        "lang": lang,
         "passed": {t: bool(tr.points == tr.max_points) for t, tr in r.tasks.items()},
     }
 
@@ -145,9 +152,13 @@ def write_feedback(folder, rows):
             (r for r in rows if r["student"] == student), key=lambda r: (r["exercise"], r["path"])
         ):
             total, mx = sum(r["tasks"].values()), sum(r["max"].values())
-            lines += [f"# {r['exercise']} ({r['file']}): {total:g}/{mx} points", ""]
-            lines += [f"note: {i}" for i in r["issues"]]
-            lines += [f"FLAG: {f}" for f in r["flags"]]
+            with using(r.get("lang") or "en"):  # each notebook in the language of its edition
+                head = _("# {exercise} ({file}): {points}/{max_points} points").format(
+                    exercise=r["exercise"], file=r["file"], points=f"{total:g}", max_points=mx
+                )
+                lines += [head, ""]
+                lines += [_("note: {note}").format(note=i) for i in r["issues"]]
+                lines += [_("FLAG: {flag}").format(flag=f) for f in r["flags"]]
             if r["issues"] or r["flags"]:
                 lines.append("")
             for t in r["tasks"]:

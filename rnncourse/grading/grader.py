@@ -47,6 +47,7 @@ from rnncourse.grading.exercises import GRADED_FUNCTIONS, TASKS, make_inputs, ta
 from rnncourse.grading.limits import DEFAULT as DEFAULT_LIMITS
 from rnncourse.grading.limits import Limits
 from rnncourse.grading.verdict import Observation, Problem, TaskResult, judge
+from rnncourse.messages import N_, _, normalize, set_language, using
 
 __all__ = ["Limits", "grade", "grade_one", "find_submissions", "merge", "default_templates"]
 
@@ -68,6 +69,7 @@ class SubmissionResult:
     seconds: float = 0.0
     ungradable: str = ""  # why the notebook could not be graded at all
     sandbox: str = ""  # "bwrap" or "audit"
+    lang: str = "en"  # the language of the student's feedback (``notebook_language`` or ``--lang``)
 
     @property
     def points(self):
@@ -153,7 +155,7 @@ def _read_notebook(path):
                     c.pop("outputs", None)
                     c["outputs"] = []
         nb = nbformat.reads(json.dumps(data), as_version=4)
-        notes.append("nbformat 3 notebook: upgraded to nbformat 4 for grading")
+        notes.append(N_("nbformat 3 notebook: upgraded to nbformat 4 for grading"))
     elif isinstance(data.get("cells"), list):
         for c in data["cells"]:
             if isinstance(c, dict):
@@ -221,15 +223,20 @@ def rebuild(template, student_nb):
             matches = by_id.get(tc.get("id"), [])
             chosen = None
             if len(matches) > 1:
-                issues.append(f"cell '{tc.id}' appears {len(matches)} times: the last copy is graded")
+                issues.append(
+                    _("cell '{id}' appears {n} times: the last copy is graded").format(
+                        id=tc.id, n=len(matches)
+                    )
+                )
             for i in reversed(matches):
                 if student_nb.cells[i].get("cell_type") == "code":
                     chosen = student_nb.cells[i]
                     break
             if matches and chosen is None:
                 issues.append(
-                    f"cell '{tc.id}' was changed into a {student_nb.cells[matches[-1]].get('cell_type')} "
-                    "cell: its text is not run"
+                    _("cell '{id}' was changed into a {kind} cell: its text is not run").format(
+                        id=tc.id, kind=student_nb.cells[matches[-1]].get("cell_type")
+                    )
                 )
             if chosen is None and not matches:  # no id (nbformat < 4.5): the cell's metadata
                 for c in reversed(student_nb.cells):
@@ -246,12 +253,15 @@ def rebuild(template, student_nb):
                     if c.get("cell_type") == "code" and func in _defines(str(c.get("source", ""))):
                         chosen = c
                         issues.append(
-                            f"cell '{tc.id}' is missing; graded the cell with id "
-                            f"'{c.get('id')}' that defines {func}()"
+                            _(
+                                "cell '{id}' is missing; graded the cell with id '{other}' that defines {func}()"
+                            ).format(id=tc.id, other=c.get("id"), func=func)
                         )
                         break
             if chosen is None:
-                issues.append(f"cell '{tc.id}' ({task}) was deleted: task graded as missing")
+                issues.append(
+                    _("cell '{id}' ({task}) was deleted: task graded as missing").format(id=tc.id, task=task)
+                )
                 continue
             src = chosen.get("source", "")
             src = "".join(src) if isinstance(src, list) else str(src)
@@ -490,7 +500,7 @@ def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box):
                             {
                                 "output_type": "error",
                                 "ename": "CellTimeout",
-                                "evalue": f"timed out after {c['timeout']} s",
+                                "evalue": _("timed out after {s} s").format(s=c["timeout"]),
                                 "traceback": [],
                             }
                         )
@@ -506,7 +516,9 @@ def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box):
                         if wedged:
                             on_after(c["key"], cell, "timeout")
                             raise _KernelGone(
-                                f"timed out after {c['timeout']} s and did not respond to an interrupt"
+                                _("timed out after {s} s and did not respond to an interrupt").format(
+                                    s=c["timeout"]
+                                )
                             )
                     on_after(c["key"], cell, "timeout" if timed_out else "ran")
                     if c.get("task_id"):  # a grading cell that ran is never run again
@@ -516,17 +528,25 @@ def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box):
             reason = (
                 str(exc)
                 if isinstance(exc, _KernelGone)
-                else "the kernel died (os._exit, a crash, or the memory or CPU-time limit)"
+                else _("the kernel died (os._exit, a crash, or the memory or CPU-time limit)")
             )
             if culprit is None:
-                notes.append(f"kernel problem: {reason}")
+                notes.append(_("kernel problem: {reason}").format(reason=reason))
                 break
             on_after(culprit["key"], None, "died")
-            notes.append(f"{culprit['label']}: {reason}; the kernel was restarted without it")
+            notes.append(
+                _("{label}: {reason}; the kernel was restarted without it").format(
+                    label=culprit["label"], reason=reason
+                )
+            )
             skip.add(culprit["key"])
             continue
         except Exception as exc:  # nbclient start-up failures and the like
-            notes.append(f"the kernel could not run this notebook: {type(exc).__name__}: {exc}")
+            notes.append(
+                _("the kernel could not run this notebook: {error}").format(
+                    error=f"{type(exc).__name__}: {exc}"
+                )
+            )
             break
         break
     return notes
@@ -716,18 +736,37 @@ def make_views(dest, exercises=None):
     return Box("bwrap", tuple(views), sandbox.package_dir())
 
 
-def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=None):
+def notebook_language(nb):
+    """The edition a notebook comes from: ``"zh"`` when ``rnncourse init --lang zh`` wrote it (its
+    ``metadata.rnncourse.lang``), else ``"en"`` (an unknown or malformed value is English)."""
+    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
+    value = (meta.get("rnncourse") or {}).get("lang") if isinstance(meta.get("rnncourse"), dict) else None
+    try:
+        return normalize(value) if value else "en"
+    except (TypeError, ValueError):
+        return "en"
+
+
+def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=None, lang=None):
     """Grade one notebook; never raises (any failure becomes part of the result).
 
     ``box``: how to isolate the kernel (``Box``); by default bubblewrap with package views built
-    for this call."""
+    for this call. ``lang``: the language of the student's feedback; by default the notebook's own
+    edition (``notebook_language``), so each student reads it in the language they worked in."""
     t0 = time.perf_counter()
     res = SubmissionResult(student, str(path), "?", int(seed))
+    res.lang = normalize(lang) if lang else "en"
+    in_lang = using(res.lang)  # restored in ``finally``; switched to the notebook's edition below
+    in_lang.__enter__()
     tmp = views_tmp = None
     root_fd = io_fd = None
     try:
         templates = load_templates(templates_dir)
         nb, res.issues = _read_notebook(path)
+        if not lang:
+            res.lang = notebook_language(nb)
+            set_language(res.lang)  # ``in_lang`` restores the previous choice at the end
+        res.issues = [_(n) for n in res.issues]
         res.exercise = ex = _which_exercise(path, nb, templates)
         specs = tasks_of(ex)
         cells, rebuild_issues = rebuild(templates[ex], nb)
@@ -747,7 +786,7 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
                 sol_src[task] = src
         defined = set().union(*[_defines(s) for s in sol_src.values()]) if sol_src else set()
         package_imports = set()
-        for _, _, src in cells:  # graded names imported from the package, in any cell
+        for _kind, _task, src in cells:  # graded names imported from the package, in any cell
             try:
                 package_imports |= {
                     a.asname or a.name
@@ -782,14 +821,14 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
         run = [
             {
                 "key": "driver",
-                "label": "grader's driver",
+                "label": _("grader's driver"),
                 "timeout": limits.cell_timeout,
                 "source": f"{dname} = {{'__name__': 'rnncourse_driver', '__file__': '<rnncourse._driver>'}}\n"
                 f"exec(compile({driver_src!r}, '<rnncourse._driver>', 'exec'), {dname})",
             }
         ]
         for i, (kind, task, src) in enumerate(cells):
-            label = "setup cell" if kind == "setup" else f"solution cell of {task}"
+            label = _("setup cell") if kind == "setup" else _("solution cell of {task}").format(task=task)
             run.append(
                 {
                     "key": f"cell:{i}",
@@ -807,7 +846,7 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
             run.append(
                 {
                     "key": f"task:{s.id}",
-                    "label": f"grading {s.id}",
+                    "label": _("grading {task}").format(task=s.id),
                     "timeout": max(limits.task_timeout, s.timeout or 0),
                     "task_id": s.id,
                     "source": f"{dname}['run_task_dir'](globals().get({s.func!r}), {s.args!r}, "
@@ -855,11 +894,15 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
             if c.get("task") and c["key"] in cell_errors:
                 if status.get(c["key"]) == "timeout":
                     res.issues.append(
-                        f"{c['label']} timed out after {c['timeout']} s "
-                        "(an infinite loop, or far too slow): the rest of that cell did not run"
+                        _(
+                            "{label} timed out after {s} s (an infinite loop, or far too slow): the rest "
+                            "of that cell did not run"
+                        ).format(label=c["label"], s=c["timeout"])
                     )
                 else:
-                    res.issues.append(f"{c['label']} raised {cell_errors[c['key']]}")
+                    res.issues.append(
+                        _("{label} raised {error}").format(label=c["label"], error=cell_errors[c["key"]])
+                    )
         if box.mode == "audit":
             log = _read_text("violations.log", root_fd, 4000)
             if log:
@@ -885,7 +928,7 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
             tr = _judge(s, inputs[s.id], got, [], int(seed))
             if flags:
                 tr.flags = flags
-                tr.diagnosis.append("flagged for review: " + "; ".join(flags))
+                tr.diagnosis.append(_("flagged for review: {flags}").format(flags="; ".join(flags)))
             res.tasks[s.id] = tr
     except Exception as exc:
         from rnncourse.grading.sandbox import SandboxUnavailable
@@ -893,10 +936,12 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
         if isinstance(exc, SandboxUnavailable):
             raise
         res.ungradable = f"{type(exc).__name__}: {exc}"
-        res.issues.append(f"could not be graded: {res.ungradable}")
+        res.issues.append(_("could not be graded: {reason}").format(reason=res.ungradable))
         if res.exercise in {t.split(".")[0] for t in TASKS}:
             for s in tasks_of(res.exercise):
-                res.tasks.setdefault(s.id, TaskResult(s.id, 0, s.points, [], [f"not graded: {exc}"]))
+                res.tasks.setdefault(
+                    s.id, TaskResult(s.id, 0, s.points, [], [_("not graded: {reason}").format(reason=exc)])
+                )
     finally:
         for fd in (io_fd, root_fd):
             if fd is not None:
@@ -905,6 +950,7 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
             shutil.rmtree(tmp, ignore_errors=True)
         if views_tmp is not None:
             shutil.rmtree(views_tmp, ignore_errors=True)
+        in_lang.__exit__(None, None, None)
     res.seconds = time.perf_counter() - t0
     return res
 
@@ -942,15 +988,17 @@ def _collect(task_id, io_fd, name, st, cell_error=None):
     tfd = _open_dir(name, io_fd)
     out = {"status": st, "probes": {}, "func": None, "patched": []}
     if st == "timeout":
-        fallback = Problem("timeout", "timed out: an infinite loop, or far too slow")
+        fallback = Problem("timeout", _("timed out: an infinite loop, or far too slow"))
     elif st == "died":
         fallback = Problem(
-            "died", "the kernel died while running it (os._exit, a crash, or a resource limit)"
+            "died", _("the kernel died while running it (os._exit, a crash, or a resource limit)")
         )
     elif cell_error:
-        fallback = Problem("error", f"the grader could not call the function ({cell_error})")
+        fallback = Problem(
+            "error", _("the grader could not call the function ({error})").format(error=cell_error)
+        )
     else:
-        fallback = Problem("no-result", "produced no result")
+        fallback = Problem("no-result", _("produced no result"))
     if tfd is None:
         return out
     try:
@@ -971,7 +1019,9 @@ def _collect(task_id, io_fd, name, st, cell_error=None):
                 else:
                     obs = Observation.from_driver(outputs, after, error)
             except Exception as exc:
-                obs = Observation({}, {}, Problem("error", f"raised {type(exc).__name__}: {exc}"))
+                obs = Observation(
+                    {}, {}, Problem("error", _("raised {error}").format(error=f"{type(exc).__name__}: {exc}"))
+                )
             finally:
                 os.close(pfd)
             out["probes"][probe] = obs
@@ -984,10 +1034,14 @@ def _judge(spec, inputs, got, flags, seed):
     """The shared verdict (``verdict.judge``) on what the kernel produced; probes without a result
     get the reason the whole task has none (timeout, dead kernel, not run)."""
     missing = {
-        "timeout": Problem("timeout", f"timed out (the limit is {spec.timeout} s or the cell timeout)"),
-        "died": Problem("died", "the kernel died while running it (os._exit, a crash, or a resource limit)"),
-        "not run": Problem("not-run", "was not run (an earlier cell broke the kernel)"),
-    }.get(got["status"], Problem("no-result", "produced no result (timed out or crashed)"))
+        "timeout": Problem(
+            "timeout", _("timed out (the limit is {s} s or the cell timeout)").format(s=spec.timeout)
+        ),
+        "died": Problem(
+            "died", _("the kernel died while running it (os._exit, a crash, or a resource limit)")
+        ),
+        "not run": Problem("not-run", _("was not run (an earlier cell broke the kernel)")),
+    }.get(got["status"], Problem("no-result", _("produced no result (timed out or crashed)")))
     observations = {p.name: got["probes"].get(p.name) or Observation({}, None, missing) for p in spec.probes}
     return judge(spec, inputs, observations, seed, flags)
 
@@ -1009,6 +1063,7 @@ def grade(
     shard=None,
     log=None,
     sandbox="bwrap",
+    lang=None,
 ):
     """Grade every notebook under ``paths``; write the gradebook and feedback into ``out_dir``.
 
@@ -1016,6 +1071,8 @@ def grade(
     ``shard-i-of-n.jsonl`` instead of ``grades.csv``; ``merge`` combines the shards.
     ``sandbox``: "bwrap" (every kernel in bubblewrap; stops with ``SandboxUnavailable`` saying how
     to install it when it is missing) or "audit" (the audit hook only: ask for it explicitly).
+    ``lang``: the language of every student's feedback (``"en"``, ``"zh"``); by default each
+    notebook's own edition. ``grades.csv`` stays in English either way.
     Returns the list of ``SubmissionResult``.
     """
     from rnncourse.grading import gradebook
@@ -1023,6 +1080,7 @@ def grade(
 
     if sandbox not in ("bwrap", "audit"):
         raise ValueError(f"sandbox must be 'bwrap' or 'audit', got {sandbox!r}")
+    lang = normalize(lang) if lang is not None else None
     log = log or (lambda m: print(m, file=sys.stderr, flush=True))
     templates_dir = Path(templates_dir or default_templates())
     load_templates(templates_dir)  # fail early on a wrong folder
@@ -1042,7 +1100,9 @@ def grade(
             f"grading {len(subs)} notebook(s) with {jobs} kernel(s) in parallel, seed {base}, sandbox {sandbox}"
         )
         results, t0 = [], time.perf_counter()
-        jobs_args = [(st, p, str(templates_dir), _student_seed(base, st, p), limits, box) for st, p in subs]
+        jobs_args = [
+            (st, p, str(templates_dir), _student_seed(base, st, p), limits, box, lang) for st, p in subs
+        ]
         if jobs <= 1:
             it = (_job(a) for a in jobs_args)
             pool = None
