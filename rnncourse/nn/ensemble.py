@@ -101,7 +101,7 @@ class EnsembleCache(NamedTuple):
     W: np.ndarray  # (B, M, K, H) unscaled packed weights, K = D + 1 + H (rows: x, bias, h)
     XH: np.ndarray  # (T, M, N, K) per step: [x_t, 1, h_{t-1}]
     acts: np.ndarray  # (T, B, M, N, H) gate activations (see _blocks), per step contiguous
-    hs: np.ndarray  # (T, M, N, H) hidden states
+    hs: np.ndarray  # (M, T, N, H) hidden states (model-major: the readout needs each model's whole sequence)
     cs: np.ndarray | None  # (T, M, N, H) LSTM cell states
     tcs: np.ndarray | None  # (T, M, N, H) LSTM tanh(c_t)
     h0: np.ndarray  # (M, N, H)
@@ -180,6 +180,15 @@ def _buf(work, key, shape, dtype):
     return a
 
 
+def _copy_rows(dst, src):
+    """``dst[...] = src`` for arrays whose last axis is short and contiguous in both: each row is
+    moved as one opaque item (NumPy's elementwise copy loops over every short row; 10x slower)."""
+    if src.dtype != dst.dtype or src.strides[-1] != src.itemsize:
+        src = np.ascontiguousarray(src, dtype=dst.dtype)
+    item = np.dtype((np.void, src.shape[-1] * src.itemsize))
+    dst.view(item)[..., 0] = src.view(item)[..., 0]
+
+
 def _forward(name, xt, h0, c0, W, work=None):
     """The recurrence on time-major data: ``xt (T, M, N, D)``, packed ``W (B, M, K, H)``."""
     T, M, N, D = xt.shape
@@ -193,19 +202,19 @@ def _forward(name, xt, h0, c0, W, work=None):
     elif name == "gru":
         Wf[:2] *= 0.5
     XH = _buf(work, "XH", (T, M, N, K), dtype)
-    XH[..., :D] = xt
+    _copy_rows(XH[..., :D], xt)
     XH[..., D] = 1.0
     XH[0, ..., D + 1 :] = h0
     acts = _buf(work, "acts", (T, B, M, N, H), dtype)
-    hs = _buf(work, "hs", (T, M, N, H), dtype)
+    hs = _buf(work, "hs", (M, T, N, H), dtype)
     cs = tcs = None
     if name == "rnn":
         for t in range(T):
             a = acts[t]
             np.matmul(XH[t][None], Wf, out=a)
-            np.tanh(a[0], out=hs[t])
+            np.tanh(a[0], out=hs[:, t])
             if t + 1 < T:
-                XH[t + 1, ..., D + 1 :] = hs[t]
+                XH[t + 1, ..., D + 1 :] = hs[:, t]
     elif name == "lstm":
         cs = _buf(work, "cs", (T, M, N, H), dtype)
         tcs = _buf(work, "tcs", (T, M, N, H), dtype)
@@ -223,9 +232,9 @@ def _forward(name, xt, h0, c0, W, work=None):
             np.multiply(a[0], a[3], out=ig)
             c += ig
             np.tanh(c, out=tcs[t])
-            np.multiply(a[2], tcs[t], out=hs[t])  # h_t = o tanh(c_t)
+            np.multiply(a[2], tcs[t], out=hs[:, t])  # h_t = o tanh(c_t)
             if t + 1 < T:
-                XH[t + 1, ..., D + 1 :] = hs[t]
+                XH[t + 1, ..., D + 1 :] = hs[:, t]
             c_prev = c
     else:  # gru
         rh = _buf(work, "tmp", (M, N, H), dtype)
@@ -241,7 +250,7 @@ def _forward(name, xt, h0, c0, W, work=None):
             np.multiply(a[0], a[2], out=rh)  # n = tanh(W_xn x + b_xn + r (W_hn h + b_hn))
             n += rh
             np.tanh(n, out=n)
-            ht = hs[t]
+            ht = hs[:, t]
             np.subtract(h_prev, n, out=ht)  # h_t = n + z (h_{t-1} - n)
             ht *= a[1]
             ht += n
@@ -252,7 +261,7 @@ def _forward(name, xt, h0, c0, W, work=None):
 
 
 def _backward(name, dhs, cache, dc_T=None, need_dx=True, work=None):
-    """BPTT on time-major data: ``dhs (T, M, N, H)``. Returns ``(dxt (T, M, N, D) or None, dh0,
+    """BPTT: ``dhs (M, T, N, H)`` (model-major like ``cache.hs``). Returns ``(dxt (T, M, N, D) or None, dh0,
     dc0, dW (B, M, K, H))``. Every weight gradient is accumulated in the loop by one batched
     product per step, so nothing is stored per step and nothing is rearranged afterwards."""
     M, N, T, D, H = cache.shape
@@ -280,10 +289,10 @@ def _backward(name, dhs, cache, dc_T=None, need_dx=True, work=None):
         fac = _buf(work, "fac", (2, M, N, H), dtype)
     for t in range(T - 1, -1, -1):
         a = acts[t]
-        np.add(dhs[t], dh_next, out=dht)  # the "+ dh_next" term
+        np.add(dhs[:, t], dh_next, out=dht)  # the "+ dh_next" term
         if name == "rnn":
             g = d[0]
-            np.multiply(hs[t], hs[t], out=tmp)
+            np.multiply(hs[:, t], hs[:, t], out=tmp)
             np.subtract(1.0, tmp, out=tmp)
             np.multiply(dht, tmp, out=g)  # tanh' = 1 - h^2
         elif name == "lstm":
@@ -307,7 +316,7 @@ def _backward(name, dhs, cache, dc_T=None, need_dx=True, work=None):
             np.multiply(dc, f, out=dc_next)
         else:
             r, z, nh, n = a[0], a[1], a[2], a[3]
-            h_prev = hs[t - 1] if t > 0 else cache.h0
+            h_prev = hs[:, t - 1] if t > 0 else cache.h0
             dn = d[3]
             np.subtract(1.0, z, out=dn)  # dn = dh (1 - z)(1 - n^2)
             dn *= dht
@@ -321,10 +330,13 @@ def _backward(name, dhs, cache, dc_T=None, need_dx=True, work=None):
             fac *= a[:2]
             d[:2] *= fac
             np.multiply(dn, r, out=d[2])  # d(W_hn h + b_hn) = dn r
-        np.matmul(d[:nb], WhT, out=buf)
-        np.add(buf[0], buf[1], out=dh_next) if nb > 1 else np.copyto(dh_next, buf[0])
-        for b_ in range(2, nb):
-            dh_next += buf[b_]
+        if nb == 1:
+            np.matmul(d[0], WhT[0], out=dh_next)
+        else:
+            np.matmul(d[:nb], WhT, out=buf)
+            np.add(buf[0], buf[1], out=dh_next)
+            for b_ in range(2, nb):
+                dh_next += buf[b_]
         if name == "gru":
             np.multiply(dht, z, out=tmp)
             dh_next += tmp
@@ -344,7 +356,7 @@ def ensemble_forward(cell, x, h0, params, c0=None):
     The arithmetic runs in the parameters' dtype (float32 parameters: float32 throughout).
     """
     cache = _ensemble_forward(cell, x, h0, params, c0)
-    return cache.hs.transpose(1, 2, 0, 3), cache
+    return cache.hs.transpose(0, 2, 1, 3), cache
 
 
 def _ensemble_forward(cell, x, h0, params, c0=None, work=None):
@@ -387,7 +399,7 @@ def ensemble_backward(dh, cache, dc_T=None, need_dx=True):
             raise ValueError(f"dc_T was given but a {cache.cell} cell has no cell state")
         dc_T = as_float_array("dc_T", dc_T)
         check_shape("dc_T", dc_T, (M, N, H), ("M", "N", "H"))
-    dhs = np.ascontiguousarray(dh.transpose(2, 0, 1, 3), dtype=cache.W.dtype)  # (T, M, N, H)
+    dhs = np.ascontiguousarray(dh.transpose(0, 2, 1, 3), dtype=cache.W.dtype)  # (M, T, N, H)
     dxt, dh0, dc0, dW = _backward(cache.cell, dhs, cache, dc_T, need_dx)
     dx = None if dxt is None else dxt.transpose(1, 2, 0, 3)
     return dx, dh0, dc0, _unpack_grads(cache.cell, dW, D)
@@ -400,13 +412,11 @@ def _sum_rows(a):
 
 
 def _readout(hs, Wy, by, work=None):
-    """Scores ``(M, K, T*N)`` of hidden states stored time-major ``(T, M, N, H)``, and the hidden
-    states rearranged ``(M, H, T*N)``. Classes along the middle axis keep every row long and
+    """Scores ``(M, K, T*N)`` of hidden states ``(M, T, N, H)``, and the hidden states as a
+    transposed view ``(M, H, T*N)``. Classes along the middle axis keep every row long and
     contiguous, so the softmax below works on whole rows of ``T*N`` numbers."""
-    T, M, N, H = hs.shape
-    hsT = _buf(work, "hsT", (M, H, T, N), hs.dtype)
-    np.copyto(hsT, hs.transpose(1, 3, 0, 2))
-    hsT = hsT.reshape(M, H, T * N)
+    M, T, N, H = hs.shape
+    hsT = hs.reshape(M, T * N, H).swapaxes(1, 2)  # a view: BLAS reads it transposed
     scores = np.matmul(
         np.ascontiguousarray(Wy.swapaxes(1, 2)),
         hsT,
@@ -478,12 +488,11 @@ def ensemble_loss(cell, params, x, y, mask=None, loss="softmax", workspace=None)
             se += e[:, k]
         # flat index of (m, y, r) in (M, K, R): the score of the right class of every row
         flat = (np.arange(M)[:, None] * (K * R) + np.arange(R)[None, :]) + y_safe * R
-        picked = z.reshape(-1)[flat] - np.log(se)  # log p(y)
+        picked = np.take(z, flat) - np.log(se)  # log p(y)
         losses = -(maskr * picked).sum(axis=1) / N
         dscores = e
         dscores /= se[:, None]
-        dflat = dscores.reshape(-1)
-        dflat[flat] -= 1.0  # softmax - one-hot; each index once
+        np.put(dscores, flat, np.take(dscores, flat) - 1.0)  # softmax - one-hot
     else:
         y = as_float_array("y", y)
         check_shape("y", y, (M, N, T, K), ("M", "N", "T", "K"))
@@ -493,9 +502,8 @@ def ensemble_loss(cell, params, x, y, mask=None, loss="softmax", workspace=None)
     dscores *= (maskr / N)[:, None]
     H = hsT.shape[1]
     grads_ro = {"Wy": np.matmul(hsT, dscores.swapaxes(1, 2)), "by": dscores.sum(axis=2)}
-    dh = np.matmul(dscores.swapaxes(1, 2), np.ascontiguousarray(Wy.swapaxes(1, 2)))  # (M, T*N, H)
-    dhs = _buf(workspace, "dhs", (T, M, N, H), dtype)
-    np.copyto(dhs, dh.reshape(M, T, N, H).transpose(1, 0, 2, 3))
+    dhs = _buf(workspace, "dhs", (M, T, N, H), dtype)
+    np.matmul(dscores.swapaxes(1, 2), np.ascontiguousarray(Wy.swapaxes(1, 2)), out=dhs.reshape(M, T * N, H))
     _, _, _, dW = _backward(spec.name, dhs, cache, need_dx=False, work=workspace)
     grads = _unpack_grads(spec.name, dW, cache.shape[3])
     grads.update(grads_ro)
