@@ -204,8 +204,11 @@ def reber_lag_sweep(
     tests = [task_of[lag].sample(cfg["test_size"], np.random.default_rng(10_000 + int(lag))) for lag in lags]
     crit = [tasks.reber_critical_positions(b) for b in tests]
     n_scored = [b.mask.sum(axis=1).mean() for b in tests]
-    # model m = (seed si, lag li) with m = si * len(lags) + li
-    pairs = [(si, li) for si in range(len(seeds)) for li in range(len(lags))]
+    # model m = (seed si, lag li), ordered by lag so that the short sequences come first: the
+    # ensemble then skips, step by step, the models whose strings have already ended
+    by_lag = np.argsort(lags, kind="stable")
+    pairs = [(si, int(li)) for li in by_lag for si in range(len(seeds))]
+    rows = np.array([li * len(seeds) + si for si, li in pairs])  # into the (lag, seed) stack
     x_test, y_test, mask_test = pad_batches([tests[li] for _, li in pairs])
     x_test = x_test.astype(dtype)
     E = steps // every + 1
@@ -224,7 +227,8 @@ def reber_lag_sweep(
 
         def sample():
             parts = [reber_batches(lags, cfg["batch_size"], rng, dtype=dtype) for rng in rngs]
-            return tuple(np.concatenate(a, axis=0) for a in zip(*parts))
+            # (lag, seed, ...) stacked, then the models' order
+            return tuple(np.stack(a, axis=1).reshape((-1,) + a[0].shape[1:])[rows] for a in zip(*parts))
 
         def measure(p, e):
             scores = ensemble_predict(cell, p, x_test)

@@ -189,8 +189,12 @@ def _copy_rows(dst, src):
     dst.view(item)[..., 0] = src.view(item)[..., 0]
 
 
-def _forward(name, xt, h0, c0, W, work=None):
-    """The recurrence on time-major data: ``xt (T, M, N, D)``, packed ``W (B, M, K, H)``."""
+def _forward(name, xt, h0, c0, W, work=None, first=None):
+    """The recurrence on time-major data: ``xt (T, M, N, D)``, packed ``W (B, M, K, H)``.
+
+    ``first (T,)``: at step ``t`` models ``[0, first[t])`` are past the end of their sequences (see
+    ``_first_active``) and are skipped, their hidden state set to 0; ``None``: every model, every step.
+    """
     T, M, N, D = xt.shape
     B, _, K, H = W.shape
     dtype = W.dtype
@@ -208,62 +212,66 @@ def _forward(name, xt, h0, c0, W, work=None):
     acts = _buf(work, "acts", (T, B, M, N, H), dtype)
     hs = _buf(work, "hs", (M, T, N, H), dtype)
     cs = tcs = None
-    if name == "rnn":
-        for t in range(T):
-            a = acts[t]
-            np.matmul(XH[t][None], Wf, out=a)
-            np.tanh(a[0], out=hs[:, t])
-            if t + 1 < T:
-                XH[t + 1, ..., D + 1 :] = hs[:, t]
-    elif name == "lstm":
+    if name == "lstm":
         cs = _buf(work, "cs", (T, M, N, H), dtype)
         tcs = _buf(work, "tcs", (T, M, N, H), dtype)
-        ig = _buf(work, "tmp", (M, N, H), dtype)
-        c_prev = c0
-        for t in range(T):
-            a = acts[t]  # (4, M, N, H): i, f, o, g
-            np.matmul(XH[t][None], Wf, out=a)
+    tmp = _buf(work, "tmp", (M, N, H), dtype)
+    for t in range(T):
+        s = 0 if first is None else int(first[t])
+        if s:
+            hs[:s, t] = 0.0
+            if s == M:
+                continue
+        a = acts[t, :, s:]  # (B, M - s, N, H)
+        np.matmul(XH[t, s:][None], Wf[:, s:], out=a)
+        ht = hs[s:, t]
+        if name == "rnn":
+            np.tanh(a[0], out=ht)
+        elif name == "lstm":  # blocks i, f, o, g
             np.tanh(a, out=a)
-            s = a[:3]
-            s *= 0.5
-            s += 0.5
-            c = cs[t]
-            np.multiply(a[1], c_prev, out=c)  # c_t = f c_{t-1} + i g
+            sg = a[:3]
+            sg *= 0.5
+            sg += 0.5
+            c, ig = cs[t, s:], tmp[s:]
+            np.multiply(a[1], (cs[t - 1] if t else c0)[s:], out=c)  # c_t = f c_{t-1} + i g
             np.multiply(a[0], a[3], out=ig)
             c += ig
-            np.tanh(c, out=tcs[t])
-            np.multiply(a[2], tcs[t], out=hs[:, t])  # h_t = o tanh(c_t)
-            if t + 1 < T:
-                XH[t + 1, ..., D + 1 :] = hs[:, t]
-            c_prev = c
-    else:  # gru
-        rh = _buf(work, "tmp", (M, N, H), dtype)
-        h_prev = h0
-        for t in range(T):
-            a = acts[t]  # (4, M, N, H): r, z, n_h, n_x (n_x becomes n)
-            np.matmul(XH[t][None], Wf, out=a)
+            np.tanh(c, out=tcs[t, s:])
+            np.multiply(a[2], tcs[t, s:], out=ht)  # h_t = o tanh(c_t)
+        else:  # gru, blocks r, z, n_h, n_x (n_x becomes n)
             rz = a[:2]
             np.tanh(rz, out=rz)
             rz *= 0.5
             rz += 0.5
-            n = a[3]
+            n, rh = a[3], tmp[s:]
             np.multiply(a[0], a[2], out=rh)  # n = tanh(W_xn x + b_xn + r (W_hn h + b_hn))
             n += rh
             np.tanh(n, out=n)
-            ht = hs[:, t]
-            np.subtract(h_prev, n, out=ht)  # h_t = n + z (h_{t-1} - n)
+            np.subtract((hs[s:, t - 1] if t else h0[s:]), n, out=ht)  # h_t = n + z (h_{t-1} - n)
             ht *= a[1]
             ht += n
-            if t + 1 < T:
-                XH[t + 1, ..., D + 1 :] = ht
-            h_prev = ht
+        if t + 1 < T:
+            XH[t + 1, s:, :, D + 1 :] = ht
     return XH, acts, hs, cs, tcs
 
 
-def _backward(name, dhs, cache, dc_T=None, need_dx=True, work=None):
-    """BPTT: ``dhs (M, T, N, H)`` (model-major like ``cache.hs``). Returns ``(dxt (T, M, N, D) or None, dh0,
-    dc0, dW (B, M, K, H))``. Every weight gradient is accumulated in the loop by one batched
-    product per step, so nothing is stored per step and nothing is rearranged afterwards."""
+def _first_active(mask):
+    """``first (T,)`` for ``_forward``/``_backward`` from ``mask (M, N, T)``: at step ``t`` the models
+    ``[0, first[t])`` have no scored step at ``t`` or later, so their remaining steps change nothing
+    (a recurrent model is causal) and can be skipped. Ordering the models by sequence length (as
+    ``rnncourse.sweeps`` does) makes this prefix as long as possible."""
+    M, _, T = mask.shape
+    scored = mask.any(axis=1)  # (M, T)
+    length = np.where(scored.any(axis=1), T - np.argmax(scored[:, ::-1], axis=1), 0)
+    done = length[None, :] <= np.arange(T)[:, None]  # (T, M): model m has ended by step t
+    return np.where(done.all(axis=1), M, np.argmin(done, axis=1))
+
+
+def _backward(name, dhs, cache, dc_T=None, need_dx=True, work=None, first=None):
+    """BPTT: ``dhs (M, T, N, H)`` (model-major like ``cache.hs``). Returns ``(dxt (T, M, N, D) or
+    None, dh0, dc0, dW (B, M, K, H))``. Every weight gradient is accumulated in the loop by one
+    batched product per step, so nothing is stored per step and nothing is rearranged afterwards.
+    ``first`` as in ``_forward`` (the skipped models' upstream gradients there must be zero)."""
     M, N, T, D, H = cache.shape
     W, XH, acts, hs = cache.W, cache.XH, cache.acts, cache.hs
     B, K = W.shape[0], W.shape[2]
@@ -271,80 +279,86 @@ def _backward(name, dhs, cache, dc_T=None, need_dx=True, work=None):
     nb = 3 if name == "gru" else B  # blocks that read h_{t-1} (the GRU's n_x does not)
     WhT = np.ascontiguousarray(W[:nb, :, D + 1 :].swapaxes(-1, -2))  # (nb, M, H, H)
     WxT = np.ascontiguousarray(W[:, :, :D].swapaxes(-1, -2)) if need_dx else None  # (B, M, H, D)
-    dxt = np.empty((T, M, N, D), dtype) if need_dx else None
+    dxt = np.zeros((T, M, N, D), dtype) if need_dx else None
     dW = np.zeros((B, M, K, H), dtype)
     wbuf = _buf(work, "wbuf", (B, M, K, H), dtype)
     d = _buf(work, "d", (B, M, N, H), dtype)  # gradient of the pre-activations at step t
     buf = _buf(work, "buf", (nb, M, N, H), dtype)
     xbuf = np.empty((B, M, N, D), dtype) if need_dx else None
-    dht = _buf(work, "dht", (M, N, H), dtype)
-    tmp = _buf(work, "tmp", (M, N, H), dtype)
+    dht_ = _buf(work, "dht", (M, N, H), dtype)
+    tmp_ = _buf(work, "tmp", (M, N, H), dtype)
     dh_next = np.zeros((M, N, H), dtype)
     dc_next = None
     if name == "lstm":
         dc_next = np.zeros((M, N, H), dtype) if dc_T is None else np.array(dc_T, dtype)
-        dc = _buf(work, "dc", (M, N, H), dtype)
-        fac = _buf(work, "fac", (B, M, N, H), dtype)
+        dc_ = _buf(work, "dc", (M, N, H), dtype)
+        fac_ = _buf(work, "fac", (B, M, N, H), dtype)
     elif name == "gru":
-        fac = _buf(work, "fac", (2, M, N, H), dtype)
+        fac_ = _buf(work, "fac", (2, M, N, H), dtype)
     for t in range(T - 1, -1, -1):
-        a = acts[t]
-        np.add(dhs[:, t], dh_next, out=dht)  # the "+ dh_next" term
+        s = 0 if first is None else int(first[t])
+        if s == M:
+            continue
+        a, da, dht, tmp, dhn = acts[t, :, s:], d[:, s:], dht_[s:], tmp_[s:], dh_next[s:]
+        np.add(dhs[s:, t], dhn, out=dht)  # the "+ dh_next" term
         if name == "rnn":
-            g = d[0]
-            np.multiply(hs[:, t], hs[:, t], out=tmp)
+            g = da[0]
+            np.multiply(hs[s:, t], hs[s:, t], out=tmp)
             np.subtract(1.0, tmp, out=tmp)
             np.multiply(dht, tmp, out=g)  # tanh' = 1 - h^2
         elif name == "lstm":
             i, f, o, g = a[0], a[1], a[2], a[3]
-            tc = cache.tcs[t]
-            c_prev = cache.cs[t - 1] if t > 0 else cache.c0
+            tc, dc, fac, dcn = cache.tcs[t, s:], dc_[s:], fac_[:, s:], dc_next[s:]
+            c_prev = (cache.cs[t - 1] if t else cache.c0)[s:]
             np.multiply(tc, tc, out=dc)  # two paths into c_t: through h_t and from c_{t+1}
             np.subtract(1.0, dc, out=dc)
             dc *= o
             dc *= dht
-            dc += dc_next
-            np.multiply(dc, g, out=d[0])
-            np.multiply(dc, c_prev, out=d[1])
-            np.multiply(dht, tc, out=d[2])
-            np.multiply(dc, i, out=d[3])
+            dc += dcn
+            np.multiply(dc, g, out=da[0])
+            np.multiply(dc, c_prev, out=da[1])
+            np.multiply(dht, tc, out=da[2])
+            np.multiply(dc, i, out=da[3])
             np.subtract(1.0, a, out=fac)  # s (1 - s) on the sigmoid gates, 1 - g^2 on g
             fac[:3] *= a[:3]
             np.multiply(g, g, out=fac[3])
             np.subtract(1.0, fac[3], out=fac[3])
-            d *= fac
-            np.multiply(dc, f, out=dc_next)
+            da *= fac
+            np.multiply(dc, f, out=dcn)
         else:
             r, z, nh, n = a[0], a[1], a[2], a[3]
-            h_prev = hs[:, t - 1] if t > 0 else cache.h0
-            dn = d[3]
+            h_prev = hs[s:, t - 1] if t else cache.h0[s:]
+            fac = fac_[:, s:]
+            dn = da[3]
             np.subtract(1.0, z, out=dn)  # dn = dh (1 - z)(1 - n^2)
             dn *= dht
             np.multiply(n, n, out=tmp)
             np.subtract(1.0, tmp, out=tmp)
             dn *= tmp
-            np.subtract(h_prev, n, out=d[1])  # dz = dh (h_{t-1} - n)
-            d[1] *= dht
-            np.multiply(dn, nh, out=d[0])  # dr = dn (W_hn h + b_hn)
+            np.subtract(h_prev, n, out=da[1])  # dz = dh (h_{t-1} - n)
+            da[1] *= dht
+            np.multiply(dn, nh, out=da[0])  # dr = dn (W_hn h + b_hn)
             np.subtract(1.0, a[:2], out=fac)
             fac *= a[:2]
-            d[:2] *= fac
-            np.multiply(dn, r, out=d[2])  # d(W_hn h + b_hn) = dn r
+            da[:2] *= fac
+            np.multiply(dn, r, out=da[2])  # d(W_hn h + b_hn) = dn r
         if nb == 1:
-            np.matmul(d[0], WhT[0], out=dh_next)
+            np.matmul(da[0], WhT[0, s:], out=dhn)
         else:
-            np.matmul(d[:nb], WhT, out=buf)
-            np.add(buf[0], buf[1], out=dh_next)
+            bf = buf[:, s:]
+            np.matmul(da[:nb], WhT[:, s:], out=bf)
+            np.add(bf[0], bf[1], out=dhn)
             for b_ in range(2, nb):
-                dh_next += buf[b_]
+                dhn += bf[b_]
         if name == "gru":
             np.multiply(dht, z, out=tmp)
-            dh_next += tmp
-        np.matmul(XH[t].swapaxes(-1, -2)[None], d, out=wbuf)
-        dW += wbuf
+            dhn += tmp
+        wb = wbuf[:, s:]
+        np.matmul(XH[t, s:].swapaxes(-1, -2)[None], da, out=wb)
+        dW[:, s:] += wb
         if need_dx:
-            np.matmul(d, WxT, out=xbuf)
-            np.sum(xbuf, axis=0, out=dxt[t])
+            np.matmul(da, WxT[:, s:], out=xbuf[:, s:])
+            np.sum(xbuf[:, s:], axis=0, out=dxt[t, s:])
     return dxt, dh_next, dc_next, dW
 
 
@@ -359,7 +373,7 @@ def ensemble_forward(cell, x, h0, params, c0=None):
     return cache.hs.transpose(0, 2, 1, 3), cache
 
 
-def _ensemble_forward(cell, x, h0, params, c0=None, work=None):
+def _ensemble_forward(cell, x, h0, params, c0=None, work=None, first=None):
     """``ensemble_forward`` returning only the cache (its arrays in ``work`` if given)."""
     spec = get_cell(cell)
     x = as_float_array("x", x)
@@ -378,7 +392,7 @@ def _ensemble_forward(cell, x, h0, params, c0=None, work=None):
         raise ValueError(f"c0 was given but a {spec.name} cell has no cell state")
     h0 = h0.astype(dtype, copy=False)
     W = _pack(spec.name, p, D, H, dtype)
-    XH, acts, hs, cs, tcs = _forward(spec.name, x.transpose(2, 0, 1, 3), h0, c0, W, work)
+    XH, acts, hs, cs, tcs = _forward(spec.name, x.transpose(2, 0, 1, 3), h0, c0, W, work, first)
     return EnsembleCache(spec.name, (M, N, T, D, H), W, XH, acts, hs, cs, tcs, h0, c0)
 
 
@@ -460,7 +474,8 @@ def ensemble_loss(cell, params, x, y, mask=None, loss="softmax", workspace=None)
     M, N, T, _ = x.shape
     mask = np.ones((M, N, T)) if mask is None else as_float_array("mask", mask)
     check_shape("mask", mask, (M, N, T), ("M", "N", "T"))
-    cache = _ensemble_forward(spec, x, None, {k: params[k] for k in spec.param_names}, None, workspace)
+    first = _first_active(mask)
+    cache = _ensemble_forward(spec, x, None, {k: params[k] for k in spec.param_names}, None, workspace, first)
     dtype = cache.W.dtype
     Wy, by = np.asarray(params["Wy"], dtype), np.asarray(params["by"], dtype)
     scores, hsT = _readout(cache.hs, Wy, by, workspace)  # (M, K, T*N), rows ordered (t, n)
@@ -504,7 +519,7 @@ def ensemble_loss(cell, params, x, y, mask=None, loss="softmax", workspace=None)
     grads_ro = {"Wy": np.matmul(hsT, dscores.swapaxes(1, 2)), "by": dscores.sum(axis=2)}
     dhs = _buf(workspace, "dhs", (M, T, N, H), dtype)
     np.matmul(dscores.swapaxes(1, 2), np.ascontiguousarray(Wy.swapaxes(1, 2)), out=dhs.reshape(M, T * N, H))
-    _, _, _, dW = _backward(spec.name, dhs, cache, need_dx=False, work=workspace)
+    _, _, _, dW = _backward(spec.name, dhs, cache, need_dx=False, work=workspace, first=first)
     grads = _unpack_grads(spec.name, dW, cache.shape[3])
     grads.update(grads_ro)
     return losses, grads, _scores_mntk(scores, T, N)
