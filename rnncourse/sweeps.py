@@ -30,11 +30,14 @@ __all__ = [
     "REBER_LAGS",
     "REBER_CELLS",
     "REBER_SETTINGS",
+    "REBER_STORY",
+    "reber_story",
 ]
 
 REBER_LAGS = (0, 5, 10, 15, 20, 30)
 REBER_CELLS = ("rnn", "lstm", "gru")
 # the settings of make_reber_lags.py
+_CHUNK = 25  # training batches drawn at once by the live sweep
 REBER_SETTINGS = dict(hidden=16, steps=4000, every=200, batch_size=32, lr=1e-2, clip=1.0, test_size=512)
 
 
@@ -225,10 +228,21 @@ def reber_lag_sweep(
         params = {k: v.astype(dtype) for k, v in stack_params([m.params for m in models]).items()}
         rngs = [np.random.default_rng([int(s), 1]) for s in seeds]
 
+        n, chunk, drawn = cfg["batch_size"], _CHUNK, {}
+
         def sample():
-            parts = [reber_batches(lags, cfg["batch_size"], rng, dtype=dtype) for rng in rngs]
-            # (lag, seed, ...) stacked, then the models' order
-            return tuple(np.stack(a, axis=1).reshape((-1,) + a[0].shape[1:])[rows] for a in zip(*parts))
+            # strings are drawn for _CHUNK steps at a time (one vectorised call per seed instead of
+            # one per step); each step takes its own n rows of every lag
+            k = drawn.get("k", chunk)
+            if k == chunk:
+                parts = [reber_batches(lags, n * chunk, rng, dtype=dtype) for rng in rngs]
+                # (lag, seed, ...) stacked, then the models' order
+                drawn["abc"] = [
+                    np.stack(a, axis=1).reshape((-1,) + a[0].shape[1:])[rows] for a in zip(*parts)
+                ]
+                k = 0
+            drawn["k"] = k + 1
+            return tuple(a[:, k * n : (k + 1) * n] for a in drawn["abc"])
 
         def measure(p, e):
             scores = ensemble_predict(cell, p, x_test)
@@ -282,3 +296,58 @@ def save_sweep(sweep, path):
         critical_accuracy=np.asarray(sweep.critical_accuracy, np.float32),
         loss=np.asarray(sweep.loss, np.float32),
     )
+
+
+# The conclusions lesson 7 draws from its lag sweep, each as a test on a ReberSweep; a fresh sweep
+# must pass them all to tell the same story as the shipped one (single numbers may differ).
+REBER_STORY = {
+    "the vanilla RNN learns the short lags (0 and 5)": lambda f, a, sw: bool(
+        np.all(f["rnn"][:, _at(sw, 5)] > 0.95) and a["rnn"][:, _at(sw, 0)].max() > 0.95
+    ),
+    "from lag 10 on, the vanilla RNN stays at guessing (never above 60 %)": lambda f, a, sw: bool(
+        np.all(a["rnn"][:, sw.lags >= 10] < 0.6)
+    ),
+    "the LSTM still learns lag 20 (in at least one run)": lambda f, a, sw: bool(
+        np.any(f["lstm"][:, _at(sw, 20)] > 0.95)
+    ),
+    "at lag 30 no model finds the dependency within the budget": lambda f, a, sw: bool(
+        np.all(f["rnn"][:, _at(sw, 30)] < 0.6)
+        and np.all(f["lstm"][:, _at(sw, 30)] < 0.6)
+        and np.all(f["gru"][:, _at(sw, 30)] < 0.6)
+    ),
+    "the longer the lag, the longer the LSTM searches (lag 20 later than lag 0)": lambda f, a, sw: bool(
+        _first_recall(a["lstm"][:, _at(sw, 20)], sw.steps) > _first_recall(a["lstm"][:, _at(sw, 0)], sw.steps)
+    ),
+    "at lags 5 to 20 the LSTM succeeds in more runs than the GRU": lambda f, a, sw: bool(
+        (f["lstm"][:, (sw.lags >= 5) & (sw.lags <= 20)] > 0.95).sum()
+        > (f["gru"][:, (sw.lags >= 5) & (sw.lags <= 20)] > 0.95).sum()
+    ),
+}
+
+
+def _at(sweep, lag):
+    hits = np.nonzero(np.asarray(sweep.lags) == lag)[0]
+    if not hits.size:
+        raise ValueError(f"the sweep has no lag {lag}; the story needs lags {list(REBER_LAGS)}")
+    return int(hits[0])
+
+
+def _first_recall(curves, steps):
+    """Earliest training step at which any of the runs ``curves (S, E)`` exceeds 95 % (inf: never)."""
+    hit = [steps[np.argmax(c > 0.95)] for c in curves if (c > 0.95).any()]
+    return min(hit) if hit else np.inf
+
+
+def reber_story(sweep):
+    """Which of lesson 7's conclusions a ``ReberSweep`` supports: ``{conclusion: True/False}``.
+
+    The sweep needs the cells rnn, lstm, gru and the lags 0, 5, 10, 20 and 30 (as the shipped one).
+    """
+    if not isinstance(sweep, ReberSweep):
+        raise TypeError(f"sweep must be a ReberSweep, got {type(sweep).__name__}")
+    missing = [c for c in REBER_CELLS if c not in sweep.cells]
+    if missing:
+        raise ValueError(f"sweep must include the cells {list(REBER_CELLS)}, missing {missing}")
+    acc = {c: sweep.critical_accuracy[sweep.cells.index(c)] for c in REBER_CELLS}  # (S, L, E)
+    final = {c: a[..., -1] for c, a in acc.items()}
+    return {claim: test(final, acc, sweep) for claim, test in REBER_STORY.items()}
