@@ -1,24 +1,31 @@
 """Ensemble training: many small models of the same shape trained at once (lesson 7's lag sweep).
 
-Training one small recurrent model is slow in NumPy not because of arithmetic but because of
-Python: every time step costs a few microseconds of interpreter and call overhead whatever the
-matrix size. An *ensemble* puts a leading "model" axis ``M`` on every parameter and every
-activation, so one call does the work of all ``M`` models:
+Training one small recurrent model is slow in NumPy largely because of Python: every time step
+costs microseconds of interpreter and call overhead whatever the matrix size. An *ensemble* puts a
+leading "model" axis ``M`` on every parameter and every activation, so one call does the work of
+all ``M`` models:
 
     h_t[m] = tanh(x_t[m] Wx[m] + h_{t-1}[m] Wh[m] + b[m])        for every model m at once
 
-is one batched product ``np.matmul(h_prev (M, N, H), Wh (M, H, G*H))`` per step. The models do not
-interact: each has its own parameters, its own data, its own loss, its own gradient clipping and
-its own Adam state, so training the ensemble gives the same parameters as training the models one
-by one (``tests/test_ensemble.py`` proves it to 1e-10 in float64).
+The models do not interact: each has its own parameters, its own data, its own loss, its own
+gradient clipping and its own Adam state, so training the ensemble gives the same parameters as
+training the models one by one (``tests/test_ensemble.py`` proves it to 1e-10 in float64).
 
-Shapes: ``x (M, N, T, D)``, ``h0, c0 (M, N, H)``, ``Wx (M, D, G*H)``, ``Wh (M, H, G*H)``,
+Shapes (public): ``x (M, N, T, D)``, ``h0, c0 (M, N, H)``, ``Wx (M, D, G*H)``, ``Wh (M, H, G*H)``,
 ``b (M, G*H)`` (``bx, bh`` for the GRU), hidden states ``h (M, N, T, H)``. The equations and gate
 orders are exactly those of ``rnn.py``, ``lstm.py`` and ``gru.py``.
 
+Inside, the layout is chosen for speed (``benchmarks/bench_ensemble.py``; README "Ensemble
+training"): each model's weights are packed per gate as ``[Wx; b; Wh]`` (``_pack``) so that one
+batched product ``[x_t, 1, h_{t-1}] @ W`` per step gives every gate of every model with its bias;
+everything a step reads or writes is one contiguous block (time-major storage), because scattered
+gate slices made the elementwise work 2-4 times slower; the weight gradients are accumulated in
+the loop; training reuses its large arrays from step to step (``_buf``).
+
 Models whose sequences have different lengths (e.g. different lags) share one ensemble by
 right-padding with zero inputs under a zero mask: a recurrent model is causal, so steps added at the
-end change neither the earlier outputs nor, because their loss is masked out, any gradient.
+end change neither the earlier outputs nor, because their loss is masked out, any gradient. The
+loss skips, step by step, the models whose scored steps are all behind them (``_first_active``).
 """
 
 from __future__ import annotations
