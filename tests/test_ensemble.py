@@ -417,7 +417,10 @@ def test_explorer_switches_between_shipped_and_fresh_results():
     from rnncourse.viz import reber_lag_explorer
 
     ref = shipped_sweep()
-    fresh = reber_lag_sweep(seeds=(0, 1), steps=2, every=1, progress=False)
+    # any ReberSweep on the same grid will do (training one is tested above): here the mirror image
+    fresh = ReberSweep(
+        ref.lags, ref.cells, ref.seeds, ref.steps, 1.0 - ref.critical_accuracy, ref.loss, ref.hidden
+    )
     ex = reber_lag_explorer(fresh=fresh)
     ex.controls["lag"].value = 20
     np.testing.assert_array_equal(ex.state["curves"], ref.critical_accuracy[:, :, 4])
@@ -432,6 +435,10 @@ def test_explorer_switches_between_shipped_and_fresh_results():
         ex.axes["lags"].lines[0].get_ydata(), ref.critical_accuracy[0, :, :, -1].mean(axis=0)
     )
     with pytest.raises(ValueError, match="fresh must cover the same lags"):
-        reber_lag_explorer(fresh=reber_lag_sweep(lags=(0, 5), seeds=(0,), steps=1, every=1, progress=False))
+        reber_lag_explorer(
+            fresh=ReberSweep(
+                ref.lags[:2], ref.cells, ref.seeds, ref.steps, fresh.critical_accuracy[:, :, :2], ref.loss, 16
+            )
+        )
     with pytest.raises(TypeError, match="fresh must be a ReberSweep"):
         reber_lag_explorer(fresh={})
