@@ -18,6 +18,7 @@ import numpy as np
 
 from . import tasks
 from .diagnostics import ReberSweep
+from .messages import N_, _
 from .nn import SequenceModel
 from .nn.ensemble import ensemble_predict, ensemble_train, pad_batches, stack_params
 from .nn.functional import log_softmax
@@ -33,6 +34,7 @@ __all__ = [
     "REBER_STORY",
     "REBER_EDGE",
     "reber_story",
+    "story_table",
 ]
 
 REBER_LAGS = (0, 5, 10, 15, 20, 30)
@@ -303,20 +305,20 @@ def save_sweep(sweep, path):
 # (same initial weights, other training strings) must support every one of REBER_STORY to tell the
 # same story as the shipped one; single numbers may differ as two seeds differ.
 REBER_STORY = {
-    "the vanilla RNN learns the short lags (0 and 5)": lambda f, a, sw: bool(
+    N_("the vanilla RNN learns the short lags (0 and 5)"): lambda f, a, sw: bool(
         np.all(f["rnn"][:, _at(sw, 5)] > 0.95) and a["rnn"][:, _at(sw, 0)].max() > 0.95
     ),
-    "from lag 10 on, the vanilla RNN stays at guessing (never above 60 %)": lambda f, a, sw: bool(
+    N_("from lag 10 on, the vanilla RNN stays at guessing (never above 60 %)"): lambda f, a, sw: bool(
         np.all(a["rnn"][:, sw.lags >= 10] < 0.6)
     ),
-    "a gated cell (LSTM or GRU) learns lag 15 or 20, where the RNN guesses": lambda f, a, sw: bool(
+    N_("a gated cell (LSTM or GRU) learns lag 15 or 20, where the RNN guesses"): lambda f, a, sw: bool(
         np.any(f["lstm"][:, (sw.lags >= 15) & (sw.lags <= 20)] > 0.95)
         or np.any(f["gru"][:, (sw.lags >= 15) & (sw.lags <= 20)] > 0.95)
     ),
-    "the longer the lag, the longer the search (lags 15-20 found later than lag 0)": lambda f, a, sw: bool(
-        np.inf > _first_recall(a, sw, (15, 20)) > _first_recall(a, sw, (0,))
+    N_("the longer the lag, the longer the search (lags 15-20 found later than lag 0)"): lambda f, a, sw: (
+        bool(np.inf > _first_recall(a, sw, (15, 20)) > _first_recall(a, sw, (0,)))
     ),
-    "at lag 30 no model finds the dependency within the budget": lambda f, a, sw: bool(
+    N_("at lag 30 no model finds the dependency within the budget"): lambda f, a, sw: bool(
         all(np.all(f[c][:, _at(sw, 30)] < 0.6) for c in REBER_CELLS)
     ),
 }
@@ -324,10 +326,10 @@ REBER_STORY = {
 # with other training strings can land on either side (in four more runs at lag 20 the LSTM found
 # the dependency by step 4000 in two, the GRU in three), so they are shown, not required.
 REBER_EDGE = {
-    "the LSTM learns lag 20 (in at least one run)": lambda f, a, sw: bool(
+    N_("the LSTM learns lag 20 (in at least one run)"): lambda f, a, sw: bool(
         np.any(f["lstm"][:, _at(sw, 20)] > 0.95)
     ),
-    "at lags 5 to 20 the LSTM succeeds in more runs than the GRU": lambda f, a, sw: bool(
+    N_("at lags 5 to 20 the LSTM succeeds in more runs than the GRU"): lambda f, a, sw: bool(
         (f["lstm"][:, (sw.lags >= 5) & (sw.lags <= 20)] > 0.95).sum()
         > (f["gru"][:, (sw.lags >= 5) & (sw.lags <= 20)] > 0.95).sum()
     ),
@@ -365,3 +367,15 @@ def reber_story(sweep, edge=False):
     final = {c: a[..., -1] for c, a in acc.items()}
     claims = {**REBER_STORY, **REBER_EDGE} if edge else REBER_STORY
     return {claim: test(final, acc, sweep) for claim, test in claims.items()}
+
+
+def story_table(shipped, fresh):
+    """A text table, in the student's language: for each conclusion (``REBER_STORY``, then
+    ``REBER_EDGE``), whether the ``shipped`` and the ``fresh`` sweep support it."""
+    a, b = reber_story(shipped, edge=True), reber_story(fresh, edge=True)
+    yes, no = _("yes"), _("no")
+    rows = [f"{_('shipped'):>8} {_('yours'):>6}  {_('conclusion')}"]
+    for claim in a:
+        edge = "  " + _("(edge of the budget)") if claim in REBER_EDGE else ""
+        rows.append(f"{yes if a[claim] else no:>8} {yes if b[claim] else no:>6}  {_(claim)}{edge}")
+    return "\n".join(rows)

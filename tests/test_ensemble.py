@@ -442,3 +442,18 @@ def test_explorer_switches_between_shipped_and_fresh_results():
         )
     with pytest.raises(TypeError, match="fresh must be a ReberSweep"):
         reber_lag_explorer(fresh={})
+
+
+def test_story_table_in_both_languages():
+    from rnncourse.messages import using
+    from rnncourse.sweeps import story_table
+
+    ref = shipped_sweep()
+    doctored = _edited("lstm", 20, 0.5)
+    text = story_table(ref, doctored)
+    assert "the LSTM learns lag 20 (in at least one run)  (edge of the budget)" in text
+    row = [r for r in text.splitlines() if "learns lag 20 (in" in r][0]
+    assert row.split()[:2] == ["yes", "no"]
+    with using("zh"):
+        zh = story_table(ref, doctored)
+    assert "LSTM 能学会间隔 20" in zh and "否" in zh and "the LSTM" not in zh
