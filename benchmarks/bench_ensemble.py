@@ -5,15 +5,17 @@ Workload: ``M`` small models (``H = 16`` units, readout over the 8 Reber symbols
 lag 10 (``T = 34``), the shape of one column of lesson 7's lag sweep. The batches are drawn once
 before timing and replayed, so the timings measure training, not the data generator:
 
-* **one by one**: ``rnncourse.nn.train`` for each model in turn (the course's own trainer, float64),
-  fed the pre-drawn batches through a replaying task;
+* **one by one**: ``rnncourse.nn.train`` for each model in turn, exactly as a student would train
+  one model (the course's own trainer as it is, float64), fed the pre-drawn batches through a
+  replaying task;
 * **ensemble**: ``rnncourse.nn.ensemble.ensemble_train`` on all ``M`` models at once, in float64
   (same results as one by one, to 1e-10) and in float32;
 * **torch** (if importable): ``torch.nn.{RNN,LSTM,GRU}`` + ``Linear`` + ``Adam`` for each model in
   turn, float32, with clipping, on the same batches.
 
 Every variant is run ``--repeats`` times, interleaved, and the minimum wall time is reported, with
-the process CPU time beside it (CPU time is less disturbed when other processes share the cores).
+the minimum process CPU time beside it (CPU time is less disturbed when other processes share the
+cores; on a busy machine compare the CPU columns). The speed-ups are against "one by one".
 BLAS threads are pinned with threadpoolctl (default 1). Run from the repository root::
 
     .venv/bin/python benchmarks/bench_ensemble.py                 # M=32, 20 steps, 3 repeats

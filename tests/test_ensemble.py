@@ -7,6 +7,8 @@ training them one by one with ``rnncourse.nn.train`` (same seeds, 1e-10).
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -109,10 +111,15 @@ def test_ensemble_loss_gradient_check(cell):
     assert max(errors.values()) < 1e-7, errors
 
 
-@pytest.mark.parametrize("cell", CELLS)
-def test_training_together_equals_training_one_by_one(cell):
+@pytest.mark.parametrize(
+    "cell, lags, seeds",
+    [(c, (0, 3, 0, 3), (0, 0, 1, 1)) for c in CELLS]
+    # sorted by length, as the live sweep orders them: the ended models are skipped step by step
+    + [(c, (0, 0, 3, 3), (0, 1, 0, 1)) for c in CELLS],
+)
+def test_training_together_equals_training_one_by_one(cell, lags, seeds):
     # two lags (different sequence lengths, so the padding is exercised) x two seeds
-    lags, seeds, steps = (0, 3, 0, 3), (0, 0, 1, 1), 6
+    steps = 6
     task_of = {lag: tasks.embedded_reber(lag=lag, stats_samples=10) for lag in set(lags)}
     models = [SequenceModel.for_task(cell, task_of[lag], 5, rng=seed) for lag, seed in zip(lags, seeds)]
     kw = dict(steps=steps, lr=0.02, clip=0.5)
@@ -312,3 +319,141 @@ def test_widget_progress_bar_reaches_the_end(monkeypatch):
     reber_lag_sweep(cells=("rnn",), lags=(0,), seeds=(0,), steps=2, every=1, progress="widget")
     bar, label = shown[0].children
     assert (bar.value, bar.max) == (2, 2) and label.value.startswith("done: 1 model in")
+
+
+def test_ended_models_are_skipped_exactly():
+    # the skipping ("first active model" per step, from the mask) gives the loss and gradients of
+    # the full computation, and really skips: models 0, 1 end at step 3, model 2 at step 7
+    from rnncourse.nn.ensemble import _first_active
+
+    ps, x, _, _, _ = _ensemble("lstm", M=3, T=7, N=2)
+    rng = np.random.default_rng(1)
+    params = stack_params(
+        [{**p, "Wy": rng.standard_normal((2, 4)), "by": rng.standard_normal(4)} for p in ps]
+    )
+    mask = np.ones((3, 2, 7))
+    mask[:2, :, 3:] = 0
+    x[:2, :, 3:] = 0
+    y = rng.integers(0, 4, size=(3, 2, 7))
+    assert list(_first_active(mask)) == [0, 0, 0, 2, 2, 2, 2]
+    losses, grads, _ = ensemble_loss("lstm", params, x, y, mask)
+    full_x = np.concatenate([x, np.zeros_like(x[:, :, :1])], axis=2)  # padding changes nothing
+    full_mask = np.concatenate([mask, np.zeros_like(mask[:, :, :1])], axis=2)
+    full_y = np.concatenate([y, np.zeros_like(y[:, :, :1])], axis=2)
+    for m in range(3):  # each model alone, never skipped
+        one = {k: v[m : m + 1] for k, v in params.items()}
+        loss_m, grads_m, _ = ensemble_loss(
+            "lstm", one, full_x[m : m + 1], full_y[m : m + 1], full_mask[m : m + 1]
+        )
+        assert loss_m[0] == pytest.approx(losses[m], rel=1e-12)
+        for k in grads:
+            np.testing.assert_allclose(grads[k][m], grads_m[k][0], rtol=0, atol=1e-12, err_msg=k)
+
+
+# ------------------------------------------------------- the story lesson 7 tells, fresh or shipped
+
+from rnncourse.sweeps import REBER_EDGE, REBER_STORY, reber_story  # noqa: E402
+
+
+def test_the_shipped_sweep_tells_lesson_7s_story():
+    story = reber_story(shipped_sweep(), edge=True)
+    assert story == {claim: True for claim in {**REBER_STORY, **REBER_EDGE}}, story
+
+
+def _doctored(**swap):
+    """The shipped sweep with cells relabelled, e.g. rnn <-> lstm."""
+    ref = shipped_sweep()
+    order = [ref.cells.index(swap.get(c, c)) for c in ref.cells]
+    return ReberSweep(
+        ref.lags, ref.cells, ref.seeds, ref.steps, ref.critical_accuracy[order], ref.loss[order], ref.hidden
+    )
+
+
+def _edited(cell, lag, value):
+    """The shipped sweep with one cell's accuracy at one lag set to ``value`` (all seeds, all steps)."""
+    ref = shipped_sweep()
+    acc = ref.critical_accuracy.copy()
+    acc[ref.cells.index(cell), :, list(ref.lags).index(lag)] = value
+    return ReberSweep(ref.lags, ref.cells, ref.seeds, ref.steps, acc, ref.loss, ref.hidden)
+
+
+def test_each_story_check_can_fail():
+    claims = list(REBER_STORY)
+    # an RNN that did as well as the LSTM
+    story = reber_story(_doctored(rnn="lstm"))
+    assert not story[claims[1]]
+    # one GRU run that learned lag 30
+    assert not reber_story(_edited("gru", 30, 1.0))[claims[4]]
+    # an RNN that learned nothing, even at lag 5
+    assert not reber_story(_edited("rnn", 5, 0.5))[claims[0]]
+    # gated cells that never learn lags 15 and 20: nothing found there, so no "longer search" either
+    ref = shipped_sweep()
+    acc = ref.critical_accuracy.copy()
+    for c in ("lstm", "gru"):
+        acc[ref.cells.index(c), :, 3:5] = 0.5
+    story = reber_story(ReberSweep(ref.lags, ref.cells, ref.seeds, ref.steps, acc, ref.loss, ref.hidden))
+    assert not story[claims[2]] and not story[claims[3]]
+    # gated cells that learn lag 20 at once (step 0): no longer search
+    assert not reber_story(_edited("gru", 20, 1.0))[claims[3]]
+    # the edge results
+    story = reber_story(_doctored(gru="lstm", lstm="gru"), edge=True)
+    assert not story["at lags 5 to 20 the LSTM succeeds in more runs than the GRU"]
+    assert not story["the LSTM learns lag 20 (in at least one run)"]
+    assert all(story[c] for c in claims)
+    with pytest.raises(ValueError, match="the sweep has no lag 30"):
+        reber_story(reber_lag_sweep(lags=(0, 5, 10, 20), seeds=(0,), steps=1, every=1, progress=False))
+
+
+@pytest.mark.skipif(
+    os.environ.get("RNNCOURSE_FULL_SWEEP") != "1",
+    reason="trains the whole lag sweep (about a minute or more); set RNNCOURSE_FULL_SWEEP=1 to run",
+)
+def test_a_fresh_full_sweep_tells_the_same_story():
+    fresh = reber_lag_sweep(progress=False)
+    assert reber_story(fresh) == reber_story(shipped_sweep())
+
+
+def test_explorer_switches_between_shipped_and_fresh_results():
+    from rnncourse.viz import reber_lag_explorer
+
+    ref = shipped_sweep()
+    # any ReberSweep on the same grid will do (training one is tested above): here the mirror image
+    fresh = ReberSweep(
+        ref.lags, ref.cells, ref.seeds, ref.steps, 1.0 - ref.critical_accuracy, ref.loss, ref.hidden
+    )
+    ex = reber_lag_explorer(fresh=fresh)
+    ex.controls["lag"].value = 20
+    np.testing.assert_array_equal(ex.state["curves"], ref.critical_accuracy[:, :, 4])
+    png = ex.png
+    ex.controls["results"].value = "yours"
+    np.testing.assert_array_equal(ex.state["curves"], fresh.critical_accuracy[:, :, 4])
+    left = ex.axes["lags"].lines[0].get_ydata()  # the RNN's mean final accuracy, now the fresh one
+    np.testing.assert_allclose(left, fresh.critical_accuracy[0, :, :, -1].mean(axis=0))
+    assert ex.png != png and "your sweep" in ex.key_numbers(ex.state)[0]
+    ex.controls["results"].value = "shipped"
+    np.testing.assert_allclose(
+        ex.axes["lags"].lines[0].get_ydata(), ref.critical_accuracy[0, :, :, -1].mean(axis=0)
+    )
+    with pytest.raises(ValueError, match="fresh must cover the same lags"):
+        reber_lag_explorer(
+            fresh=ReberSweep(
+                ref.lags[:2], ref.cells, ref.seeds, ref.steps, fresh.critical_accuracy[:, :, :2], ref.loss, 16
+            )
+        )
+    with pytest.raises(TypeError, match="fresh must be a ReberSweep"):
+        reber_lag_explorer(fresh={})
+
+
+def test_story_table_in_both_languages():
+    from rnncourse.messages import using
+    from rnncourse.sweeps import story_table
+
+    ref = shipped_sweep()
+    doctored = _edited("lstm", 20, 0.5)
+    text = story_table(ref, doctored)
+    assert "the LSTM learns lag 20 (in at least one run)  (edge of the budget)" in text
+    row = [r for r in text.splitlines() if "learns lag 20 (in" in r][0]
+    assert row.split()[:2] == ["yes", "no"]
+    with using("zh"):
+        zh = story_table(ref, doctored)
+    assert "LSTM 能学会间隔 20" in zh and "否" in zh and "the LSTM" not in zh

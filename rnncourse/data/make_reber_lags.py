@@ -6,7 +6,8 @@ next-symbol prediction on ``tasks.embedded_reber(lag)`` with Adam (lr 0.01, batc
 global norm 1) for 4000 steps. Every 200 steps it is evaluated on one fixed batch of 512 strings:
 the accuracy on the *critical* steps (where the second symbol, T or P, must be recalled; see
 ``tasks.reber_critical_positions``) and the masked mean loss. The sweep takes about 10 minutes
-per seed on one core; the lesson only looks the results up.
+per seed on one core, model by model; the lesson looks the results up, and its optional rerun cell
+trains the same grid live on the ensemble trainer (``rnncourse.sweeps.reber_lag_sweep``).
 
     python -m rnncourse.data.make_reber_lags --seed 0
     python -m rnncourse.data.make_reber_lags --seed 1

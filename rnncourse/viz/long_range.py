@@ -1,7 +1,9 @@
 """Lesson 7's explorer: the embedded Reber grammar with a lag, RNN vs LSTM vs GRU.
 
 Nothing is trained here: the sweep was trained offline (``rnncourse/data/make_reber_lags.py``) and
-the slider only looks results up.
+the slider only looks results up. Given a sweep the student has just trained
+(``rnncourse.sweeps.reber_lag_sweep``) as ``fresh``, a second control switches between the shipped
+results and the fresh ones.
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ def _cell_name(cell):
 class ReberLagExplorer(Explorer):
     """Lesson 7: critical-symbol accuracy of RNN, LSTM and GRU on the embedded Reber grammar, by lag."""
 
-    def __init__(self, sweep=None):
-        self.sweep = dg.reber_lag_sweep() if sweep is None else sweep
+    def __init__(self, sweep=None, fresh=None):
+        self.sweeps = {"shipped": dg.reber_lag_sweep() if sweep is None else sweep}
+        if fresh is not None:
+            _check_same_grid(self.sweeps["shipped"], fresh)
+            self.sweeps["yours"] = fresh
+        self._use("shipped")
         sw = self.sweep
-        self.final = sw.critical_accuracy[..., -1]  # (C, S, L)
         controls = {
             "lag": widgets.SelectionSlider(
                 options=[(str(v), int(v)) for v in sw.lags],
@@ -39,6 +44,13 @@ class ReberLagExplorer(Explorer):
                 layout=widgets.Layout(width=f"{CONTROL_WIDTH}px"),
             )
         }
+        if fresh is not None:
+            controls["results"] = widgets.ToggleButtons(
+                options=[("shipped", "shipped"), ("yours (just trained)", "yours")],
+                value="shipped",
+                description="results",
+                tooltip="the results that ship with the course, or the sweep you trained",
+            )
 
         def layout(fig):
             a1, a2 = fig.subplots(1, 2)
@@ -47,19 +59,27 @@ class ReberLagExplorer(Explorer):
 
         super().__init__(controls, (10, 3.9), layout)
 
-    def compute(self, lag):
-        sw = self.sweep
+    def _use(self, which):
+        self.shown = which
+        self.sweep = self.sweeps[which]
+        self.final = self.sweep.critical_accuracy[..., -1]  # (C, S, L)
+
+    def compute(self, lag, results="shipped"):
+        sw = self.sweeps[results]
+        final = sw.critical_accuracy[..., -1]
         li = int(np.nonzero(sw.lags == lag)[0][0])
         acc = sw.critical_accuracy[:, :, li]  # (C, S, E)
         return {
+            "results": results,
             "lag": int(lag),
             "index": li,
             "curves": acc,
-            "final": {c: float(self.final[ci, :, li].mean()) for ci, c in enumerate(sw.cells)},
-            "final_per_seed": {c: self.final[ci, :, li].copy() for ci, c in enumerate(sw.cells)},
+            "final": {c: float(final[ci, :, li].mean()) for ci, c in enumerate(sw.cells)},
+            "final_per_seed": {c: final[ci, :, li].copy() for ci, c in enumerate(sw.cells)},
         }
 
     def draw(self, s):
+        self._use(s["results"])
         sw, ax = self.sweep, self.axes
         for ci, cell in enumerate(sw.cells):
             ax["lags"].plot(
@@ -109,7 +129,10 @@ class ReberLagExplorer(Explorer):
         self._set_title(s)
 
     def key_numbers(self, s):
-        return [f"lag {s['lag']}: accuracy after training"] + [
+        head = f"lag {s['lag']}: accuracy after training"
+        if len(self.sweeps) > 1:
+            head += f" ({'your sweep' if s['results'] == 'yours' else 'shipped results'})"
+        return [head] + [
             f"{_cell_name(c)}: {v:.2f} (seeds: {', '.join(f'{x:.2f}' for x in s['final_per_seed'][c])})"
             for c, v in s["final"].items()
         ]
@@ -118,6 +141,11 @@ class ReberLagExplorer(Explorer):
         self.artists["title"].set_text(f"lag {s['lag']}: during training (solid: seed 0, dashed: seed 1)")
 
     def update(self, s):
+        if s["results"] != self.shown:  # other results: both panels drawn again
+            for ax in self.axes.values():
+                ax.cla()
+            self.draw(s)
+            return True
         plots.update_marker(self.artists["marker"], s["lag"])
         sw = self.sweep
         plots.update_curves(
@@ -132,10 +160,24 @@ class ReberLagExplorer(Explorer):
         return False
 
 
-def reber_lag_explorer(sweep=None):
+def _check_same_grid(shipped, fresh):
+    if not isinstance(fresh, dg.ReberSweep):
+        raise TypeError(
+            f"fresh must be a ReberSweep (from rnncourse.sweeps.reber_lag_sweep), got {type(fresh).__name__}"
+        )
+    if list(fresh.lags) != list(shipped.lags) or tuple(fresh.cells) != tuple(shipped.cells):
+        raise ValueError(
+            f"fresh must cover the same lags {list(shipped.lags)} and cells {list(shipped.cells)} as the "
+            f"shipped sweep to switch between them, got lags {list(fresh.lags)} and cells {list(fresh.cells)}"
+        )
+
+
+def reber_lag_explorer(sweep=None, fresh=None):
     """Lesson 7: the embedded Reber grammar with a lag. Control: ``lag`` (one of the trained lags).
     Left: accuracy on the critical symbol after training against the lag, for the vanilla RNN, the
     LSTM and the GRU (mean over seeds, and each seed). Right: that accuracy during training at the
     chosen lag. State: ``lag``, ``curves (C, S, E)``, ``final`` (cell -> mean over seeds),
-    ``final_per_seed``. ``sweep`` defaults to ``diagnostics.reber_lag_sweep()``."""
-    return ReberLagExplorer(sweep)
+    ``final_per_seed``, ``results``. ``sweep`` defaults to ``diagnostics.reber_lag_sweep()``;
+    ``fresh``, a sweep with the same lags and cells (e.g. ``rnncourse.sweeps.reber_lag_sweep()``),
+    adds the control ``results`` ("shipped" / "yours") that switches between the two."""
+    return ReberLagExplorer(sweep, fresh)
