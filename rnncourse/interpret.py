@@ -79,12 +79,15 @@ def _check_text(name, text, min_len=2):
 class Trace:
     """What a model held while reading ``text``: ``values[q]`` is ``(T, H)`` for each quantity ``q``
     of ``QUANTITIES[cell]`` (row ``t``: after reading character ``text[t]``); ``log_prob (T - 1,)``
-    is ``log p(text[t + 1] | text[: t + 1])``; ``h0``/``c0`` the state before ``text[0]``."""
+    is ``log p(text[t + 1] | text[: t + 1])``; ``h0 (H,)`` and ``c0 (H,)`` (None without a cell
+    state) the state before ``text[0]`` (after the warm-up text, if any)."""
 
     cell: str
     text: str
     values: dict
     log_prob: np.ndarray
+    h0: np.ndarray
+    c0: np.ndarray | None = None
 
     @property
     def hidden_dim(self):
@@ -129,11 +132,15 @@ def trace(model, vocab, text, warmup=""):
     W = len(warmup)
     values = {"h": h[0]}
     values.update(_gate_values(spec.name, cache, H))
+    h0 = h[0, W - 1].copy() if W else np.zeros(H)
+    c0 = None
+    if spec.has_cell_state:
+        c0 = values["c"][W - 1].copy() if W else np.zeros(H)
     values = {q: np.ascontiguousarray(values[q][W:]) for q in QUANTITIES[spec.name]}
     scores = h[0, W:-1] @ p["Wy"] + p["by"]  # (T - 1, V): the prediction of each next character
     nxt = ids[0, W + 1 :]
     log_prob = _log_softmax(scores)[np.arange(len(nxt)), nxt]
-    return Trace(spec.name, text, values, log_prob)
+    return Trace(spec.name, text, values, log_prob, h0, c0)
 
 
 # --------------------------------------------------------------------------------- features
@@ -327,44 +334,47 @@ def connectivity(model, vocab, text, positions, window=64):
     """``(P, window)``: entry ``[k, d]`` is ``|| d log p(text[t+1] | text[:t+1]) / d e_{t-d} ||`` for
     ``t = positions[k]``, where ``e_s = We[text[s]]`` is the input embedding of character ``s``.
 
-    Each position's window ``text[t - window + 1 : t + 1]`` starts from the state that the whole-text
-    run (from ``text[0]``, zero state) had before it, so the values equal those of one long run,
-    cut at distance ``window - 1``. Needs ``window - 1 <= t <= len(text) - 2``."""
-    _check_text("text", text, 2)
+    ``text``: a string (read from the zero state) or a ``Trace`` of this model (its text, read from
+    its ``h0``/``c0``; no second run over the text). Each position's window
+    ``text[t - window + 1 : t + 1]`` starts from the state the whole run had before it, so the values
+    equal those of one long run, cut at distance ``window - 1``. Needs
+    ``window - 1 <= t <= len(text) - 2``."""
+    if not isinstance(window, (int, np.integer)) or isinstance(window, bool):
+        raise TypeError(f"window must be an int, got {type(window).__name__}")
+    spec = get_cell(model.cell)
+    tr = text if isinstance(text, Trace) else trace(model, vocab, text)
+    if tr.cell != spec.name or tr.hidden_dim != model.hidden_dim:
+        raise ValueError(f"text is a Trace of another model (a {tr.cell}), not of this {spec.name}")
     positions = np.asarray(positions)
     if positions.ndim != 1 or positions.dtype.kind not in "iu" or len(positions) == 0:
         raise ValueError(f"positions must be a non-empty 1-D array of ints, got {positions!r:.60}")
-    if not isinstance(window, (int, np.integer)) or isinstance(window, bool):
-        raise TypeError(f"window must be an int, got {type(window).__name__}")
-    T = len(text)
+    T = len(tr.text)
     if window < 1 or positions.min() < window - 1 or positions.max() > T - 2:
         raise ValueError(
             f"positions must lie in [window - 1, len(text) - 2] = [{window - 1}, {T - 2}], "
             f"got min {positions.min()} and max {positions.max()}"
         )
-    spec = get_cell(model.cell)
     p = model.params
-    ids = vocab.encode(text)
-    inp_all, _ = embedding_forward(ids[None, :], p["We"])
-    h_all, cache = sequence_forward(spec, inp_all, None, {k: p[k] for k in spec.param_names})
-    H = h_all.shape[-1]
+    ids = vocab.encode(tr.text)
     starts = positions - window + 1  # first character of each window
     idx = starts[:, None] + np.arange(window)  # (P, window)
-    inp = inp_all[0][idx]  # (P, window, E)
-    prev = starts - 1
-    zero = prev < 0
-    h0 = np.where(zero[:, None], 0.0, h_all[0][np.maximum(prev, 0)])
-    c0 = None
-    if spec.has_cell_state:
-        c0 = np.where(zero[:, None], 0.0, cache.c[np.maximum(prev, 0), 0])
-    _, dinp = window_log_prob(model, inp, h0.reshape(-1, H), c0, ids[positions + 1])
-    norms = np.linalg.norm(dinp, axis=-1)  # (P, window), column j is character start + j
+    inp = p["We"][ids[idx]]  # (P, window, E)
+
+    def before(states, first):  # the state before each window: row s - 1, or the run's first state
+        return np.where((starts == 0)[:, None], first, states[np.maximum(starts - 1, 0)])
+
+    h0 = before(tr.values["h"], tr.h0)
+    c0 = before(tr.values["c"], tr.c0) if spec.has_cell_state else None
+    _, dinp = window_log_prob(model, inp, h0, c0, ids[positions + 1])
+    norms = np.linalg.norm(dinp, axis=-1)  # (P, window), column j is character starts + j
     return norms[:, ::-1].copy()  # column d: distance d back from t
 
 
 def distance_profile(model, vocab, text, n_positions=200, window=64, rng=0):
     """``(window,)``: the mean over ``n_positions`` random positions of ``connectivity``, how strongly
-    a prediction reacts, on average, to the character ``d`` places back."""
+    a prediction reacts, on average, to the character ``d`` places back. ``text``: a string or a
+    ``Trace`` of this model, as for ``connectivity``."""
+    T = len(text.text if isinstance(text, Trace) else text)
     rng = np.random.default_rng(rng)
-    pos = np.sort(rng.choice(np.arange(window - 1, len(text) - 1), size=n_positions, replace=False))
+    pos = np.sort(rng.choice(np.arange(window - 1, T - 1), size=n_positions, replace=False))
     return connectivity(model, vocab, text, pos, window).mean(axis=0)

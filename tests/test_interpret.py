@@ -110,7 +110,7 @@ def _fake_trace(text, unit_values, H=8, seed=0):
     rng = np.random.default_rng(seed)
     h = rng.normal(size=(len(text), H))
     h[:, 5] = unit_values
-    return I.Trace("rnn", text, {"h": h}, np.zeros(len(text) - 1))
+    return I.Trace("rnn", text, {"h": h}, np.zeros(len(text) - 1), np.zeros(H))
 
 
 def test_best_units_finds_a_planted_quote_unit_and_loses_it_on_wrong_labels():
@@ -226,3 +226,17 @@ def test_the_trained_rnn_forgets_within_a_few_dozen_characters(rnn_traces):
     assert prof.shape == (48,) and np.all(prof > 0)
     assert prof[0] > prof[10] > prof[40]
     assert prof[40] < 0.01 * prof[0]
+
+
+def test_connectivity_from_a_trace_equals_from_the_whole_text():
+    m = _model("lstm", seed=8)
+    part = I.trace(m, VOCAB, TEXT[30:], warmup=TEXT[:30])
+    from_trace = I.connectivity(m, VOCAB, part, [0, 15, 40], window=1)
+    from_text = I.connectivity(m, VOCAB, TEXT, [30, 45, 70], window=1)
+    assert np.allclose(from_trace, from_text, rtol=1e-10)
+    assert np.allclose(
+        I.connectivity(m, VOCAB, part, [20, 40], window=20),
+        I.connectivity(m, VOCAB, TEXT, [50, 70], window=20),
+    )
+    with pytest.raises(ValueError, match="text is a Trace of another model"):
+        I.connectivity(_model("gru"), VOCAB, part, [20])
