@@ -36,6 +36,7 @@ from .nn.layers import embedding_forward
 __all__ = [
     "Trace",
     "trace",
+    "traces",
     "QUANTITIES",
     "FEATURES",
     "BINARY_FEATURES",
@@ -102,15 +103,15 @@ def _log_softmax(s):
     return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))
 
 
-def _gate_values(cell, cache, H):
-    """The gates of a one-sequence run as ``{name: (T, H)}`` from the cell's cache."""
+def _gate_values(cell, cache, H, n=0):
+    """The gates of sequence ``n`` of a run as ``{name: (T, H)}`` from the cell's cache."""
     if cell == "lstm":
-        g = cache.gates[:, 0]  # (T, 4H), time-major, batch 0
+        g = cache.gates[:, n]  # (T, 4H), time-major
         out = {k: g[:, j * H : (j + 1) * H] for j, k in enumerate("ifgo")}
-        out["c"] = cache.c[:, 0]
+        out["c"] = cache.c[:, n]
         return out
     if cell == "gru":
-        g = cache.rzn[:, 0]  # (T, 3H)
+        g = cache.rzn[:, n]  # (T, 3H)
         return {k: g[:, j * H : (j + 1) * H] for j, k in enumerate("rzn")}
     return {}
 
@@ -121,26 +122,45 @@ def trace(model, vocab, text, warmup=""):
     ``warmup``: text read first whose values are dropped, so that the state at ``text[0]`` is not
     the untypical zero state. Quantities: ``QUANTITIES[model.cell]``; each ``(len(text), H)``."""
     _check_text("text", text, 2)
-    if not isinstance(warmup, str):
-        raise TypeError(f"warmup must be a str, got {type(warmup).__name__}")
+    return traces(model, vocab, [text], [warmup])[0]
+
+
+def traces(model, vocab, texts, warmups=None):
+    """``trace`` for several texts of one length at once (one batch: the time loop runs once), each
+    with its warm-up text (all warm-ups of one length too). Returns a list of ``Trace``."""
+    if not isinstance(texts, (list, tuple)) or not texts:
+        raise TypeError(f"texts must be a non-empty list of str, got {type(texts).__name__}")
+    warmups = [""] * len(texts) if warmups is None else list(warmups)
+    for k, (text, warm) in enumerate(zip(texts, warmups, strict=True)):
+        _check_text(f"texts[{k}]", text, 2)
+        if not isinstance(warm, str):
+            raise TypeError(f"warmup must be a str, got {type(warm).__name__}")
+    if len({len(t) for t in texts}) > 1 or len({len(w) for w in warmups}) > 1:
+        raise ValueError(
+            f"texts (and warm-ups) must all have one length, got {[len(t) for t in texts]} "
+            f"and {[len(w) for w in warmups]}"
+        )
     spec = get_cell(model.cell)
     p = model.params
-    ids = vocab.encode(warmup + text)[None, :]  # (1, W + T)
+    ids = np.stack([vocab.encode(w + t) for t, w in zip(texts, warmups)])  # (N, W + T)
     inp, _ = embedding_forward(ids, p["We"])
     h, cache = sequence_forward(spec, inp, None, {k: p[k] for k in spec.param_names})
     H = h.shape[-1]
-    W = len(warmup)
-    values = {"h": h[0]}
-    values.update(_gate_values(spec.name, cache, H))
-    h0 = h[0, W - 1].copy() if W else np.zeros(H)
-    c0 = None
-    if spec.has_cell_state:
-        c0 = values["c"][W - 1].copy() if W else np.zeros(H)
-    values = {q: np.ascontiguousarray(values[q][W:]) for q in QUANTITIES[spec.name]}
-    scores = h[0, W:-1] @ p["Wy"] + p["by"]  # (T - 1, V): the prediction of each next character
-    nxt = ids[0, W + 1 :]
-    log_prob = _log_softmax(scores)[np.arange(len(nxt)), nxt]
-    return Trace(spec.name, text, values, log_prob, h0, c0)
+    W = len(warmups[0])
+    out = []
+    for n, text in enumerate(texts):
+        values = {"h": h[n]}
+        values.update(_gate_values(spec.name, cache, H, n))
+        h0 = h[n, W - 1].copy() if W else np.zeros(H)
+        c0 = None
+        if spec.has_cell_state:
+            c0 = values["c"][W - 1].copy() if W else np.zeros(H)
+        values = {q: np.ascontiguousarray(values[q][W:]) for q in QUANTITIES[spec.name]}
+        scores = h[n, W:-1] @ p["Wy"] + p["by"]  # (T - 1, V): the prediction of each next character
+        nxt = ids[n, W + 1 :]
+        log_prob = _log_softmax(scores)[np.arange(len(nxt)), nxt]
+        out.append(Trace(spec.name, text, values, log_prob, h0, c0))
+    return out
 
 
 # --------------------------------------------------------------------------------- features

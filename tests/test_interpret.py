@@ -240,3 +240,15 @@ def test_connectivity_from_a_trace_equals_from_the_whole_text():
     )
     with pytest.raises(ValueError, match="text is a Trace of another model"):
         I.connectivity(_model("gru"), VOCAB, part, [20])
+
+
+def test_traces_in_one_batch_equal_one_by_one():
+    m = _model("gru", seed=9)
+    a, b = I.traces(m, VOCAB, [TEXT[10:50], TEXT[60:100]], [TEXT[:10], TEXT[50:60]])
+    for part, (s, w) in ((a, (10, 0)), (b, (60, 50))):
+        alone = I.trace(m, VOCAB, TEXT[s : s + 40], warmup=TEXT[w:s])
+        for q in alone.values:
+            assert np.allclose(part.values[q], alone.values[q], rtol=1e-12, atol=1e-14)
+        assert np.allclose(part.log_prob, alone.log_prob) and np.allclose(part.h0, alone.h0)
+    with pytest.raises(ValueError, match=r"texts \(and warm-ups\) must all have one length, got \[3, 4\]"):
+        I.traces(m, VOCAB, ["abc", "abcd"])

@@ -179,3 +179,67 @@ def test_key_terms_are_in_the_glossary():
     assert "glossary.md" in nb.cells[0].source and "objectives" in nb.cells[0].source
     for name in ("Karpathy", "Madsen", "colah.github.io"):
         assert name in last, f"further reading lacks {name}"
+
+
+# ------------------------------------------------------------------------------- in a browser
+
+_COLORED_TEXT = """h => {
+    for (let el = h.parentElement; el; el = el.parentElement) {
+        const t = el.querySelector('.rnncourse-colored-text');
+        if (t) return t.innerHTML;
+    }
+    return null;
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not LESSON.exists(), reason="lesson 10 notebook not written yet")
+def test_in_a_browser_the_unit_slider_recolours_the_text(tmp_path):
+    """JupyterLab on 127.0.0.1 serves a student workspace; Chromium runs lesson 10, presses the
+    right-arrow key on the unit explorer's slider and sees the coloured text change."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    from lab_server import CHROMIUM, CHROMIUM_ARGS, jupyter_lab
+    from rnncourse.workspace import sync
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install -y chromium)")
+    root = tmp_path / "rnncourse-workspace"
+    sync(root, log=lambda message: None)
+    idle = '.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status="idle"]'
+    with jupyter_lab(root, tmp_path, token="rnncourse-lesson10", start_timeout=60) as (base, token):
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(f"{base}/lab/tree/notebooks/10_inside.ipynb?reset&token={token}")
+                page.wait_for_selector('.jp-DebuggerBugButton[aria-disabled="false"]', timeout=90_000)
+                page.wait_for_selector(idle, timeout=60_000)
+                page.click(".lm-MenuBar-item:has-text('Run')")
+                page.click('.lm-Menu-item[data-command="runmenu:run-all"]')
+                handle = page.wait_for_selector(".widget-slider .noUi-handle", timeout=120_000)
+                page.wait_for_selector(".rnncourse-colored-text", timeout=60_000)
+                page.wait_for_timeout(1000)
+                page.wait_for_selector(idle, timeout=120_000)
+                errors = page.query_selector_all(
+                    ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+                )
+                tracebacks = [e.inner_text() for e in errors if "Error" in e.inner_text()]
+                assert not tracebacks, tracebacks[:1]
+                handle.scroll_into_view_if_needed()
+                before_value = handle.get_attribute("aria-valuenow")
+                before = handle.evaluate(_COLORED_TEXT)
+                assert before and before.count("<span") > 500, "no coloured text beside the unit slider"
+                handle.focus()
+                for _ in range(3):
+                    page.keyboard.press("ArrowRight")
+                after = before
+                for _ in range(100):  # at most 30 s
+                    page.wait_for_timeout(300)
+                    after = handle.evaluate(_COLORED_TEXT)
+                    if after != before:
+                        break
+                assert handle.get_attribute("aria-valuenow") != before_value, "the slider did not move"
+                assert after != before, "moving the unit slider did not recolour the text"
+                assert after.count("<span") == before.count("<span"), "the same excerpt, other colours"
+            finally:
+                browser.close()
