@@ -252,3 +252,15 @@ def test_traces_in_one_batch_equal_one_by_one():
         assert np.allclose(part.log_prob, alone.log_prob) and np.allclose(part.h0, alone.h0)
     with pytest.raises(ValueError, match=r"texts \(and warm-ups\) must all have one length, got \[3, 4\]"):
         I.traces(m, VOCAB, ["abc", "abcd"])
+
+
+def test_float32_storage_keeps_the_values():
+    m = _model("lstm", seed=10)
+    (small,) = I.traces(m, VOCAB, [TEXT], dtype=np.float32)
+    full = I.trace(m, VOCAB, TEXT)
+    for q in full.values:
+        assert small.values[q].dtype == np.float32
+        assert np.allclose(small.values[q], full.values[q], atol=1e-6)
+    assert np.allclose(
+        I.connectivity(m, VOCAB, small, [40], 20), I.connectivity(m, VOCAB, full, [40], 20), rtol=1e-5
+    )
