@@ -240,7 +240,8 @@ class UnitExplorer(Explorer):
     unit: the excerpt coloured by that unit, and bars of its correlation with every feature.
 
     ``state``: ``model``, ``quantity``, ``unit``, ``values (L,)`` on the excerpt, ``r (7,)`` with
-    each feature on the whole held-out text, ``auc`` ({feature: AUC} for yes/no features), ``html``,
+    each feature on the whole held-out text, ``top_feature`` (largest ``|r|``) and ``auc`` (its AUC,
+    sign-corrected; None for the position in the line), ``html``,
     ``best`` (the ``BestUnit`` of each feature for this model and quantity)."""
 
     def __init__(self, traces, excerpt, model="lstm", quantity="h", unit=None):
@@ -255,7 +256,14 @@ class UnitExplorer(Explorer):
             raise ValueError(f"excerpt must be (start, stop) within [0, {len(test)}], got {excerpt}")
         self.text = test.text[self.start : self.stop]
         self.features = I.text_features(test.text)
-        self.best = {}  # (cell, quantity) -> {feature: BestUnit}, filled on first use
+        self.best = {}  # (cell, quantity) -> {feature: BestUnit}
+        self.tables = {}  # (cell, quantity) -> (7, H) correlations on the test text
+        for cell, (fit, test) in traces.items():  # all at once, so that no redraw waits for them
+            for q in test.values:
+                self.best[cell, q] = I.best_units(fit, test, q)
+                self.tables[cell, q] = np.array(
+                    [I.correlations(test.values[q], self.features[f]) for f in I.FEATURES]
+                )
         model = model if model in traces else next(iter(traces))
         H = traces[model][1].hidden_dim
         feature_options = [(_NO_FEATURE, "")] + [(I.FEATURE_NAMES[f], f) for f in I.FEATURES]
@@ -284,35 +292,34 @@ class UnitExplorer(Explorer):
     def _quantity_options(cell):
         return [(QUANTITY_NAMES[q], q) for q in I.QUANTITIES[cell]]
 
+    # The two observers below change another control; the explorer's own observer (which runs after
+    # them) then redraws once, so they mute the redraws their own changes would cause.
     def _model_changed(self, change):
         q = self.controls["quantity"]
         keep = q.value if q.value in I.QUANTITIES[change["new"]] else "h"
-        q.options = self._quantity_options(change["new"])
-        q.value = keep
+        muted, self._muted = self._muted, True
+        try:
+            q.options = self._quantity_options(change["new"])
+            q.value = keep
+        finally:
+            self._muted = muted
 
     def _best_for_changed(self, change):
         f = change["new"]
         if f:
             b = self.best_for(self.controls["model"].value, self.controls["quantity"].value)[f]
-            self.controls["unit"].value = b.unit
+            muted, self._muted = self._muted, True
+            try:
+                self.controls["unit"].value = b.unit
+            finally:
+                self._muted = muted
 
     def best_for(self, cell, quantity):
-        key = (cell, quantity)
-        if key not in self.best:
-            fit, test = self.traces[cell]
-            self.best[key] = I.best_units(fit, test, quantity)
-        return self.best[key]
+        return self.best[cell, quantity]
 
-    def _unit_numbers(self, cell, quantity, unit):
-        test = self.traces[cell][1]
-        x = test.values[quantity][:, unit]
-        r = np.array([I.correlations(x[:, None], self.features[f])[0] for f in I.FEATURES])
-        a = {}
-        for f in I.BINARY_FEATURES:
-            y = self.features[f]
-            if 0 < y.sum() < len(y):
-                a[f] = I.auc(x if r[I.FEATURES.index(f)] >= 0 else -x, y)
-        return r, a
+    def _auc(self, cell, quantity, unit, feature, sign):
+        x = self.traces[cell][1].values[quantity][:, unit]
+        return I.auc(sign * x, self.features[feature])
 
     def compute(self, model, quantity, unit, best_for):
         if model not in self.traces:
@@ -321,15 +328,20 @@ class UnitExplorer(Explorer):
         if quantity not in test.values:
             raise ValueError(f"quantity must be one of {list(test.values)} for a {model}, got {quantity!r}")
         values = test.values[quantity][self.start : self.stop, unit]
-        r, a = self.cached(self._unit_numbers, model, quantity, unit)
+        r = self.tables[model, quantity][:, unit]
+        k = int(np.argmax(np.abs(r)))
+        top = I.FEATURES[k]
+        y = self.features[top]
+        a = None
+        if y.dtype == bool and 0 < y.sum() < len(y):
+            a = self.cached(self._auc, model, quantity, unit, top, 1 if r[k] >= 0 else -1)
         if quantity in GATES:
             lo, hi, kind = 0.0, 1.0, "sequential"
         elif quantity == "c":
-            top = float(np.abs(test.values["c"][:, unit]).max()) or 1.0
-            lo, hi, kind = -top, top, "diverging"
+            big = float(np.abs(test.values["c"][:, unit]).max()) or 1.0
+            lo, hi, kind = -big, big, "diverging"
         else:
             lo, hi, kind = -1.0, 1.0, "diverging"
-        k = int(np.argmax(np.abs(r)))
         label = f"{CELL_NAMES[model]}, {QUANTITY_NAMES[quantity]}, unit {unit}: " + (
             "white 0 .. green 1" if kind == "sequential" else f"blue {lo:.2g} .. white .. red {hi:.2g}"
         )
@@ -340,7 +352,7 @@ class UnitExplorer(Explorer):
             "values": values,
             "r": r,
             "auc": a,
-            "top_feature": I.FEATURES[k],
+            "top_feature": top,
             "html": colored_text_html(self.text, values, lo, hi, kind, label=label),
             "best": self.best_for(model, quantity),
         }
@@ -363,8 +375,8 @@ class UnitExplorer(Explorer):
             f"closest feature: {I.FEATURE_NAMES[f]}",
             f"r = {s['r'][I.FEATURES.index(f)]:+.2f}",
         ]
-        if f in s["auc"]:
-            lines.append(f"AUC = {s['auc'][f]:.2f}")
+        if s["auc"] is not None:
+            lines.append(f"AUC = {s['auc']:.2f}")
         best = [I.FEATURE_NAMES[g] for g, b in s["best"].items() if b.unit == s["unit"]]
         if best:
             lines.append("best unit for: " + ", ".join(best))
