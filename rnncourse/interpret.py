@@ -125,7 +125,7 @@ def trace(model, vocab, text, warmup=""):
     return traces(model, vocab, [text], [warmup])[0]
 
 
-def traces(model, vocab, texts, warmups=None, dtype=np.float64):
+def traces(model, vocab, texts, warmups=None, dtype=np.float64, chunk=1024):
     """``trace`` for several texts of one length at once (one batch: the time loop runs once), each
     with its warm-up text (all warm-ups of one length too). Returns a list of ``Trace``.
 
@@ -145,21 +145,33 @@ def traces(model, vocab, texts, warmups=None, dtype=np.float64):
         )
     spec = get_cell(model.cell)
     p = model.params
+    cp = {k: p[k] for k in spec.param_names}
     ids = np.stack([vocab.encode(w + t) for t, w in zip(texts, warmups)])  # (N, W + T)
-    inp, _ = embedding_forward(ids, p["We"])
-    h, cache = sequence_forward(spec, inp, None, {k: p[k] for k in spec.param_names})
-    H = h.shape[-1]
+    N, L = ids.shape
     W = len(warmups[0])
+    H = model.hidden_dim
+    keep = {q: np.empty((N, L, H), dtype=dtype) for q in QUANTITIES[spec.name]}
+    # in chunks of `chunk` steps, the state carried over: the same numbers as one run, but the
+    # forward caches (an LSTM's is 9 numbers per unit and step in float64) stay small
+    h_prev = c_prev = None
+    for a in range(0, L, chunk):
+        inp, _ = embedding_forward(ids[:, a : a + chunk], p["We"])
+        h, cache = sequence_forward(spec, inp, h_prev, cp, c_prev)
+        keep["h"][:, a : a + chunk] = h
+        for n in range(N):
+            for q, v in _gate_values(spec.name, cache, H, n).items():
+                keep[q][n, a : a + chunk] = v
+        h_prev = h[:, -1]
+        c_prev = cache.c[-1] if spec.has_cell_state else None
+        del cache
     out = []
     for n, text in enumerate(texts):
-        values = {"h": h[n]}
-        values.update(_gate_values(spec.name, cache, H, n))
-        h0 = h[n, W - 1].copy() if W else np.zeros(H)
+        values = {q: keep[q][n, W:] for q in QUANTITIES[spec.name]}
+        h0 = keep["h"][n, W - 1].astype(np.float64) if W else np.zeros(H)
         c0 = None
         if spec.has_cell_state:
-            c0 = values["c"][W - 1].copy() if W else np.zeros(H)
-        values = {q: np.ascontiguousarray(values[q][W:], dtype=dtype) for q in QUANTITIES[spec.name]}
-        scores = h[n, W:-1] @ p["Wy"] + p["by"]  # (T - 1, V): the prediction of each next character
+            c0 = keep["c"][n, W - 1].astype(np.float64) if W else np.zeros(H)
+        scores = values["h"][:-1].astype(np.float64) @ p["Wy"] + p["by"]  # (T - 1, V): each next character
         nxt = ids[n, W + 1 :]
         log_prob = _log_softmax(scores)[np.arange(len(nxt)), nxt]
         out.append(Trace(spec.name, text, values, log_prob, h0, c0))

@@ -264,3 +264,13 @@ def test_float32_storage_keeps_the_values():
     assert np.allclose(
         I.connectivity(m, VOCAB, small, [40], 20), I.connectivity(m, VOCAB, full, [40], 20), rtol=1e-5
     )
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_traces_in_chunks_equal_one_run(cell):
+    m = _model(cell, seed=11)
+    (one,) = I.traces(m, VOCAB, [TEXT[20:]], [TEXT[:20]], chunk=10_000)
+    (chunked,) = I.traces(m, VOCAB, [TEXT[20:]], [TEXT[:20]], chunk=7)
+    for q in one.values:
+        assert np.allclose(chunked.values[q], one.values[q], rtol=1e-12, atol=1e-14), q
+    assert np.allclose(chunked.log_prob, one.log_prob, rtol=1e-12)
