@@ -365,7 +365,7 @@ def window_log_prob(model, inp, h0, c0, target):
     return logp, dinp
 
 
-def connectivity(model, vocab, text, positions, window=64):
+def connectivity(model, vocab, text, positions, window=64, batch=64):
     """``(P, window)``: entry ``[k, d]`` is ``|| d log p(text[t+1] | text[:t+1]) / d e_{t-d} ||`` for
     ``t = positions[k]``, where ``e_s = We[text[s]]`` is the input embedding of character ``s``.
 
@@ -400,8 +400,11 @@ def connectivity(model, vocab, text, positions, window=64):
 
     h0 = before(tr.values["h"], tr.h0)
     c0 = before(tr.values["c"], tr.c0) if spec.has_cell_state else None
-    _, dinp = window_log_prob(model, inp, h0, c0, ids[positions + 1])
-    norms = np.linalg.norm(dinp, axis=-1)  # (P, window), column j is character starts + j
+    norms = np.empty((len(positions), window))  # column j: the character starts + j
+    for a in range(0, len(positions), batch):  # in batches: the caches of 64 windows at a time
+        b = slice(a, a + batch)
+        _, dinp = window_log_prob(model, inp[b], h0[b], None if c0 is None else c0[b], ids[positions[b] + 1])
+        norms[b] = np.linalg.norm(dinp, axis=-1)
     return norms[:, ::-1].copy()  # column d: distance d back from t
 
 

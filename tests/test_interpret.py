@@ -274,3 +274,11 @@ def test_traces_in_chunks_equal_one_run(cell):
     for q in one.values:
         assert np.allclose(chunked.values[q], one.values[q], rtol=1e-12, atol=1e-14), q
     assert np.allclose(chunked.log_prob, one.log_prob, rtol=1e-12)
+
+
+def test_connectivity_in_batches_equals_one_batch():
+    m = _model("lstm", seed=12)
+    pos = np.arange(30, 60)
+    assert np.allclose(
+        I.connectivity(m, VOCAB, TEXT, pos, 20, batch=7), I.connectivity(m, VOCAB, TEXT, pos, 20, batch=100)
+    )
