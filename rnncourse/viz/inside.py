@@ -21,6 +21,7 @@ from .explorer import slider as _slider
 
 __all__ = [
     "value_colors",
+    "color_range",
     "colored_text_html",
     "connectivity_html",
     "draw_feature_bars",
@@ -87,6 +88,19 @@ def value_colors(values, lo, hi, kind="diverging"):
     else:
         raise ValueError(f"kind must be 'diverging', 'sequential' or 'strength', got {kind!r}")
     return _hex(rgb)
+
+
+def color_range(quantity, values):
+    """``(lo, hi, kind)`` for ``colored_text_html``: gates in [0, 1] white to green; ``h`` and the
+    candidates ``g``, ``n`` in [-1, 1] blue-white-red; the unbounded cell state ``c`` blue-white-red
+    from the 1st to the 99th percentile of ``values`` (one unit's values over a text), so one
+    outlier does not wash out the rest."""
+    if quantity in GATES:
+        return 0.0, 1.0, "sequential"
+    if quantity == "c":
+        lo, hi = (float(v) for v in np.percentile(values, [1, 99]))
+        return (lo, hi, "diverging") if hi > lo else (lo - 1.0, lo + 1.0, "diverging")
+    return -1.0, 1.0, "diverging"
 
 
 _STYLE = (
@@ -317,6 +331,9 @@ class UnitExplorer(Explorer):
     def best_for(self, cell, quantity):
         return self.best[cell, quantity]
 
+    def _range(self, cell, quantity, unit):
+        return color_range(quantity, self.traces[cell][1].values[quantity][:, unit])
+
     def _auc(self, cell, quantity, unit, feature, sign):
         x = self.traces[cell][1].values[quantity][:, unit]
         return I.auc(sign * x, self.features[feature])
@@ -335,13 +352,7 @@ class UnitExplorer(Explorer):
         a = None
         if y.dtype == bool and 0 < y.sum() < len(y):
             a = self.cached(self._auc, model, quantity, unit, top, 1 if r[k] >= 0 else -1)
-        if quantity in GATES:
-            lo, hi, kind = 0.0, 1.0, "sequential"
-        elif quantity == "c":
-            big = float(np.abs(test.values["c"][:, unit]).max()) or 1.0
-            lo, hi, kind = -big, big, "diverging"
-        else:
-            lo, hi, kind = -1.0, 1.0, "diverging"
+        lo, hi, kind = self.cached(self._range, model, quantity, unit)
         label = f"{CELL_NAMES[model]}, {QUANTITY_NAMES[quantity]}, unit {unit}: " + (
             "white 0 .. green 1" if kind == "sequential" else f"blue {lo:.2g} .. white .. red {hi:.2g}"
         )
