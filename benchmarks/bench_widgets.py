@@ -45,6 +45,7 @@ def build_all():
         "lstm_gate (L5)": (W.lstm_gate_explorer(), ["forget_bias", "input_bias", "recurrent"]),
         "gru_memory (L6)": (W.gru_memory_explorer(), ["update_bias", "reset_bias"]),
         **_reber(W),
+        **_inside(),
     }
 
 
@@ -55,6 +56,31 @@ def _reber(W):
     except FileNotFoundError as err:
         print(f"reber_lag (L7) skipped: {err}")
         return {}
+
+
+def _inside():
+    """Lesson 10's explorers on the shipped character models (4000 held-out characters each)."""
+    from rnncourse import interpret as I
+    from rnncourse.lm import pretrained
+    from rnncourse.viz import inside as V
+
+    try:
+        lm = {cell: pretrained(cell) for cell in ("rnn", "lstm", "gru")}
+    except FileNotFoundError as err:
+        print(f"lesson 10 explorers skipped: {err}")
+        return {}
+    traces = {
+        c: (
+            I.trace(pt.model, pt.vocab, pt.train_text[-4000:]),
+            I.trace(pt.model, pt.vocab, pt.valid_text[:4000]),
+        )
+        for c, pt in lm.items()
+    }
+    links = {c: (pt.model, pt.vocab, traces[c][1]) for c, pt in lm.items()}
+    return {
+        "units (L10)": (V.unit_explorer(traces, (2000, 3300)), ["unit", "quantity", "model", "best_for"]),
+        "links (L10)": (V.connectivity_explorer(links, (2000, 3300)), ["t", "model"]),
+    }
 
 
 def slider_walk(w, n):

@@ -32,7 +32,8 @@ def test_clean_and_linked(path):
 
 
 def test_lessons_are_numbered_0_to_8_and_open_with_objectives():
-    assert [p.name[:2] for p in LESSONS] == [f"{i:02d}" for i in range(9)]
+    nums = [int(p.name[:2]) for p in LESSONS]  # lessons 9 and 10 come from two branches
+    assert nums[:9] == list(range(9)) and nums == sorted(set(nums)) and nums[-1] <= 10, nums
     for p in LESSONS:
         first = nbformat.read(p, as_version=4).cells
         text = " ".join(c.source for c in first[:3] if c.cell_type == "markdown").lower()
