@@ -335,6 +335,8 @@ def _make_client(nb, root, limits, spec_dir, box):
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
 
+    from rnncourse.grading import sandbox
+
     kdir = Path(spec_dir) / "kernels" / "rnncourse-sandbox"
     kdir.mkdir(parents=True, exist_ok=True)
     argv = _kernel_argv(root, limits, box)
@@ -346,6 +348,8 @@ def _make_client(nb, root, limits, spec_dir, box):
                 "language": "python",
                 # SIGINT would reach bwrap, not the kernel inside it
                 "interrupt_mode": "message",
+                # the audit mode's kernel inherits the grader's environment (bwrap sets its own)
+                "env": dict(sandbox.THREAD_ENV),
             }
         )
     )

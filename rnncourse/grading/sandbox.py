@@ -39,6 +39,12 @@ from rnncourse.grading.limits import DEFAULT
 
 BWRAP = "/usr/bin/bwrap"
 NOBODY = 65534
+# One BLAS thread per kernel, set in the environment the kernel *starts* with: ``python -m
+# rnncourse.grading.sandbox`` imports NumPy (through ``rnncourse.grading``) before ``main`` runs,
+# and OpenBLAS reads these only when it loads. With one thread per core, every idle OpenBLAS worker
+# spins on the other core after each product: ex7's training took 4-6 times longer in the kernel
+# than outside it, and two kernels side by side fought over both cores.
+THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 # Each kernel (grader running as root) gets a user id of its own from this range, which no account
 # on the machine uses, so the per-user process limit of one kernel cannot starve another.
 KERNEL_UID_RANGE = (2_000_000_000, 2_100_000_000)
@@ -209,6 +215,7 @@ def bwrap_argv(scratch, view, pkg_dir, probe=False):
         "LANG": "C.UTF-8",
         "PYTHONNOUSERSITE": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
+        **THREAD_ENV,
     }
     a += ["--clearenv"]
     for k, v in env.items():
