@@ -30,6 +30,8 @@ for path in libs:
             n = f()
             break
 print('BLAS-THREADS', n)
+import sys
+print('DEBUGGER', sys.modules.get('debugpy') is not None)
 """
 
 
@@ -65,14 +67,16 @@ def run_in_kernel(source, box, exercise="ex1"):
 
 
 @pytest.mark.parametrize("mode", ["bwrap", "audit"])
-def test_a_grading_kernel_runs_one_blas_thread(tmp_path, mode, monkeypatch):
+def test_a_grading_kernel_runs_one_blas_thread_and_no_debugger(tmp_path, mode, monkeypatch):
     """``python -m rnncourse.grading.sandbox`` imports NumPy before its ``main`` runs, so setting
     OPENBLAS_NUM_THREADS there was too late: OpenBLAS ran one thread per core, and its idle workers
     spun on the other core (ex7's training took 4-6 times longer in the kernel than outside).
-    The grader's own environment may ask for more threads: the kernel still runs one."""
+    The grader's own environment may ask for more threads: the kernel still runs one. And
+    ipykernel's debugger (debugpy, 0.1 s of every kernel's start) is not loaded."""
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.setenv(var, "4")
     box = make_views(tmp_path / "views", ["ex1"]) if mode == "bwrap" else Box("audit")
     out = run_in_kernel(BLAS_THREADS, box)
     assert out["status"] == "ran" and not out["errors"], out
     assert "BLAS-THREADS 1" in out["text"], out["text"]
+    assert "DEBUGGER False" in out["text"], out["text"]

@@ -68,6 +68,9 @@ class SubmissionResult:
     seconds: float = 0.0
     ungradable: str = ""  # why the notebook could not be graded at all
     sandbox: str = ""  # "bwrap" or "audit"
+    # seconds spent per phase (kernel start in its sandbox, the notebook's cells, the grading
+    # calls, judging in the grader, kernel shutdown): for benchmarks, not in the gradebook
+    phases: dict = field(default_factory=dict)
 
     @property
     def points(self):
@@ -256,6 +259,20 @@ def rebuild(template, student_nb):
             src = chosen.get("source", "")
             src = "".join(src) if isinstance(src, list) else str(src)
             cells.append(("solution", task, src))
+            if func:  # another cell of the notebook defines it too: in the student's kernel, the
+                # one run last wins; the grader runs only the solution cell, so say which it graded
+                others = [
+                    c.get("id") or f"#{k + 1}"
+                    for k, c in enumerate(student_nb.cells)
+                    if c is not chosen
+                    and c.get("cell_type") == "code"
+                    and func in _defines("".join(c.get("source", "")) if isinstance(c.get("source"), list) else str(c.get("source", "")))
+                ]
+                if others:
+                    issues.append(
+                        f"{func}() is also defined in cell(s) {', '.join(repr(o) for o in others)}: only the "
+                        f"solution cell '{tc.id}' is graded, whatever the other definition does"
+                    )
     return cells, issues
 
 
@@ -477,12 +494,13 @@ def _shutdown(km):
 class _kernel_session:
     """``client.setup_kernel`` that always shuts the kernel (and its sandbox) down on the way out."""
 
-    def __init__(self, client, root):
-        self.client, self.root, self.cm = client, root, None
+    def __init__(self, client, root, spent=lambda phase, since: None):
+        self.client, self.root, self.cm, self.spent = client, root, None, spent
 
     def __enter__(self):
         import subprocess
 
+        t0 = time.perf_counter()
         self.cm = self.client.setup_kernel(
             cwd=str(Path(self.root) / "work"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -491,12 +509,16 @@ class _kernel_session:
         except BaseException:
             _shutdown(self.client.km)
             raise
+        finally:
+            self.spent("start", t0)
 
     def __exit__(self, *exc):
+        t0 = time.perf_counter()
         try:
             return self.cm.__exit__(*exc)
         finally:
             _shutdown(self.client.km)
+            self.spent("stop", t0)
 
 
 def _stream(text):
@@ -516,10 +538,16 @@ class _KernelGone(Exception):
     pass
 
 
-def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box):
+def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box, phases=None):
     """Execute ``cells`` (list of dicts with 'source', 'timeout', 'key') in one kernel, restarting it
     when a cell kills or wedges it. ``on_before(key)``/``on_after(key, cell, status)`` let the
-    caller write inputs and collect outputs. Returns notes."""
+    caller write inputs and collect outputs. Adds the seconds spent to ``phases`` ("start",
+    "cells", "tasks", "stop") when given. Returns notes."""
+    phases = {} if phases is None else phases
+
+    def spent(phase, since):
+        phases[phase] = phases.get(phase, 0.0) + time.perf_counter() - since
+
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbformat.v4 import new_code_cell, new_notebook
 
@@ -532,12 +560,13 @@ def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box):
         client = _make_client(nb, root, limits, spec_dir, box)
         culprit = None
         try:
-            with _kernel_session(client, root):
+            with _kernel_session(client, root, spent):
                 for idx, (c, cell) in enumerate(zip(todo, nb.cells)):
                     # cells already run in an earlier kernel must run again (definitions), but
                     # driver cells whose results were collected are not repeated
                     culprit = c
                     client.timeout = c["timeout"]
+                    t_cell = time.perf_counter()
                     on_before(c["key"])
                     started = time.monotonic()
                     try:
@@ -569,6 +598,7 @@ def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box):
                                 f"timed out after {c['timeout']} s and did not respond to an interrupt"
                             )
                     on_after(c["key"], cell, "timeout" if timed_out else "ran")
+                    spent("tasks" if c.get("task_id") else "cells", t_cell)
                     if c.get("task_id"):  # a grading cell that ran is never run again
                         done.add(c["key"])
                 culprit = None
@@ -909,7 +939,8 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
             if tid is not None and tid not in collected:
                 collected[tid] = _collect(tid, io_fd, tdirs[tid], st, cell_errors.get(key))
 
-        notes = _run_cells(run, root, limits, tmp / "spec", before, after, box)
+        notes = _run_cells(run, root, limits, tmp / "spec", before, after, box, res.phases)
+        t_judge = time.perf_counter()
         res.issues += notes
         for c in run:
             if c.get("task") and c["key"] in cell_errors:
@@ -935,6 +966,13 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
             flags = list(task_flags[s.id])
             if got.get("func") and str(got["func"]).startswith("rnncourse"):
                 flags.append(f"the graded function is the package's own ({got['func']})")
+            if got.get("stripped"):
+                flags.append(
+                    "calls the course's own "
+                    + ", ".join(f"{n}()" for n in sorted(got["stripped"]))
+                    + " (through the package), which the grader's copy does not have, so the task "
+                    "is graded as not implemented: check by hand"
+                )
             if got.get("patched"):
                 flags.append(
                     "the notebook replaced functions the grader's driver uses ("
@@ -947,6 +985,7 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
                 tr.flags = flags
                 tr.diagnosis.append("flagged for review: " + "; ".join(flags))
             res.tasks[s.id] = tr
+        res.phases["judge"] = time.perf_counter() - t_judge
     except Exception as exc:
         from rnncourse.grading.sandbox import SandboxUnavailable
 
@@ -962,7 +1001,9 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
             if fd is not None:
                 os.close(fd)
         if tmp is not None:
+            t_clean = time.perf_counter()
             shutil.rmtree(tmp, ignore_errors=True)
+            res.phases["cleanup"] = time.perf_counter() - t_clean
         if views_tmp is not None:
             shutil.rmtree(views_tmp, ignore_errors=True)
     res.seconds = time.perf_counter() - t0
@@ -1000,7 +1041,7 @@ def _collect(task_id, io_fd, name, st, cell_error=None):
     """What the kernel left in its task folder (read through ``io_fd``, never following a symlink):
     ``{"status", "func", "patched", "probes": {probe: Observation}}``."""
     tfd = _open_dir(name, io_fd)
-    out = {"status": st, "probes": {}, "func": None, "patched": []}
+    out = {"status": st, "probes": {}, "func": None, "patched": [], "stripped": set()}
     if st == "timeout":
         fallback = Problem("timeout", "timed out: an infinite loop, or far too slow")
     elif st == "died":
@@ -1026,6 +1067,8 @@ def _collect(task_id, io_fd, name, st, cell_error=None):
                 outputs, budget = _read_arrays(pfd, "out", budget)
                 after, budget = _read_arrays(pfd, "after", budget)
                 error = _scrub(_read_text("error.txt", pfd))
+                if error and _driver.STRIPPED_NOTE in error:
+                    out["stripped"].update(re.findall(r"the course's (\w+)\(\) was called", error))
                 if error is None and not outputs and not after:
                     obs = Observation({}, None, fallback)
                 else:
@@ -1177,4 +1220,6 @@ def merge(shard_dirs, out_dir):
     """Combine ``shard-*-of-N.jsonl`` files (from any folders) into ``out_dir/grades.csv``."""
     from rnncourse.grading import gradebook
 
-    return gradebook.merge(shard_dirs, out_dir, list(TASKS))
+    return gradebook.merge(
+        shard_dirs, out_dir, list(TASKS), log=lambda m: print(f"WARNING: {m}", file=sys.stderr, flush=True)
+    )
