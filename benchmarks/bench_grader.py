@@ -123,11 +123,18 @@ def course_run(n, jobs, sandbox):
     try:
         make_course(tmp / "subs", n)
         load0 = os.getloadavg()[0]
+        total = n * len(set(p.name for p in (tmp / "subs").rglob("*.ipynb")))
+
+        def progress(message):  # every 10 % of the class: how far, how fast (if a run is cut short)
+            if message.startswith("[") and "/" in message:
+                k = int(message[1:].split("/", 1)[0])
+                if k % max(1, total // 10) == 0:
+                    el = time.perf_counter() - t0
+                    print(f"  ... {k}/{total} notebooks after {el:.0f} s (load {os.getloadavg()[0]:.1f})", flush=True)
+
         with PeakRSS() as mem:
             t0 = time.perf_counter()
-            results = grade(
-                [tmp / "subs"], tmp / "out", jobs=jobs, seed=1, log=lambda m: None, sandbox=sandbox
-            )
+            results = grade([tmp / "subs"], tmp / "out", jobs=jobs, seed=1, log=progress, sandbox=sandbox)
             dt = time.perf_counter() - t0
         load1 = os.getloadavg()[0]
         by_ex = {}
