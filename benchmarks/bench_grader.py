@@ -34,43 +34,64 @@ WRONG_STEP = {
 }
 
 
-def _tree_rss(pid):
-    """Resident memory (bytes) of ``pid`` and all its descendants."""
-    kids, rss = {}, {}
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _tree_rss(pid, cpu=None):
+    """Resident memory (bytes) of ``pid`` and all its descendants; with ``cpu`` (a dict), also
+    records the CPU seconds each of them has used so far (``cpu[(pid, start time)]``)."""
+    kids, rss, used = {}, {}, {}
     for p in os.listdir("/proc"):
         if not p.isdigit():
             continue
         try:
             with open(f"/proc/{p}/stat") as fh:
-                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+                st = fh.read().rsplit(")", 1)[1].split()
+                ppid = int(st[1])
+                used[int(p)] = ((int(p), st[19]), (int(st[11]) + int(st[12])) / _TICK)
             with open(f"/proc/{p}/statm") as fh:
                 rss[int(p)] = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         except (OSError, ValueError, IndexError):
             continue
         kids.setdefault(ppid, []).append(int(p))
-    total, todo = rss.get(pid, 0), [pid]
+    total, todo, tree = rss.get(pid, 0), [pid], [pid]
     while todo:
         for k in kids.get(todo.pop(), []):
             total += rss.get(k, 0)
             todo.append(k)
+            tree.append(k)
+    if cpu is not None:
+        for p in tree:
+            if p in used:
+                key, secs = used[p]
+                cpu[key] = max(cpu.get(key, 0.0), secs)
     return total
 
 
 class PeakRSS:
+    """Peak resident memory of this process and its descendants, sampled every 50 ms; ``cpu`` is
+    the CPU seconds they used (the grader's own process exactly; each child up to its last
+    sample, so a child that lived less than 50 ms is missed)."""
+
     def __enter__(self):
-        self.peak, self.stop = 0, threading.Event()
+        self.peak, self.stop, self.cpus = 0, threading.Event(), {}
+        self.t_cpu0 = time.process_time()
         self.t = threading.Thread(target=self._run, daemon=True)
         self.t.start()
         return self
 
     def _run(self):
         while not self.stop.is_set():
-            self.peak = max(self.peak, _tree_rss(os.getpid()))
+            self.peak = max(self.peak, _tree_rss(os.getpid(), self.cpus))
             self.stop.wait(0.05)
 
     def __exit__(self, *exc):
         self.stop.set()
         self.t.join()
+        me = [k for k in self.cpus if k[0] == os.getpid()]
+        for k in me:
+            del self.cpus[k]
+        self.cpu = sum(self.cpus.values()) + time.process_time() - self.t_cpu0
 
 
 def make_class(folder, n):
@@ -94,26 +115,38 @@ def make_course(folder, n):
 
 
 def course_run(n, jobs, sandbox):
-    """Grade ``n`` students x every exercise; print wall time, time per exercise and peak memory."""
+    """Grade ``n`` students x every exercise; print wall time, CPU time, the time per exercise and
+    per phase, and peak memory."""
     from rnncourse.grading.grader import grade
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-course-"))
     try:
         make_course(tmp / "subs", n)
+        load0 = os.getloadavg()[0]
+        total = n * len(set(p.name for p in (tmp / "subs").rglob("*.ipynb")))
+
+        def progress(message):  # every 10 % of the class: how far, how fast (if a run is cut short)
+            if message.startswith("[") and "/" in message:
+                k = int(message[1:].split("/", 1)[0])
+                if k % max(1, total // 10) == 0:
+                    el = time.perf_counter() - t0
+                    print(f"  ... {k}/{total} notebooks after {el:.0f} s (load {os.getloadavg()[0]:.1f})", flush=True)
+
         with PeakRSS() as mem:
             t0 = time.perf_counter()
-            results = grade(
-                [tmp / "subs"], tmp / "out", jobs=jobs, seed=1, log=lambda m: None, sandbox=sandbox
-            )
+            results = grade([tmp / "subs"], tmp / "out", jobs=jobs, seed=1, log=progress, sandbox=sandbox)
             dt = time.perf_counter() - t0
+        load1 = os.getloadavg()[0]
         by_ex = {}
         for r in results:
-            by_ex.setdefault(r.exercise, []).append(r.seconds)
+            by_ex.setdefault(r.exercise, []).append(r)
         full = sum(bool(r.tasks) and all(t.passed for t in r.tasks.values()) for r in results)
         print(
             f"course: {n} students x {len(by_ex)} exercises = {len(results)} notebooks, {jobs} kernels, "
-            f"sandbox {sandbox}: {dt:.0f} s wall ({dt / n:.1f} s per student), peak {mem.peak / 2**20:.0f} MB, "
-            f"{full}/{len(results)} at full marks"
+            f"sandbox {sandbox}: {dt:.0f} s wall ({dt / n:.1f} s per student), "
+            f"{mem.cpu:.0f} CPU-s ({mem.cpu / n:.1f} per student), peak {mem.peak / 2**20:.0f} MB, "
+            f"{full}/{len(results)} at full marks; load average {load0:.1f} before, {load1:.1f} after "
+            f"on {os.cpu_count()} cores"
         )
         for r in results:  # a solution below full marks is a finding: say which task and why
             for t in r.tasks.values():
@@ -121,12 +154,30 @@ def course_run(n, jobs, sandbox):
                     print(
                         f"  NOT FULL: {r.student} {t.task} {t.points}/{t.max_points}: {' | '.join(t.diagnosis)[:300]}"
                     )
-        for ex, secs in sorted(by_ex.items()):
-            secs.sort()
-            print(
-                f"  {ex}: median {secs[len(secs) // 2]:.1f} s per notebook (kernel time, max {secs[-1]:.1f} s)"
-            )
-        print(f"  100 students would take about {100 * dt / n / 60:.1f} min at this rate")
+        phases = ("start", "cells", "tasks", "judge", "stop", "cleanup")
+
+        def med(xs):
+            xs = sorted(xs)
+            return xs[len(xs) // 2] if xs else float("nan")
+
+        print("  per notebook (median seconds inside a worker): " + ", ".join(phases))
+        for ex, rs in sorted(by_ex.items()):
+            secs = sorted(r.seconds for r in rs)
+            parts = "  ".join(f"{p} {med([r.phases.get(p, 0.0) for r in rs]):.2f}" for p in phases)
+            print(f"  {ex}: total {med(secs):.2f} (max {secs[-1]:.1f})  {parts}")
+        allr = [r for rs in by_ex.values() for r in rs]
+        share = {p: sum(r.phases.get(p, 0.0) for r in allr) for p in phases}
+        tot = sum(r.seconds for r in allr) or 1.0
+        print(
+            "  share of the workers' time: "
+            + ", ".join(f"{p} {100 * v / tot:.0f}%" for p, v in share.items())
+            + f", other {100 * (tot - sum(share.values())) / tot:.0f}%"
+        )
+        print(
+            f"  100 students would take about {100 * dt / n / 60:.1f} min at this rate "
+            f"({100 * mem.cpu / n / 60 / (os.cpu_count() or 1):.1f} min if the CPU time spread perfectly "
+            f"over {os.cpu_count()} cores)"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -88,7 +88,7 @@ def test_gradebook_and_feedback_files(graded):
     assert "not implemented yet" in text and "0/5 points" in text
 
 
-def test_shards_merge_into_one_gradebook(tmp_path):
+def test_shards_merge_into_one_gradebook(tmp_path, capsys):
     subs = tmp_path / "subs"
     for name, source in (("ann", "solutions"), ("ben", "exercises"), ("cat", "solutions")):
         write(make_notebook("ex1", source=source), subs / name / EXERCISE_FILES["ex1"].name)
@@ -132,6 +132,14 @@ def test_shards_merge_into_one_gradebook(tmp_path):
     assert {k: v["total"] for k, v in rows.items()} == {"ann": "5", "ben": "0", "cat": "5", "dan": "2"}
     # a missing shard is reported
     assert main(["grade", "--merge", str(tmp_path / "shard1"), "--out", str(tmp_path / "partial")]) == 1
+    # a shard merged twice is said so, once, and its notebooks are not flagged DUPLICATE
+    capsys.readouterr()
+    twice = [str(tmp_path / "shard1"), str(tmp_path / "shard2"), str(tmp_path / "shard1")]
+    assert main(["grade", "--merge", *twice, "--out", str(tmp_path / "twice")]) == 0
+    assert capsys.readouterr().err.count("shard 1/2 merged twice") == 1
+    again = list(csv.DictReader(open(tmp_path / "twice" / "grades.csv")))
+    assert sorted(r["student"] for r in again) == ["ann", "ben", "cat", "dan"]
+    assert not any("DUPLICATE" in r["flags"] for r in again), again
 
 
 def test_gradebook_loses_nothing(tmp_path):
@@ -263,12 +271,18 @@ def test_stripped_view_has_no_reference_of_the_exercise(tmp_path):
         "    print('REFERENCE')\nexcept NotImplementedError:\n    print('stripped')\n"
         "print(nn.lstm_step_forward.__doc__ is not None)\n"
     )
+    # the copy ships byte code compiled from its stripped sources, and the kernel uses it
+    code += (
+        "import importlib.util, os\n"
+        "print('bytecode' if os.path.exists(importlib.util.cache_from_source(nn.rnn.__file__)) else 'source')\n"
+    )
     for ex, expect in (("ex1", "stripped"), ("ex7", "REFERENCE")):
-        env = dict(os.environ, PYTHONPATH=str(Path(views[ex]).parent))
+        env = dict(os.environ, PYTHONPATH=str(Path(views[ex]).parent), PYTHONDONTWRITEBYTECODE="1")
         r = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path
         )
         assert r.stdout.split()[0] == expect, (ex, r.stdout, r.stderr[-500:])
+        assert r.stdout.split()[-1] == "bytecode", (ex, r.stdout)
     text = (Path(views["ex7"]) / "textgen.py").read_text()
     assert "def temperature_probs" in text and "NotImplementedError" in text
 

@@ -249,16 +249,30 @@ def write_shard(path, rows):
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def merge(shard_dirs, out_dir, task_order):
+def merge(shard_dirs, out_dir, task_order, log=None):
     """Combine ``shard-*-of-N.jsonl`` files (from any folders) into one gradebook in ``out_dir``.
+    A shard given twice with the same content (the same folder named twice, or a copy) is merged
+    once, and ``log`` is told; its notebooks are not flagged as duplicates.
     Returns ``(rows, missing shards as "i/n")``."""
-    rows, seen = [], {}
+    import hashlib
+
+    rows, seen, merged = [], {}, {}
     for d in map(Path, shard_dirs):
         for f in sorted(d.glob("shard-*-of-*.jsonl")) if d.is_dir() else [d]:
+            text = f.read_text(encoding="utf-8")
             m = re.match(r"shard-(\d+)-of-(\d+)\.jsonl$", f.name)
             if m:
                 seen.setdefault(int(m.group(2)), set()).add(int(m.group(1)))
-            rows += [json.loads(line) for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+                key = (m.group(0), hashlib.sha256(text.encode("utf-8")).hexdigest())
+                if key in merged:
+                    if log:
+                        log(
+                            f"shard {m.group(1)}/{m.group(2)} merged twice ({merged[key]} and {f}): "
+                            "the second copy was ignored"
+                        )
+                    continue
+                merged[key] = f
+            rows += [json.loads(line) for line in text.splitlines() if line.strip()]
     missing = [f"{i}/{n}" for n, got in seen.items() for i in range(1, n + 1) if i not in got]
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     write_all(out_dir, rows, task_order)

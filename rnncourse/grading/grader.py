@@ -70,6 +70,9 @@ class SubmissionResult:
     ungradable: str = ""  # why the notebook could not be graded at all
     sandbox: str = ""  # "bwrap" or "audit"
     lang: str = "en"  # the language of the student's feedback (``notebook_language`` or ``--lang``)
+    # seconds spent per phase (kernel start in its sandbox, the notebook's cells, the grading
+    # calls, judging in the grader, kernel shutdown): for benchmarks, not in the gradebook
+    phases: dict = field(default_factory=dict)
 
     @property
     def points(self):
@@ -266,6 +269,27 @@ def rebuild(template, student_nb):
             src = chosen.get("source", "")
             src = "".join(src) if isinstance(src, list) else str(src)
             cells.append(("solution", task, src))
+            if func:  # another cell of the notebook defines it too: in the student's kernel, the
+                # one run last wins; the grader runs only the solution cell, so say which it graded
+                others = [
+                    c.get("id") or f"#{k + 1}"
+                    for k, c in enumerate(student_nb.cells)
+                    if c is not chosen
+                    and c.get("cell_type") == "code"
+                    and func
+                    in _defines(
+                        "".join(c.get("source", ""))
+                        if isinstance(c.get("source"), list)
+                        else str(c.get("source", ""))
+                    )
+                ]
+                if others:
+                    issues.append(
+                        _(
+                            "{func}() is also defined in cell(s) {cells}: only the solution cell '{id}' "
+                            "is graded, whatever the other definition does"
+                        ).format(func=func, cells=", ".join(repr(o) for o in others), id=tc.id)
+                    )
     return cells, issues
 
 
@@ -340,10 +364,57 @@ def _kernel_argv(root, limits, box):
     return sandbox.bwrap_argv(root, box.view, box.pkg_dir) + [sys.executable] + inner
 
 
+def _fast_ready_client():
+    """jupyter_client's ``AsyncKernelClient`` whose ``wait_for_ready`` does not sleep needlessly.
+
+    The stock one waits 0.2 s on IOPub after the ``kernel_info`` reply and then drains IOPub until
+    it has been silent for another 0.2 s: at least 0.4 s of a grading kernel's ~1 s start, spent
+    idle. This one asks the same questions (the reply on shell proves the kernel runs; a message on
+    IOPub proves IOPub is connected, else it asks again) with short waits, and drains what is
+    already queued. Messages that arrive later are ignored by nbclient anyway: it reads only
+    messages whose parent is the request it sent."""
+    import asyncio
+    from queue import Empty
+
+    from jupyter_client.asynchronous.client import AsyncKernelClient
+
+    class FastReadyClient(AsyncKernelClient):
+        async def wait_for_ready(self, timeout=None):
+            deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+            while True:
+                self.kernel_info()
+                try:
+                    msg = await self.shell_channel.get_msg(timeout=0.5)
+                except Empty:
+                    msg = None
+                if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                    try:
+                        await self.iopub_channel.get_msg(timeout=0.05)
+                    except Empty:  # IOPub not connected yet (a slow joiner): ask again
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        break
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+                await asyncio.sleep(0)
+            while True:  # drain what is already there, without waiting for silence
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.005)
+                except Empty:
+                    break
+
+    return FastReadyClient
+
+
 def _make_client(nb, root, limits, spec_dir, box):
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
+
+    from rnncourse.grading import sandbox
 
     kdir = Path(spec_dir) / "kernels" / "rnncourse-sandbox"
     kdir.mkdir(parents=True, exist_ok=True)
@@ -356,6 +427,8 @@ def _make_client(nb, root, limits, spec_dir, box):
                 "language": "python",
                 # SIGINT would reach bwrap, not the kernel inside it
                 "interrupt_mode": "message",
+                # the audit mode's kernel inherits the grader's environment (bwrap sets its own)
+                "env": dict(sandbox.THREAD_ENV),
             }
         )
     )
@@ -371,6 +444,7 @@ def _make_client(nb, root, limits, spec_dir, box):
         ip=str(Path(root) / "ipc" / "k"),
     )
     km.connection_file = str(Path(root) / "conn" / f"kernel-{secrets.token_hex(6)}.json")
+    km.client_factory = _fast_ready_client()
 
     class Client(NotebookClient):
         budget = MAX_CELL_OUTPUT_CHARS
@@ -406,6 +480,16 @@ def _shutdown(km):
     """Stop the kernel (and with it its sandbox: the PID namespace ends every process in it)."""
     from jupyter_core.utils import run_sync
 
+    # Kill the sandbox first and wait for it: jupyter_client's own kill polls every 0.1 s until the
+    # process is gone (0.11 s of every submission). Killing bwrap ends the kernel (--die-with-parent)
+    # and its PID namespace ends everything the kernel started.
+    try:
+        proc = getattr(getattr(km, "provisioner", None), "process", None)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+    except Exception:
+        pass
     try:
         if run_sync(km.is_alive)():
             run_sync(km.shutdown_kernel)(now=True)
@@ -427,12 +511,13 @@ def _shutdown(km):
 class _kernel_session:
     """``client.setup_kernel`` that always shuts the kernel (and its sandbox) down on the way out."""
 
-    def __init__(self, client, root):
-        self.client, self.root, self.cm = client, root, None
+    def __init__(self, client, root, spent=lambda phase, since: None):
+        self.client, self.root, self.cm, self.spent = client, root, None, spent
 
     def __enter__(self):
         import subprocess
 
+        t0 = time.perf_counter()
         self.cm = self.client.setup_kernel(
             cwd=str(Path(self.root) / "work"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -441,12 +526,16 @@ class _kernel_session:
         except BaseException:
             _shutdown(self.client.km)
             raise
+        finally:
+            self.spent("start", t0)
 
     def __exit__(self, *exc):
+        t0 = time.perf_counter()
         try:
             return self.cm.__exit__(*exc)
         finally:
             _shutdown(self.client.km)
+            self.spent("stop", t0)
 
 
 def _stream(text):
@@ -466,10 +555,16 @@ class _KernelGone(Exception):
     pass
 
 
-def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box):
+def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box, phases=None):
     """Execute ``cells`` (list of dicts with 'source', 'timeout', 'key') in one kernel, restarting it
     when a cell kills or wedges it. ``on_before(key)``/``on_after(key, cell, status)`` let the
-    caller write inputs and collect outputs. Returns notes."""
+    caller write inputs and collect outputs. Adds the seconds spent to ``phases`` ("start",
+    "cells", "tasks", "stop") when given. Returns notes."""
+    phases = {} if phases is None else phases
+
+    def spent(phase, since):
+        phases[phase] = phases.get(phase, 0.0) + time.perf_counter() - since
+
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbformat.v4 import new_code_cell, new_notebook
 
@@ -482,12 +577,13 @@ def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box):
         client = _make_client(nb, root, limits, spec_dir, box)
         culprit = None
         try:
-            with _kernel_session(client, root):
+            with _kernel_session(client, root, spent):
                 for idx, (c, cell) in enumerate(zip(todo, nb.cells)):
                     # cells already run in an earlier kernel must run again (definitions), but
                     # driver cells whose results were collected are not repeated
                     culprit = c
                     client.timeout = c["timeout"]
+                    t_cell = time.perf_counter()
                     on_before(c["key"])
                     started = time.monotonic()
                     try:
@@ -521,6 +617,7 @@ def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box):
                                 )
                             )
                     on_after(c["key"], cell, "timeout" if timed_out else "ran")
+                    spent("tasks" if c.get("task_id") else "cells", t_cell)
                     if c.get("task_id"):  # a grading cell that ran is never run again
                         done.add(c["key"])
                 culprit = None
@@ -888,7 +985,8 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
             if tid is not None and tid not in collected:
                 collected[tid] = _collect(tid, io_fd, tdirs[tid], st, cell_errors.get(key))
 
-        notes = _run_cells(run, root, limits, tmp / "spec", before, after, box)
+        notes = _run_cells(run, root, limits, tmp / "spec", before, after, box, res.phases)
+        t_judge = time.perf_counter()
         res.issues += notes
         for c in run:
             if c.get("task") and c["key"] in cell_errors:
@@ -918,6 +1016,13 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
             flags = list(task_flags[s.id])
             if got.get("func") and str(got["func"]).startswith("rnncourse"):
                 flags.append(f"the graded function is the package's own ({got['func']})")
+            if got.get("stripped"):
+                flags.append(
+                    "calls the course's own "
+                    + ", ".join(f"{n}()" for n in sorted(got["stripped"]))
+                    + " (through the package), which the grader's copy does not have, so the task "
+                    "is graded as not implemented: check by hand"
+                )
             if got.get("patched"):
                 flags.append(
                     "the notebook replaced functions the grader's driver uses ("
@@ -930,6 +1035,7 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
                 tr.flags = flags
                 tr.diagnosis.append(_("flagged for review: {flags}").format(flags="; ".join(flags)))
             res.tasks[s.id] = tr
+        res.phases["judge"] = time.perf_counter() - t_judge
     except Exception as exc:
         from rnncourse.grading.sandbox import SandboxUnavailable
 
@@ -947,7 +1053,9 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
             if fd is not None:
                 os.close(fd)
         if tmp is not None:
+            t_clean = time.perf_counter()
             shutil.rmtree(tmp, ignore_errors=True)
+            res.phases["cleanup"] = time.perf_counter() - t_clean
         if views_tmp is not None:
             shutil.rmtree(views_tmp, ignore_errors=True)
         in_lang.__exit__(None, None, None)
@@ -986,7 +1094,7 @@ def _collect(task_id, io_fd, name, st, cell_error=None):
     """What the kernel left in its task folder (read through ``io_fd``, never following a symlink):
     ``{"status", "func", "patched", "probes": {probe: Observation}}``."""
     tfd = _open_dir(name, io_fd)
-    out = {"status": st, "probes": {}, "func": None, "patched": []}
+    out = {"status": st, "probes": {}, "func": None, "patched": [], "stripped": set()}
     if st == "timeout":
         fallback = Problem("timeout", _("timed out: an infinite loop, or far too slow"))
     elif st == "died":
@@ -1014,6 +1122,8 @@ def _collect(task_id, io_fd, name, st, cell_error=None):
                 outputs, budget = _read_arrays(pfd, "out", budget)
                 after, budget = _read_arrays(pfd, "after", budget)
                 error = _scrub(_read_text("error.txt", pfd))
+                if error and _driver.STRIPPED_NOTE in error:
+                    out["stripped"].update(re.findall(r"the course's (\w+)\(\) was called", error))
                 if error is None and not outputs and not after:
                     obs = Observation({}, None, fallback)
                 else:
@@ -1177,4 +1287,6 @@ def merge(shard_dirs, out_dir):
     """Combine ``shard-*-of-N.jsonl`` files (from any folders) into ``out_dir/grades.csv``."""
     from rnncourse.grading import gradebook
 
-    return gradebook.merge(shard_dirs, out_dir, list(TASKS))
+    return gradebook.merge(
+        shard_dirs, out_dir, list(TASKS), log=lambda m: print(f"WARNING: {m}", file=sys.stderr, flush=True)
+    )

@@ -39,6 +39,12 @@ from rnncourse.grading.limits import DEFAULT
 
 BWRAP = "/usr/bin/bwrap"
 NOBODY = 65534
+# One BLAS thread per kernel, set in the environment the kernel *starts* with: ``python -m
+# rnncourse.grading.sandbox`` imports NumPy (through ``rnncourse.grading``) before ``main`` runs,
+# and OpenBLAS reads these only when it loads. With one thread per core, every idle OpenBLAS worker
+# spins on the other core after each product: ex7's training took 4-6 times longer in the kernel
+# than outside it, and two kernels side by side fought over both cores.
+THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 # Each kernel (grader running as root) gets a user id of its own from this range, which no account
 # on the machine uses, so the per-user process limit of one kernel cannot starve another.
 KERNEL_UID_RANGE = (2_000_000_000, 2_100_000_000)
@@ -209,6 +215,7 @@ def bwrap_argv(scratch, view, pkg_dir, probe=False):
         "LANG": "C.UTF-8",
         "PYTHONNOUSERSITE": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
+        **THREAD_ENV,
     }
     a += ["--clearenv"]
     for k, v in env.items():
@@ -270,7 +277,9 @@ def build_package_view(dest, strip_names, src=None):
     import shutil
 
     src = src or package_dir()
-    note = "removed from the grader's copy of the course: write this function yourself"
+    from rnncourse.grading._driver import STRIPPED_NOTE
+
+    note = f"{STRIPPED_NOTE}: write this function yourself"
     shutil.copytree(
         src, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"), symlinks=False
     )
@@ -291,6 +300,16 @@ def build_package_view(dest, strip_names, src=None):
                 with open(full, "w", encoding="utf-8") as fh:
                     fh.write(new)
                 stripped[os.path.relpath(full, dest)] = sorted(hit)
+    # Byte code of the copy, compiled from the stripped sources (none came from ``src``): kernels
+    # may not write it (read-only mount, PYTHONDONTWRITEBYTECODE), so each would compile every
+    # module it imports again.
+    import compileall
+
+    compileall.compile_dir(str(dest), quiet=2, workers=1)
+    for dirpath, _dirnames, filenames in os.walk(dest):
+        os.chmod(dirpath, 0o755)
+        for f in filenames:
+            os.chmod(os.path.join(dirpath, f), 0o644)
     return stripped
 
 
@@ -413,6 +432,9 @@ def main(argv=None):
     os.chdir(work)
     sys.dont_write_bytecode = True
     # Import what every kernel needs before the limits apply (the imports themselves are trusted).
+    # Not the debugger: ipykernel loads debugpy at start when it can (0.1 s of CPU, a quarter of a
+    # kernel's start), and nobody debugs a grading kernel.
+    sys.modules["debugpy"] = None
     import platform
 
     import numpy  # noqa: F401

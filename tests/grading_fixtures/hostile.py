@@ -108,6 +108,26 @@ np.testing.assert_allclose = lambda *a, **k: None
         {"ex1.rnn_step_forward": 2, "ex1.rnn_forward": 0},
         ["appears 2 times", "changed into a markdown"],
     ),
+    # a wrong copy of the right function, in a new cell after it: the solution cell is graded and
+    # the student is told that the other definition was not
+    "wrong_copy_after_right": (
+        {},
+        (("append", "def rnn_step_forward(x, h_prev, Wx, Wh, b):\n    return x, None\n"),),
+        {"ex1.rnn_step_forward": 2, "ex1.rnn_forward": 3},
+        ["rnn_step_forward() is also defined in cell"],
+    ),
+    # the course's own implementation, reached through an API that is not graded itself: the copy
+    # the kernel sees has none, so the task is "not implemented", and flagged for review
+    "course_sequence_forward": (
+        {
+            FW: "def rnn_forward(x, h0, Wx, Wh, b):\n"
+            "    from rnncourse.nn import sequence_forward\n"
+            "    return sequence_forward('rnn', x, h0, {'Wx': Wx, 'Wh': Wh, 'b': b})\n"
+        },
+        (),
+        {"ex1.rnn_step_forward": 2, "ex1.rnn_forward": 0},
+        ["calls the course's own rnn_forward() (through the package)"],
+    ),
     "renamed_function": (
         {SF: GOOD_SF.replace("def rnn_step_forward", "def rnn_step_fwd")},
         (),

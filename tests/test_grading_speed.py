@@ -1,0 +1,82 @@
+"""What keeps grading fast, proven on real sandboxed kernels (speed itself is measured in
+``benchmarks/bench_grader.py``, never asserted here)."""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from rnncourse.grading.grader import Box, Limits, _run_cells, make_views
+
+pytestmark = pytest.mark.skipif(
+    not os.access("/usr/bin/bwrap", os.X_OK),
+    reason="bubblewrap is not installed (apt-get install bubblewrap)",
+)
+
+# The number of threads of the OpenBLAS that NumPy loaded, asked from the library itself (the
+# environment variable alone proves nothing: it counts only if it was set before NumPy loaded).
+BLAS_THREADS = r"""
+import ctypes, numpy
+libs = sorted({l.split()[-1] for l in open('/proc/self/maps') if 'openblas' in l.lower() and '.so' in l})
+n = None
+for path in libs:
+    lib = ctypes.CDLL(path)
+    for name in ('scipy_openblas_get_num_threads64_', 'openblas_get_num_threads64_',
+                 'openblas_get_num_threads'):
+        f = getattr(lib, name, None)
+        if f is not None:
+            n = f()
+            break
+print('BLAS-THREADS', n)
+import sys
+print('DEBUGGER', sys.modules.get('debugpy') is not None)
+"""
+
+
+def run_in_kernel(source, box, exercise="ex1"):
+    """The text the cell printed, run in a fresh kernel of ``box``."""
+    box = box.for_exercise(exercise)
+    tmp = Path(tempfile.mkdtemp(prefix="test-kernel-"))
+    out = {}
+    try:
+        root = tmp / "box"
+        for d in ("", "work", "ipc", "conn", "home", "tmp", "runtime", "mpl"):
+            (root / d).mkdir(exist_ok=True)
+            if box.uid is not None and d != "conn":
+                os.chown(root / d, box.uid, box.uid)
+
+        def after(key, cell, status):
+            out["status"] = status
+            out["text"] = "".join(o.get("text", "") for o in (cell.outputs if cell else []))
+            out["errors"] = [o for o in (cell.outputs if cell else []) if o.get("output_type") == "error"]
+
+        _run_cells(
+            [{"key": "c", "source": source, "timeout": 60, "label": "c"}],
+            root,
+            Limits(),
+            tmp / "spec",
+            lambda key: None,
+            after,
+            box,
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+@pytest.mark.parametrize("mode", ["bwrap", "audit"])
+def test_a_grading_kernel_runs_one_blas_thread_and_no_debugger(tmp_path, mode, monkeypatch):
+    """``python -m rnncourse.grading.sandbox`` imports NumPy before its ``main`` runs, so setting
+    OPENBLAS_NUM_THREADS there was too late: OpenBLAS ran one thread per core, and its idle workers
+    spun on the other core (ex7's training took 4-6 times longer in the kernel than outside).
+    The grader's own environment may ask for more threads: the kernel still runs one. And
+    ipykernel's debugger (debugpy, 0.1 s of every kernel's start) is not loaded."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(var, "4")
+    box = make_views(tmp_path / "views", ["ex1"]) if mode == "bwrap" else Box("audit")
+    out = run_in_kernel(BLAS_THREADS, box)
+    assert out["status"] == "ran" and not out["errors"], out
+    assert "BLAS-THREADS 1" in out["text"], out["text"]
+    assert "DEBUGGER False" in out["text"], out["text"]
