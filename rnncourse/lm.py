@@ -57,7 +57,10 @@ __all__ = [
     "generate",
     "beam_search",
     "sequence_logprob",
+    "continuation_probs",
     "top_k",
+    "decode",
+    "DECODING_METHODS",
     "repeated_ngram_share",
     "free_run_agreement",
     "nearest_chars",
@@ -359,15 +362,50 @@ def beam_search(model, vocab, prompt, n, width=4):
     return [(vocab.decode(s), float(t)) for s, t in zip(seqs, total, strict=True)]
 
 
+def continuation_probs(model, vocab, prompt, continuation):
+    """The model's view of ``continuation`` after ``prompt`` (teacher forcing, temperature 1):
+    ``(logp (n,), probs (n, V))``, the log-probability of each character of ``continuation`` and
+    the whole distribution it was drawn from."""
+    _check_text("continuation", continuation)
+    ids = vocab.encode(continuation)
+    scores, h, c = warm_up(model, vocab, prompt)
+    rows = []
+    for i in ids:
+        rows.append(log_softmax(scores[0], axis=-1))
+        scores, h, c = step(model, [i], h, c)
+    lp = np.array(rows)
+    return lp[np.arange(len(ids)), ids], np.exp(lp)
+
+
 def sequence_logprob(model, vocab, prompt, continuation):
     """Total ``ln p(continuation | prompt)`` under the model (teacher forcing, temperature 1)."""
-    _check_text("continuation", continuation)
-    scores, h, c = warm_up(model, vocab, prompt)
-    total = 0.0
-    for i in vocab.encode(continuation):
-        total += float(log_softmax(scores[0], axis=-1)[i])
-        scores, h, c = step(model, [i], h, c)
-    return total
+    return float(continuation_probs(model, vocab, prompt, continuation)[0].sum())
+
+
+DECODING_METHODS = ("greedy", "sample", "beam")
+
+
+def decode(model, vocab, prompt, n, method="greedy", temperature=1.0, width=4, seed=0):
+    """One continuation of ``prompt`` by ``n`` characters with ``method``: ``"greedy"`` (arg max),
+    ``"sample"`` (temperature sampling, ``rng = seed``) or ``"beam"`` (the best of ``width``
+    beams). Returns a dict: ``text``, ``logp (n,)`` and ``probs (n, V)`` (the model's own view,
+    temperature 1), ``logp_per_char`` (mean of ``logp``) and ``repeated`` (the share of repeated
+    4-character pieces, ``repeated_ngram_share(text, 4)``)."""
+    if method not in DECODING_METHODS:
+        raise ValueError(f"method must be one of {list(DECODING_METHODS)}, got {method!r}")
+    if method == "beam":
+        text = beam_search(model, vocab, prompt, n, width)[0][0]
+    else:
+        t = 0.0 if method == "greedy" else temperature
+        text = generate(model, vocab, prompt, n, t, rng=seed).text
+    logp, probs = continuation_probs(model, vocab, prompt, text)
+    return {
+        "text": text,
+        "logp": logp,
+        "probs": probs,
+        "logp_per_char": float(logp.mean()),
+        "repeated": repeated_ngram_share(text, 4) if n >= 4 else 0.0,
+    }
 
 
 def top_k(probs, k=5):

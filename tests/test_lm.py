@@ -156,3 +156,10 @@ def test_pretrained_models_beat_the_baselines_on_held_out_text():
     assert nats < lm.bigram_nats(pre.vocab, pre.train_text, text) < lm.unigram_nats(pre.vocab, pre.train_text, text)
     with pytest.raises(TypeError, match="model must be a SequenceModel"):
         lm.generate("model", pre.vocab, "a", 3)
+
+
+def test_continuation_probs_agree_with_generate(small):
+    model, vocab = small
+    g = lm.generate(model, vocab, "on ", 10, temperature=0.7, rng=2)
+    logp, probs = lm.continuation_probs(model, vocab, "on ", g.text)
+    assert np.allclose(logp, g.logp) and np.allclose(probs, g.probs)
