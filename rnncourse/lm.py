@@ -50,6 +50,7 @@ __all__ = [
     "uniform_nats",
     "unigram_nats",
     "bigram_nats",
+    "bigram_probs",
     "heldout_losses",
     "warm_up",
     "step",
@@ -189,16 +190,22 @@ def unigram_nats(vocab, train, valid, alpha=1.0):
     return float(-logp[vocab.encode(valid[1:])].mean())
 
 
-def bigram_nats(vocab, train, valid, alpha=1.0):
-    """Mean ``-ln p(c_t | c_{t-1})`` over ``valid[1:]``, with ``p(b | a) = (count of "ab" in train +
-    alpha) / (count of a as a first character + alpha V)``: one character of context."""
+def bigram_probs(vocab, train, alpha=1.0):
+    """``P (V, V)`` with ``P[a, b] = p(b | a) = (count of "ab" in train + alpha) / (count of a as a
+    first character + alpha V)``: each row a distribution over the next character."""
     _check_text("train", train, 2)
-    _check_text("valid", valid, 2)
     alpha = _check_alpha(alpha)
     t = vocab.encode(train)
     V = vocab.size
     counts = np.bincount(t[:-1] * V + t[1:], minlength=V * V).reshape(V, V) + alpha
-    logp = np.log(counts / counts.sum(axis=1, keepdims=True))
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def bigram_nats(vocab, train, valid, alpha=1.0):
+    """Mean ``-ln p(c_t | c_{t-1})`` over ``valid[1:]`` with ``p`` from ``bigram_probs``: one
+    character of context."""
+    _check_text("valid", valid, 2)
+    logp = np.log(bigram_probs(vocab, train, alpha))
     v = vocab.encode(valid)
     return float(-logp[v[:-1], v[1:]].mean())
 
