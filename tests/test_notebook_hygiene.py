@@ -31,8 +31,8 @@ def test_clean_and_linked(path):
                 assert (path.parent / target).resolve().is_file(), f"cell {c.id} links to missing {target}"
 
 
-def test_lessons_are_numbered_0_to_8_and_open_with_objectives():
-    assert [p.name[:2] for p in LESSONS] == [f"{i:02d}" for i in range(9)]
+def test_lessons_are_numbered_0_to_9_and_open_with_objectives():
+    assert [p.name[:2] for p in LESSONS] == [f"{i:02d}" for i in range(10)]
     for p in LESSONS:
         first = nbformat.read(p, as_version=4).cells
         text = " ".join(c.source for c in first[:3] if c.cell_type == "markdown").lower()
