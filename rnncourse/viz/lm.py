@@ -18,7 +18,7 @@ from .style import COLORS
 __all__ = ["DecodingExplorer", "decoding_explorer", "PROMPTS", "show_char"]
 
 #: the prompts offered (every character is in the vocabulary of The Devil's Dictionary)
-PROMPTS = ("LOVE, n. ", "WAR, n. ", "A man who ", "The ")
+PROMPTS = ("A man who ", "The King of ", "LOVE, n. ", "The ")
 N_CHARS = 80  # characters generated per setting
 TOP = 8  # bars in the probability plot
 
@@ -87,7 +87,7 @@ class DecodingExplorer(Explorer):
         self.n = int(n)
         W = f"{CONTROL_WIDTH}px"
         controls = {
-            "cell": widgets.Dropdown(options=list(models), value=list(models)[-1], description="model", layout=widgets.Layout(width=W)),
+            "cell": widgets.Dropdown(options=list(models), value="lstm" if "lstm" in models else list(models)[0], description="model", layout=widgets.Layout(width=W)),
             "prompt": widgets.Dropdown(options=list(PROMPTS), value=PROMPTS[0], description="prompt", layout=widgets.Layout(width=W)),
             "method": widgets.Dropdown(options=list(lm.DECODING_METHODS), value="sample", description="decoding", layout=widgets.Layout(width=W)),
             "temperature": slider("float", 1.0, 0.1, 2.0, 0.1, "temperature τ (sample)"),
