@@ -130,7 +130,10 @@ def course_run(n, jobs, sandbox):
                 k = int(message[1:].split("/", 1)[0])
                 if k % max(1, total // 10) == 0:
                     el = time.perf_counter() - t0
-                    print(f"  ... {k}/{total} notebooks after {el:.0f} s (load {os.getloadavg()[0]:.1f})", flush=True)
+                    print(
+                        f"  ... {k}/{total} notebooks after {el:.0f} s (load {os.getloadavg()[0]:.1f})",
+                        flush=True,
+                    )
 
         with PeakRSS() as mem:
             t0 = time.perf_counter()

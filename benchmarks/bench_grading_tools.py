@@ -72,7 +72,9 @@ def _env(venv_bin):
     """The tool's venv first on PATH (nbgrader calls ``alembic`` by name); one BLAS thread, as the
     rnncourse grader gives its kernels."""
     path = f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"
-    return dict(os.environ, PATH=path, VIRTUAL_ENV=str(venv_bin.parent), OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
+    return dict(
+        os.environ, PATH=path, VIRTUAL_ENV=str(venv_bin.parent), OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg"
+    )
 
 
 def students(n):
@@ -96,7 +98,6 @@ def base_notebook():
 
 def run_rnncourse(tmp, class_, jobs):
     from grading_fixtures.build import EXERCISE_FILES, make_notebook, write
-
     from rnncourse.grading.grader import grade
 
     subs = tmp / f"rc-subs-{jobs}"
@@ -130,7 +131,9 @@ def _nbgrader_source():
             meta.update(locked=False, solution=True)
         elif c.cell_type != "code":
             meta = None  # and nbgrader would read the markers quoted in the text as a region
-            c.source = c.source.replace("BEGIN SOLUTION", "BEGIN marker").replace("END SOLUTION", "END marker")
+            c.source = c.source.replace("BEGIN SOLUTION", "BEGIN marker").replace(
+                "END SOLUTION", "END marker"
+            )
         if meta:
             c.metadata["nbgrader"] = meta
         cells.append(c)
@@ -261,7 +264,10 @@ def main():
     try:
         for tool in a.tools:
             runs = (
-                [(f"rnncourse grade --jobs {j} (bubblewrap)", lambda j=j: run_rnncourse(tmp, class_, j)) for j in (1, 2)]
+                [
+                    (f"rnncourse grade --jobs {j} (bubblewrap)", lambda j=j: run_rnncourse(tmp, class_, j))
+                    for j in (1, 2)
+                ]
                 if tool == "rnncourse"
                 else [("nbgrader autograde (serial)", lambda: run_nbgrader(tmp, class_))]
                 if tool == "nbgrader"
@@ -269,9 +275,13 @@ def main():
             )
             for label, fn in runs:
                 dt, full = fn()
-                verdict = "same verdicts" if full == right else f"DIFFERENT verdicts ({len(full)} at full marks)"
+                verdict = (
+                    "same verdicts" if full == right else f"DIFFERENT verdicts ({len(full)} at full marks)"
+                )
                 rows.append((label, dt, verdict))
-                print(f"{label}: {dt:.1f} s for {a.n}, {dt / a.n:.2f} s per submission; {verdict}", flush=True)
+                print(
+                    f"{label}: {dt:.1f} s for {a.n}, {dt / a.n:.2f} s per submission; {verdict}", flush=True
+                )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"\n| tool | {a.n} submissions | per submission | verdicts |\n|---|---|---|---|")

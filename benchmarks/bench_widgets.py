@@ -45,6 +45,7 @@ def build_all():
         "lstm_gate (L5)": (W.lstm_gate_explorer(), ["forget_bias", "input_bias", "recurrent"]),
         "gru_memory (L6)": (W.gru_memory_explorer(), ["update_bias", "reset_bias"]),
         **_reber(W),
+        **_lm(),
         **_inside(),
     }
 
@@ -56,6 +57,16 @@ def _reber(W):
     except FileNotFoundError as err:
         print(f"reber_lag (L7) skipped: {err}")
         return {}
+
+
+def _lm():
+    """Lesson 9's decoding explorer on the shipped character models (a new setting generates 80
+    characters; the step slider only redraws)."""
+    from rnncourse import lm
+    from rnncourse.viz.lm import decoding_explorer
+
+    models = {cell: lm.pretrained(cell) for cell in lm.PRETRAINED_CELLS}
+    return {"decoding (L9)": (decoding_explorer(models), ["step", "temperature", "width", "seed"])}
 
 
 def _inside():

@@ -31,9 +31,8 @@ def test_clean_and_linked(path):
                 assert (path.parent / target).resolve().is_file(), f"cell {c.id} links to missing {target}"
 
 
-def test_lessons_are_numbered_0_to_8_and_open_with_objectives():
-    nums = [int(p.name[:2]) for p in LESSONS]  # lessons 9 and 10 come from two branches
-    assert nums[:9] == list(range(9)) and nums == sorted(set(nums)) and nums[-1] <= 10, nums
+def test_lessons_are_numbered_0_to_10_and_open_with_objectives():
+    assert [p.name[:2] for p in LESSONS] == [f"{i:02d}" for i in range(11)]
     for p in LESSONS:
         first = nbformat.read(p, as_version=4).cells
         text = " ".join(c.source for c in first[:3] if c.cell_type == "markdown").lower()

@@ -331,4 +331,62 @@ def bidirectional_forward(x, h0_fwd, h0_rev, fwd, rev):
 """,
         "starts from h0_fwd",
     ),
+    "sample_not_fed_back": (
+        "ex9.generate_rnn",
+        """
+from rnncourse.nn import softmax
+from rnncourse.nn.cells import sequence_forward
+def generate_rnn(params, prompt, u, tau):
+    step = lambda x, h: sequence_forward("rnn", x[:, None], h, params)[0][:, 0]
+    h = np.zeros((prompt.shape[0], params["Wh"].shape[0]))
+    for t in range(prompt.shape[1]):
+        h = step(params["We"][prompt[:, t]], h)
+    out = []
+    for j in range(u.shape[1]):
+        cdf = np.cumsum(softmax((h @ params["Wy"] + params["by"]) / tau, axis=1), axis=1)
+        nxt = np.minimum((cdf <= u[:, j][:, None]).sum(axis=1), cdf.shape[1] - 1)
+        out.append(nxt)
+        h = step(params["We"][prompt[:, -1]], h)      # BUG: feeds the prompt again, not the sample
+    return np.stack(out, axis=1)
+""",
+        "feed back the character you have just sampled",
+    ),
+    "lstm_c_not_carried": (
+        "ex9.generate_lstm",
+        """
+from rnncourse.nn import softmax
+from rnncourse.nn.cells import final_state, sequence_forward
+def generate_lstm(params, prompt, u, tau):
+    def step(x, h, c):
+        hs, cache = sequence_forward("lstm", x[:, None], h, params, c)
+        return final_state("lstm", hs, cache)
+    N, H = prompt.shape[0], params["Wh"].shape[0]
+    h, c = np.zeros((N, H)), np.zeros((N, H))
+    for t in range(prompt.shape[1]):
+        h, c = step(params["We"][prompt[:, t]], h, c)
+    out = []
+    for j in range(u.shape[1]):
+        cdf = np.cumsum(softmax((h @ params["Wy"] + params["by"]) / tau, axis=1), axis=1)
+        nxt = np.minimum((cdf <= u[:, j][:, None]).sum(axis=1), cdf.shape[1] - 1)
+        out.append(nxt)
+        h, c = step(params["We"][nxt], h, np.zeros((N, H)))   # BUG: c starts from zero every step
+    return np.stack(out, axis=1)
+""",
+        "carry c with h",
+    ),
+    "bits_in_nats": (
+        "ex9.heldout_bits",
+        """
+from rnncourse.nn import log_softmax
+from rnncourse.nn.cells import sequence_forward
+def heldout_bits(params, x, y, h0):
+    h, total = h0, 0.0
+    for t in range(x.shape[1]):
+        h = sequence_forward("rnn", params["We"][x[:, t]][:, None], h, params)[0][:, 0]
+        logp = log_softmax(h @ params["Wy"] + params["by"], axis=1)
+        total -= logp[np.arange(x.shape[0]), y[:, t]].sum()
+    return total / x.size, h                          # BUG: nats, not divided by ln 2
+""",
+        "divide by ln 2",
+    ),
 }

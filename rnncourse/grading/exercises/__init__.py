@@ -18,7 +18,7 @@ from rnncourse.grading.verdict import make_inputs
 
 __all__ = ["TASKS", "EXERCISES", "GRADED_FUNCTIONS", "get_task", "tasks_of", "make_inputs"]
 
-_MODULES = ("ex1", "ex2", "ex3", "ex4", "ex5", "ex6", "ex7", "ex8")
+_MODULES = ("ex1", "ex2", "ex3", "ex4", "ex5", "ex6", "ex7", "ex8", "ex9")
 
 
 class _GradedFunctions(dict):
