@@ -210,6 +210,8 @@ def test_feedback_names_and_csv_cells():
     from rnncourse.grading.gradebook import feedback_name, neutralise
 
     assert feedback_name("alice") == "alice"
+    # a Chinese name stays readable (an outside test got "student-acf979cc" for 王小明)
+    assert feedback_name("王小明") == "王小明" and feedback_name("张 伟").startswith("张_伟-")
     assert feedback_name("zoë") != feedback_name("zoé") and feedback_name("zoë").startswith("zoe-")
     assert feedback_name("../../etc") != "../../etc" and "/" not in feedback_name("../../etc")
     assert [neutralise(v) for v in ("=1+1", "+1", "-2", "@SUM(A1)", "ok", 5)] == [

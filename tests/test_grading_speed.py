@@ -80,3 +80,50 @@ def test_a_grading_kernel_runs_one_blas_thread_and_no_debugger(tmp_path, mode, m
     assert out["status"] == "ran" and not out["errors"], out
     assert "BLAS-THREADS 1" in out["text"], out["text"]
     assert "DEBUGGER False" in out["text"], out["text"]
+
+
+def test_a_grading_kernel_can_use_its_private_tmp(tmp_path):
+    """The kernel runs as its own unprivileged user; its private /tmp, /dev/shm and /var/tmp are
+    world-writable with the sticky bit (a root-owned 0755 tmpfs refused every file, so code using
+    ``tempfile`` silently fell back to the working folder). Found by an outside instructor test."""
+    box = make_views(tmp_path / "views", ["ex1"])
+    out = run_in_kernel(
+        "import os, tempfile\n"
+        "for d in ('/tmp', '/dev/shm', '/var/tmp'):\n"
+        "    with open(os.path.join(d, 'x.txt'), 'w') as f: f.write('ok')\n"
+        "    print(d, oct(os.stat(d).st_mode & 0o7777))\n"
+        "print('TEMPDIR', tempfile.gettempdir())\n",
+        box,
+    )
+    assert out["status"] == "ran" and not out["errors"], out
+    for d in ("/tmp", "/dev/shm", "/var/tmp"):
+        assert f"{d} 0o1777" in out["text"], out["text"]
+    assert "TEMPDIR /tmp" in out["text"], out["text"]
+
+
+def test_exercise_9_kernel_has_no_course_sampling_loop(tmp_path):
+    """The lesson-9 module's own loop (``lm.generate``, ``warm_up``, ``step``, ``decode``,
+    ``heldout_losses``) and lesson 7's ``sample_chars`` are emptied in ex9's kernel, so a student
+    cannot hand them in as their loop (an outside instructor test got 7/7 that way); a function of
+    the same name elsewhere (``grading.assignments.generate``) is kept."""
+    box = make_views(tmp_path / "views", ["ex9"])
+    out = run_in_kernel(
+        "from rnncourse import lm, textgen\n"
+        "from rnncourse.grading import assignments\n"
+        "for f in (lm.generate, lm.warm_up, lm.step, lm.decode, lm.heldout_losses, textgen.sample_chars):\n"
+        "    try:\n"
+        "        f(None, None, None, None)\n"
+        "    except NotImplementedError:\n"
+        "        print('STRIPPED', f.__name__)\n"
+        "    except Exception as e:\n"
+        "        print('KEPT', f.__name__, type(e).__name__)\n"
+        "import inspect\n"
+        "print('ASSIGNMENTS', 'NotImplementedError' in inspect.getsource(assignments.generate))\n"
+        "print('PRETRAINED', lm.pretrained('rnn').model.cell)\n",
+        box,
+        exercise="ex9",
+    )
+    assert out["status"] == "ran" and not out["errors"], out
+    for name in ("generate", "warm_up", "step", "decode", "heldout_losses", "sample_chars"):
+        assert f"STRIPPED {name}" in out["text"], out["text"]
+    assert "ASSIGNMENTS False" in out["text"] and "PRETRAINED rnn" in out["text"], out["text"]

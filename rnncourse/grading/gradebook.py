@@ -41,8 +41,12 @@ def neutralise(value):
 
 def feedback_name(student):
     """A file name for ``student``'s feedback: readable, and different for different names."""
-    folded = unicodedata.normalize("NFKD", student).encode("ascii", "ignore").decode()
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", folded).strip("._")[:80] or "student"
+    # accents fold to ASCII (zoë -> zoe); letters with no ASCII form (王小明) stay as they are
+    folded = "".join(
+        unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode() or (ch if ch.isalnum() else "_")
+        for ch in unicodedata.normalize("NFC", student)
+    )
+    safe = re.sub(r"[^\w.-]+", "_", folded).strip("._")[:80] or "student"
     if safe == student:
         return safe
     return f"{safe}-{hashlib.sha256(student.encode('utf-8')).hexdigest()[:8]}"

@@ -769,7 +769,26 @@ class Box:
 
 # Functions whose bodies also go, beside each graded function and its reference: the package's
 # own implementation that a reference only delegates to. Keep in sync with the exercise specs.
-REFERENCE_ALIASES = {"temperature_softmax": ("temperature_probs",)}
+REFERENCE_ALIASES = {
+    "temperature_softmax": ("temperature_probs",),
+    # exercise 9's sampling loop and held-out loss exist in the lesson's own module and in the
+    # sampler of lesson 7; only those files lose them ("file:name"), other functions of that name stay
+    "generate_rnn": (
+        "lm.py:generate",
+        "lm.py:warm_up",
+        "lm.py:step",
+        "lm.py:decode",
+        "textgen.py:sample_chars",
+    ),
+    "generate_lstm": (
+        "lm.py:generate",
+        "lm.py:warm_up",
+        "lm.py:step",
+        "lm.py:decode",
+        "textgen.py:sample_chars",
+    ),
+    "heldout_bits": ("lm.py:heldout_losses",),
+}
 
 
 def graded_specs(exercise=None):

@@ -201,8 +201,16 @@ def bwrap_argv(scratch, view, pkg_dir, probe=False):
     # private, size-capped memory file systems (a tmpfs lives in the host's RAM); mounted before
     # the Python installation, which may live under /tmp or /home
     a += ["--proc", "/proc", "--dev", "/dev"]
-    for mnt, mb in (("/tmp", 256), ("/dev/shm", 64), ("/home", 16), ("/run", 4), ("/var/tmp", 16)):
-        a += ["--size", str(mb * 1024 * 1024), "--tmpfs", mnt]
+    # /tmp, /dev/shm and /var/tmp are world-writable with the sticky bit, as on any Linux system
+    # (the kernel runs as its own unprivileged user, so a root-owned 0755 tmpfs refused its files)
+    for mnt, mb, mode in (
+        ("/tmp", 256, "1777"),
+        ("/dev/shm", 64, "1777"),
+        ("/home", 16, "0755"),
+        ("/run", 4, "0755"),
+        ("/var/tmp", 16, "1777"),
+    ):
+        a += ["--perms", mode, "--size", str(mb * 1024 * 1024), "--tmpfs", mnt]
     for r in _python_roots():
         a += _crossable(r) + ["--ro-bind", r, r]
     if view:
@@ -284,6 +292,13 @@ def build_package_view(dest, strip_names, src=None):
         src, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"), symlinks=False
     )
     stripped = {}
+    # "lm.py:generate" strips ``generate`` in that file only (a name that is common elsewhere)
+    everywhere = {n for n in strip_names if ":" not in n}
+    in_file = {}
+    for n in strip_names:
+        if ":" in n:
+            rel, name = n.rsplit(":", 1)
+            in_file.setdefault(os.path.normpath(rel), set()).add(name)
     for dirpath, _dirnames, filenames in os.walk(dest):
         os.chmod(dirpath, 0o755)
         for f in filenames:
@@ -291,11 +306,12 @@ def build_package_view(dest, strip_names, src=None):
             os.chmod(full, 0o644)
             if not f.endswith(".py"):
                 continue
+            names = everywhere | in_file.get(os.path.relpath(full, dest), set())
             with open(full, encoding="utf-8") as fh:
                 text = fh.read()
-            if not any(n in text for n in strip_names):
+            if not any(n in text for n in names):
                 continue
-            new, hit = _strip_source(text, set(strip_names), note)
+            new, hit = _strip_source(text, names, note)
             if hit:
                 with open(full, "w", encoding="utf-8") as fh:
                     fh.write(new)
