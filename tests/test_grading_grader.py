@@ -338,3 +338,33 @@ def test_gradescope_counts_a_duplicated_exercise_once(tmp_path):
     gs = json.loads((tmp_path / "dave.json").read_text())
     assert gs["score"] == 4 + 7 and len(gs["tests"]) == 5
     assert gs["output"].count("DUPLICATE") == 1
+
+
+def test_a_helper_in_a_cell_the_student_added_is_named():
+    """The grader runs only setup and solution cells; a helper the student put in a new cell of
+    their own is missing when the solution runs. The feedback says which cell and which names
+    (an outside instructor test saw only "NameError: name '_loop' is not defined")."""
+    import copy
+
+    import nbformat
+
+    from rnncourse.grading.assignments import SOLUTION_TAG
+    from rnncourse.grading.grader import default_templates, load_templates, rebuild
+
+    template = load_templates(default_templates())["ex9"]
+    student = copy.deepcopy(template)
+    sol = next(c for c in student.cells if SOLUTION_TAG in c.metadata.get("tags", []))
+    sol.source = "def generate_rnn(params, prompt, u, tau):\n    return _loop(params, prompt, u, tau)\n"
+    helper = nbformat.v4.new_code_cell(
+        "import numpy as np\n\ndef _loop(params, prompt, u, tau):\n    return None\n"
+    )
+    helper.id = "my-helper"
+    unused = nbformat.v4.new_code_cell("def scratch():\n    pass\n")
+    unused.id = "my-scratch"
+    student.cells.insert(student.cells.index(sol), helper)
+    student.cells.insert(0, unused)
+    _cells, issues = rebuild(template, student)
+    said = [i for i in issues if "my-helper" in i]
+    assert said and "_loop" in said[0] and "solution cell" in said[0], issues
+    assert not any("my-scratch" in i for i in issues), issues  # nothing graded uses it
+    assert "np" not in said[0].split("so ")[1].split(" from")[0], said  # the setup cell has numpy

@@ -290,7 +290,57 @@ def rebuild(template, student_nb):
                             "is graded, whatever the other definition does"
                         ).format(func=func, cells=", ".join(repr(o) for o in others), id=tc.id)
                     )
+    issues += _helpers_outside_solution_cells(template, student_nb, cells)
     return cells, issues
+
+
+def _top_level_names(source):
+    """Names a cell defines at its top level (functions, classes, assignments, imports)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def _helpers_outside_solution_cells(template, student_nb, cells):
+    """A cell the student added (an id the template does not have) that defines a name a graded
+    cell uses: the grader runs only the setup and solution cells, so say so instead of leaving the
+    student with a bare NameError."""
+    template_ids = {c.get("id") for c in template.cells}
+    run = [src for kind, _task, src in cells]
+    used = set()
+    for src in run:
+        try:
+            used |= {n.id for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Name)}
+        except SyntaxError:
+            pass
+    defined_in_run = set().union(*(_top_level_names(src) for src in run)) if run else set()
+    out = []
+    for c in student_nb.cells:
+        if c.get("cell_type") != "code" or not c.get("id") or c.get("id") in template_ids:
+            continue
+        src = c.get("source", "")
+        src = "".join(src) if isinstance(src, list) else str(src)
+        needed = sorted((_top_level_names(src) & used) - defined_in_run)
+        if needed:
+            out.append(
+                _(
+                    "cell '{id}' is a cell you added: the grader runs only the setup and solution cells, "
+                    "so {names} from it do not exist when your functions are graded; move them into the "
+                    "solution cell"
+                ).format(id=c.get("id"), names=", ".join(needed))
+            )
+    return out
 
 
 # ------------------------------------------------------------------------- reference use (AST)
