@@ -368,3 +368,34 @@ def test_a_helper_in_a_cell_the_student_added_is_named():
     assert said and "_loop" in said[0] and "solution cell" in said[0], issues
     assert not any("my-scratch" in i for i in issues), issues  # nothing graded uses it
     assert "np" not in said[0].split("so ")[1].split(" from")[0], said  # the setup cell has numpy
+
+
+def test_ctrl_c_keeps_what_is_graded(tmp_path, monkeypatch):
+    """Ctrl-C during a batch writes the gradebook of the notebooks graded so far and lists the rest
+    in run.json, then stops (an outside test lost every finished grade)."""
+    import json
+
+    from rnncourse.grading import grader
+    from rnncourse.grading.grader import SubmissionResult
+
+    subs = tmp_path / "subs"
+    for name in ("ann", "bob", "cem"):
+        (subs / name).mkdir(parents=True)
+        (subs / name / "ex1_recurrence.ipynb").write_text("{}")
+    calls = []
+
+    def fake_job(args):
+        student, path = args[0], args[1]
+        calls.append(student)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return SubmissionResult(student, str(path), "ex1", 0)
+
+    monkeypatch.setattr(grader, "_job", fake_job)
+    monkeypatch.setattr(grader, "make_views", lambda *a, **k: grader.Box("audit"))
+    with pytest.raises(KeyboardInterrupt, match="after 2 of 3"):
+        grader.grade([subs], tmp_path / "out", jobs=1, sandbox="audit")
+    csv = (tmp_path / "out" / "grades.csv").read_text()
+    assert "ann" in csv and "bob" in csv and "cem" not in csv
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["interrupted"] is True and [r["student"] for r in run["not_graded"]] == ["cem"]

@@ -1291,6 +1291,7 @@ def grade(
             pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
             futures = {pool.submit(_job, a): a for a in jobs_args}
             it = (_safe_result(f, futures[f]) for f in as_completed(futures))
+        interrupted = False
         try:
             for k, r in enumerate(it, 1):
                 results.append(r)
@@ -1303,9 +1304,16 @@ def grade(
                 log(
                     f"[{k}/{len(subs)}] {r.student} {r.exercise}: {r.points:g}/{mx} ({r.seconds:.1f} s){extra}"
                 )
+        except KeyboardInterrupt:
+            # Ctrl-C: keep what is graded (write its gradebook below), drop the rest, then stop
+            interrupted = True
+            log(
+                f"interrupted: writing the gradebook of the {len(results)} notebook(s) graded so far; "
+                f"{len(subs) - len(results)} not graded (listed in run.json)"
+            )
         finally:
             if pool is not None:
-                pool.shutdown()
+                pool.shutdown(wait=not interrupted, cancel_futures=interrupted)
     finally:
         shutil.rmtree(views_tmp, ignore_errors=True)
     results.sort(key=lambda r: (r.student, r.exercise, r.path))
@@ -1327,11 +1335,17 @@ def grade(
         "limits": dataclasses.asdict(limits),
         "regrade": f"rnncourse grade ... --seed {base}",
     }
+    if interrupted:
+        done = {(r.student, r.path) for r in results}
+        run["interrupted"] = True
+        run["not_graded"] = [{"student": st, "path": str(p)} for st, p in subs if (st, str(p)) not in done]
     name = f"run-shard-{shard[0]}-of-{shard[1]}.json" if shard else "run.json"
     (out / name).write_text(json.dumps(run, indent=1) + "\n", encoding="utf-8")
     log(
         f"done: {len(results)} notebook(s) in {time.perf_counter() - t0:.1f} s -> {out} (seed {base}, in {name})"
     )
+    if interrupted:
+        raise KeyboardInterrupt(f"grading interrupted after {len(results)} of {len(subs)} notebook(s)")
     return results
 
 
