@@ -59,10 +59,24 @@ def _lang_arg(value):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _inside_workspace(dir_arg):
+    """``rnncourse init`` / ``lab`` with no folder, run from inside a workspace, mean that workspace
+    (not a second one nested in it)."""
+    here = Path.cwd()
+    if dir_arg == ws.DEFAULT_DIR and not (here / dir_arg).exists() and (here / ws.MANIFEST).is_file():
+        return True
+    return False
+
+
 def _init(args):
+    nested = _inside_workspace(args.dir)
+    if nested:
+        args.dir = "."
     target = Path(args.dir)
     lang = ws.workspace_language(target, args.lang)
     with messages.using(lang):  # this command's own lines in the workspace's language too
+        if nested:
+            print(_("you are inside a workspace: updating this one (not making a new one inside it)"))
         actions = ws.sync(target, lang=lang)
         print(_("workspace {path}: {summary}").format(path=target.resolve(), summary=_summary(actions)))
         print(_("open it with:  rnncourse lab {dir}").format(dir=args.dir))

@@ -358,3 +358,18 @@ def test_lab_can_be_started_from_a_thread(monkeypatch, tmp_path):
     t.start()
     t.join(timeout=60)
     assert result == {"rc": 0}, result
+
+
+def test_init_run_inside_a_workspace_updates_it(tmp_path, capsys, monkeypatch):
+    """``cd my-workspace && rnncourse init`` updates that workspace instead of silently making a
+    second one nested inside it (found by an outside student test)."""
+    w = tmp_path / "ws"
+    assert cli.main(["init", str(w)]) == 0
+    capsys.readouterr()
+    monkeypatch.chdir(w)
+    assert cli.main(["init"]) == 0
+    out = capsys.readouterr().out
+    assert "inside a workspace" in out, out
+    assert not (w / ws.DEFAULT_DIR).exists()
+    # an explicit folder is still honoured
+    assert cli.main(["init", "sub"]) == 0 and (w / "sub" / ws.MANIFEST).is_file()
