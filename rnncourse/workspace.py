@@ -204,6 +204,9 @@ def sync(workspace, log=print, lang=None):
                 continue
             # (older manifests recorded the digest of the whole text)
             if shipped.get(rel) not in (mine, _digest(current)):
+                if shipped.get(rel) == new:  # the course has no new version of this file: keep yours
+                    actions.append((rel, "kept"))
+                    continue
                 beside = _beside(target)
                 if offered.get(rel) == new and beside.is_file():
                     actions.append((rel, "kept"))  # this version was offered before: say nothing

@@ -373,3 +373,25 @@ def test_init_run_inside_a_workspace_updates_it(tmp_path, capsys, monkeypatch):
     assert not (w / ws.DEFAULT_DIR).exists()
     # an explicit folder is still honoured
     assert cli.main(["init", "sub"]) == 0 and (w / "sub" / ws.MANIFEST).is_file()
+
+
+def test_init_again_with_the_same_course_writes_no_new_copy(tmp_path, capsys):
+    """An edited exercise and an unchanged course (e.g. the same wheel reinstalled): nothing to
+    offer, so no ``.new`` copy that would make a student think their work is gone (found by an
+    outside student test). A changed course still offers its new version beside the edit."""
+    w = tmp_path / "ws"
+    assert cli.main(["init", str(w)]) == 0
+    ex = w / "exercises" / "ex1_recurrence.ipynb"
+    nb = json.loads(ex.read_text())
+    nb["cells"].append({"cell_type": "markdown", "id": "my-note", "metadata": {}, "source": "my notes"})
+    ex.write_text(json.dumps(nb))
+    capsys.readouterr()
+    assert cli.main(["init", str(w)]) == 0
+    assert not (w / "exercises" / "ex1_recurrence.new.ipynb").exists(), capsys.readouterr().out
+    assert "my notes" in ex.read_text()
+    # the course changes this exercise: its new version is written beside the student's
+    manifest = json.loads((w / ws.MANIFEST).read_text())
+    manifest["files"]["exercises/ex1_recurrence.ipynb"] = "0" * 64
+    (w / ws.MANIFEST).write_text(json.dumps(manifest))
+    assert cli.main(["init", str(w)]) == 0
+    assert (w / "exercises" / "ex1_recurrence.new.ipynb").is_file() and "my notes" in ex.read_text()
