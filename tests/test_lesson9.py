@@ -63,18 +63,11 @@ def test_lesson_checks_pass_whatever_the_controls(monkeypatch):
         assert not errors, f"lesson 9 with every control at its {end}:\n" + "\n".join(errors)
 
 
-def test_key_terms_are_in_the_glossary_and_the_exercise_is_linked():
-    import re
-
+def test_the_exercise_is_linked():
     import nbformat
 
     nb = nbformat.read(ROOT / "notebooks" / "09_language_model.ipynb", as_version=4)
     last = nb.cells[-1].source
-    key_terms = last.split("**Key terms**")[1].split("**Further reading**")[0]
-    glossary = (ROOT / "notebooks" / "glossary.md").read_text(encoding="utf-8")
-    chinese = re.findall(r"[\u4e00-\u9fff][\u4e00-\u9fff–（）]*", key_terms)
-    assert len(chinese) >= 15, chinese
-    missing = [w for w in chinese if w not in glossary]
-    assert not missing, f"key terms not in the glossary: {missing}"
+    # its Chinese key terms are checked against the glossary for every lesson (test_lessons_first_hour_A)
     assert "../exercises/ex9_sampling.ipynb" in last and (ROOT / "exercises" / "ex9_sampling.ipynb").exists()
     assert "glossary.md" in nb.cells[0].source and "objectives" in nb.cells[0].source

@@ -116,6 +116,13 @@ def test_lesson_links_glossary_key_terms_reading_and_exercise(name):
     )
     assert "**Further reading" in closing, "the lesson should close with further reading"
     assert "zh.d2l.ai" in markdown, "further reading should include the Chinese edition of d2l"
+    # every Chinese key term is in the glossary (lesson 7's 字符级语言模型 was not)
+    key_terms = closing.split("**Key terms**")[1].split("**Further reading")[0]
+    chinese = re.findall(r"[\u4e00-\u9fff][\u4e00-\u9fff–（）]*", key_terms)
+    glossary = (NOTEBOOKS / "glossary.md").read_text(encoding="utf-8")
+    assert len(chinese) >= 6, f"{name}: too few key terms with their Chinese: {chinese}"
+    missing = [w for w in chinese if w not in glossary]
+    assert not missing, f"{name}: key terms not in the glossary: {missing}"
     number = int(name[:2])
     exercises = re.findall(r"\]\(\.\./exercises/(ex\d+_\w+\.ipynb)\)", markdown)
     if number in LESSONS_WITHOUT_EXERCISE:  # the welcome, and lesson 10 (a look inside, nothing to write)
