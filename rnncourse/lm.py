@@ -38,7 +38,7 @@ from .nn.cells import final_state, get_cell, sequence_forward
 from .nn.model import SequenceModel
 from .nn.rng import as_rng
 from .tasks import CharVocab, load_corpus
-from .textgen import temperature_probs
+from .textgen import _check_temperature, temperature_probs  # one temperature rule for lessons 7 and 9
 
 __all__ = [
     "Pretrained",
@@ -313,13 +313,6 @@ class Generation:
     @property
     def logp_per_char(self):
         return float(self.logp.mean()) if self.logp.size else 0.0
-
-
-def _check_temperature(temperature):
-    ok = isinstance(temperature, numbers.Real) and not isinstance(temperature, bool)
-    if not ok or not math.isfinite(temperature) or temperature < 0:
-        raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
-    return float(temperature)
 
 
 def generate(model, vocab, prompt, n, temperature=1.0, rng=0):
