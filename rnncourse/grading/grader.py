@@ -585,7 +585,30 @@ class _kernel_session:
             return self.cm.__exit__(*exc)
         finally:
             _shutdown(self.client.km)
+            _close_client(self.client)
             self.spent("stop", t0)
+
+
+def _close_client(client):
+    """Stop the kernel client's channels and end its ZeroMQ context.
+
+    nbclient leaves both running when it does not own the kernel manager (``km=``), so each graded
+    notebook left a heartbeat thread, two ZeroMQ I/O threads and about 13 file descriptors behind
+    in the worker process: after 450 notebooks a worker held 1,300 threads and 5,000 descriptors,
+    and every later notebook graded more slowly."""
+    kc = getattr(client, "kc", None)
+    if kc is None:
+        return
+    try:
+        kc.stop_channels()
+    except Exception:
+        pass
+    try:
+        if getattr(kc, "_created_context", False) and not kc.context.closed:
+            kc.context.destroy(linger=0)
+    except Exception:
+        pass
+    client.kc = None
 
 
 def _stream(text):
