@@ -547,6 +547,9 @@ def _grade(args):
     except SandboxUnavailable as exc:
         print(f"rnncourse grade: {exc}", file=sys.stderr)
         return 3
+    except FileNotFoundError as exc:
+        print(f"rnncourse grade: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt as exc:  # the graded part is written; run.json lists the rest
         print(
             f"rnncourse grade: {exc or 'interrupted'}; the gradebook holds what was graded", file=sys.stderr

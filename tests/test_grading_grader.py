@@ -399,3 +399,125 @@ def test_ctrl_c_keeps_what_is_graded(tmp_path, monkeypatch):
     assert "ann" in csv and "bob" in csv and "cem" not in csv
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["interrupted"] is True and [r["student"] for r in run["not_graded"]] == ["cem"]
+
+
+def test_folders_of_a_killed_grader_are_removed_by_the_next_run(tmp_path, monkeypatch):
+    """A grader killed with SIGKILL cannot clean up: it left its package copy and the scratch
+    folders of its kernels in /tmp (an outside test found them). The next run removes the folders
+    whose process is gone, and never those of a grader still running, another user's, another
+    machine's or a symlink."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from rnncourse.grading import grader
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = grader._host()
+    stale = [
+        tmp_path / f"rnncourse-views-{dead.pid}@{host}-abc123",
+        tmp_path / f"rnncourse-grade-{dead.pid}@{host}-x_9",
+    ]
+    for d in stale:
+        (d / "box" / "work").mkdir(parents=True)
+        (d / "box" / "work" / "f.npy").write_bytes(b"x")
+    kept = [
+        tmp_path / f"rnncourse-grade-{os.getpid()}@{host}-live01",  # a grader that runs
+        tmp_path / f"rnncourse-grade-{dead.pid}@other_machine-abc123",  # a shared /tmp of a cluster
+        tmp_path / "rnncourse-grade-old_style",
+        tmp_path / "unrelated",
+    ]
+    for d in kept:
+        d.mkdir()
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (target / "precious.txt").write_text("keep")
+    (tmp_path / f"rnncourse-grade-{dead.pid}@{host}-link01").symlink_to(target)
+
+    assert grader.remove_stale_temp() == 2
+    assert not any(d.exists() for d in stale)
+    assert all(d.is_dir() for d in kept)
+    assert (target / "precious.txt").read_text() == "keep"
+    assert (tmp_path / f"rnncourse-grade-{dead.pid}@{host}-link01").is_symlink()
+
+    # grade() does it first, and says so
+    for d in stale:
+        d.mkdir()
+    said = []
+    monkeypatch.setattr(grader, "make_views", lambda *a, **k: grader.Box("audit"))
+    (tmp_path / "no-submissions").mkdir()
+    grader.grade([tmp_path / "no-submissions"], tmp_path / "out", jobs=1, sandbox="audit", log=said.append)
+    assert not any(d.exists() for d in stale)
+    assert any("removed 2 temporary folder(s)" in m for m in said), said
+
+
+def test_a_killed_grader_leaves_only_folders_the_next_run_removes(tmp_path):
+    """The real thing: start ``rnncourse grade`` on a slow notebook, SIGKILL it while a kernel runs,
+    then check what is left in its temporary folder and that the next grading run removes it."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if not os.access("/usr/bin/bwrap", os.X_OK):
+        pytest.skip("bubblewrap is not installed")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    subs = tmp_path / "subs" / "ann"
+    subs.mkdir(parents=True)
+    nb = make_notebook("ex1", {})
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "solution" in cell.metadata.get("tags", []):
+            cell.source = "import time\ntime.sleep(60)\n" + cell.source
+            break
+    write(nb, subs / "ex1_recurrence.ipynb")
+    env = dict(os.environ, TMPDIR=str(tmp))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rnncourse",
+            "grade",
+            str(subs.parent),
+            "--out",
+            str(tmp_path / "out"),
+            "--jobs",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp.glob("rnncourse-grade-*")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert list(tmp.glob("rnncourse-grade-*")), "the grader never started a kernel"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    left = sorted(p.name.split("-")[1] for p in tmp.iterdir())
+    assert "views" in left and "grade" in left, left
+    (tmp_path / "none").mkdir()
+    out = subprocess.run(
+        [sys.executable, "-m", "rnncourse", "grade", str(tmp_path / "none"), "--out", str(tmp_path / "out2")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "temporary folder(s) left by an earlier grader" in out.stderr, out.stderr
+    assert not list(tmp.iterdir()), list(tmp.iterdir())
+
+
+def test_a_mistyped_path_is_an_error_not_a_submission(tmp_path, capsys):
+    """``rnncourse grade subs/alcie`` (a typo) graded the missing path as a notebook of student
+    "alcie" with 0 points; now it stops before grading anything and names the path."""
+    (tmp_path / "subs").mkdir()
+    code = main(["grade", str(tmp_path / "subs"), str(tmp_path / "alcie"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "no such notebook or folder" in err and "alcie" in err, err
+    assert not (tmp_path / "out" / "grades.csv").exists()

@@ -114,6 +114,8 @@ def find_submissions(paths):
     """
     found = []
     for p in map(Path, paths):
+        if not p.exists():  # a mistyped path must not become a "submission" that scores 0
+            raise FileNotFoundError(f"no such notebook or folder: {p}")
         files = sorted(p.rglob("*.ipynb")) if p.is_dir() else [p]
         for f in files:
             if ".ipynb_checkpoints" in f.parts:
@@ -936,6 +938,63 @@ def notebook_language(nb):
         return "en"
 
 
+_TEMP_RE = re.compile(r"^rnncourse-(?:views|grade)-(\d+)@([A-Za-z0-9._]+)-[A-Za-z0-9_]+$")
+
+
+def _host():
+    import socket
+
+    return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "localhost"
+
+
+def _temp_dir(kind):
+    """A private temporary folder named after the process and machine that own it
+    (``rnncourse-grade-<pid>@<host>-``), so that a later run can tell the folders of a grader that
+    was killed from those in use (a temporary folder shared between the machines of a cluster
+    holds other machines' folders too: those are never touched)."""
+    return tempfile.mkdtemp(prefix=f"rnncourse-{kind}-{os.getpid()}@{_host()}-")
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but belongs to someone else
+        return True
+    return True
+
+
+def remove_stale_temp(tmpdir=None):
+    """Remove the grader's temporary folders whose process no longer runs (a grader killed with
+    SIGKILL, or a machine that lost power, cannot clean up after itself; each left a copy of the
+    course package and the scratch folders of the kernels it was running). Only this user's own
+    folders (not symlinks) are touched, and never one whose process is alive: two graders can run
+    side by side. Returns how many were removed."""
+    import stat
+
+    base = tmpdir or tempfile.gettempdir()
+    host, removed = _host(), 0
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return 0
+    for name in names:
+        m = _TEMP_RE.match(name)
+        if not m or m.group(2) != host or _alive(int(m.group(1))):
+            continue
+        path = os.path.join(base, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed += not os.path.lexists(path)
+    return removed
+
+
 def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=None, lang=None):
     """Grade one notebook; never raises (any failure becomes part of the result).
 
@@ -965,7 +1024,7 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
 
             if box is None or box.mode == "bwrap":
                 sandbox.check_bwrap()
-                views_tmp = tempfile.mkdtemp(prefix="rnncourse-views-")
+                views_tmp = _temp_dir("views")
                 box = make_views(views_tmp, [ex])
         res.sandbox = box.mode
         box = box.for_exercise(ex)
@@ -993,7 +1052,7 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
                     "may use the package's reference implementation (" + "; ".join(why) + ")"
                 )
 
-        tmp = Path(tempfile.mkdtemp(prefix="rnncourse-grade-"))
+        tmp = Path(_temp_dir("grade"))
         root = tmp / "box"
         owner = sandbox_owner(box)
         for d in ("", "work", "ipc", "conn", "home", "tmp", "runtime", "mpl"):
@@ -1295,7 +1354,10 @@ def grade(
     base = int(seed) if seed is not None else secrets.randbits(48)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    views_tmp = tempfile.mkdtemp(prefix="rnncourse-views-")
+    removed = remove_stale_temp()
+    if removed:
+        log(f"removed {removed} temporary folder(s) left by an earlier grader that was killed")
+    views_tmp = _temp_dir("views")
     try:
         box = make_views(views_tmp) if sandbox == "bwrap" else Box("audit")
         log(
