@@ -563,8 +563,9 @@ def _shutdown(km):
 class _kernel_session:
     """``client.setup_kernel`` that always shuts the kernel (and its sandbox) down on the way out."""
 
-    def __init__(self, client, root, spent=lambda phase, since: None):
+    def __init__(self, client, root, spent=lambda phase, since: None, leftovers=None):
         self.client, self.root, self.cm, self.spent = client, root, None, spent
+        self.leftovers = leftovers
 
     def __enter__(self):
         import subprocess
@@ -586,9 +587,56 @@ class _kernel_session:
         try:
             return self.cm.__exit__(*exc)
         finally:
+            if self.leftovers is not None:
+                self.leftovers += _stray_processes(self.client.km)
             _shutdown(self.client.km)
             _close_client(self.client)
             self.spent("stop", t0)
+
+
+def _process_table():
+    """``{pid: (parent pid, command name)}`` of every process this user can see."""
+    table = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                raw = fh.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        head, _sep, tail = raw.rpartition(")")
+        comm = head.partition("(")[2]
+        fields = tail.split()
+        if len(fields) > 1:
+            table[int(name)] = (int(fields[1]), comm)
+    return table
+
+
+def _stray_processes(km):
+    """Command names of the processes still running in a kernel's sandbox when its cells have
+    ended, other than the kernel itself and bubblewrap's own: a background process, a daemon or a
+    fork the student's code started. Seen from outside the sandbox (the student's code cannot hide
+    or forge it); the sandbox's PID namespace kills them all with the kernel anyway, so this only
+    tells the instructor that the notebook tried."""
+    proc = getattr(getattr(km, "provisioner", None), "process", None)
+    if proc is None or proc.poll() is not None:
+        return []
+    try:
+        table = _process_table()
+    except OSError:
+        return []
+    children = {}
+    for pid, (ppid, _comm) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    order, todo = [], [proc.pid]
+    while todo and len(order) < 10_000:
+        pid = todo.pop(0)
+        order.append(pid)
+        todo += sorted(children.get(pid, ()))
+    tree = [pid for pid in order if pid in table]
+    ours = [pid for pid in tree if table[pid][1] != "bwrap"]
+    return [table[pid][1] for pid in ours[1:]]  # ours[0] is the kernel
 
 
 def _close_client(client):
@@ -630,11 +678,12 @@ class _KernelGone(Exception):
     pass
 
 
-def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box, phases=None):
+def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box, phases=None, leftovers=None):
     """Execute ``cells`` (list of dicts with 'source', 'timeout', 'key') in one kernel, restarting it
     when a cell kills or wedges it. ``on_before(key)``/``on_after(key, cell, status)`` let the
     caller write inputs and collect outputs. Adds the seconds spent to ``phases`` ("start",
-    "cells", "tasks", "stop") when given. Returns notes."""
+    "cells", "tasks", "stop") when given, and to the list ``leftovers`` the names of processes
+    still running beside each kernel when it is stopped (``_stray_processes``). Returns notes."""
     phases = {} if phases is None else phases
 
     def spent(phase, since):
@@ -652,7 +701,7 @@ def _run_cells(cells, root, limits, spec_dir, on_before, on_after, box, phases=N
         client = _make_client(nb, root, limits, spec_dir, box)
         culprit = None
         try:
-            with _kernel_session(client, root, spent):
+            with _kernel_session(client, root, spent, leftovers):
                 for idx, (c, cell) in enumerate(zip(todo, nb.cells)):
                     # cells already run in an earlier kernel must run again (definitions), but
                     # driver cells whose results were collected are not repeated
@@ -1136,9 +1185,16 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
             if tid is not None and tid not in collected:
                 collected[tid] = _collect(tid, io_fd, tdirs[tid], st, cell_errors.get(key))
 
-        notes = _run_cells(run, root, limits, tmp / "spec", before, after, box, res.phases)
+        strays = []
+        notes = _run_cells(run, root, limits, tmp / "spec", before, after, box, res.phases, strays)
         t_judge = time.perf_counter()
         res.issues += notes
+        if strays:
+            names = sorted(set(strays))
+            res.flags.append(
+                f"{len(strays)} process(es) started by the notebook were still running when its cells "
+                f"ended ({', '.join(names[:5])}); the sandbox ended them: check by hand"
+            )
         for c in run:
             if c.get("task") and c["key"] in cell_errors:
                 if status.get(c["key"]) == "timeout":

@@ -245,7 +245,7 @@ if os.fork() == 0:
         },
         (),
         full,
-        [],
+        ["were still running when its cells ended"],
     )
     A["ctypes_system"] = (
         {
@@ -520,7 +520,7 @@ except OSError as exc:
         },
         (),
         full,
-        [],
+        ["were still running when its cells ended"],
     )
     A["leaks_inputs"] = (
         {
