@@ -145,3 +145,27 @@ def test_grading_leaves_no_threads_or_descriptors_behind(tmp_path):
     for _ in range(3):
         run_in_kernel("print(1)", box)
     assert _threads_and_fds() == after_one, (after_one, _threads_and_fds())
+
+
+def test_light_grading_modules_do_not_load_the_exercise_registry():
+    """``rnncourse.grading.limits`` says it imports nothing heavy (the command line builds its help
+    from it), but importing it ran ``rnncourse/grading/__init__.py``, which loaded NumPy, the
+    verdict code and all nine exercise modules. Every grading kernel paid for that at start (its
+    launcher reads the limits, its setup cell imports ``check``), a tenth of its start-up."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "import rnncourse.grading.limits\n"
+        "print('after limits:', 'numpy' in sys.modules)\n"
+        "from rnncourse.grading import check\n"
+        "print('after check:', 'rnncourse.grading.exercises' in sys.modules)\n"
+        "check('ex1.rnn_step_forward', lambda *a: (None, None), quiet=True)\n"
+        "print('after a call:', 'rnncourse.grading.exercises' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "after limits: False" in out.stdout, out.stdout
+    assert "after check: False" in out.stdout, out.stdout
+    assert "after a call: True" in out.stdout, out.stdout

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 
-from rnncourse.grading.exercises import get_task
-from rnncourse.grading.verdict import run_in_process
 from rnncourse.messages import _
 
 __all__ = ["check", "PUBLIC_SEED", "STRICT_ENV", "CheckFailed", "format_result"]
@@ -66,6 +64,11 @@ def check(task_id, func, seed=PUBLIC_SEED, quiet=False):
     ``.points``, ``.result``; falsy when it failed). Raises ``CheckFailed`` on a failure only in
     strict mode (``RNNCOURSE_STRICT_CHECKS=1``).
     """
+    # imported here, not at the top: a grading kernel imports ``check`` with the notebook's setup
+    # cell but never calls it, and the registry of every exercise is a tenth of its start-up
+    from rnncourse.grading.exercises import get_task
+    from rnncourse.grading.verdict import run_in_process
+
     result = run_in_process(get_task(task_id), func, seed)
     report = format_result(result)
     if not quiet:
