@@ -182,6 +182,19 @@ def test_a_wrong_form_comes_first_and_no_unrelated_hint_follows(func, start):
         assert not named, text
 
 
+def test_a_wrong_shape_beside_a_wrong_value_still_brings_no_hint():
+    """bits per row AND hT = h0: the shape comes first; the hint about the maths waits."""
+
+    def per_row_and_h0(params, x, y, h0):
+        return bits_per_row(params, x, y, h0)[0], h0
+
+    task = "ex9.heldout_bits"
+    r, text = _run(task, per_row_and_h0)
+    assert r.diagnosis[0].startswith("`bits` has shape ("), text
+    assert any("`hT` is wrong" in p.message for p in r.probes[0].problems), text
+    assert not _hints(task) & set(r.diagnosis), text
+
+
 def test_a_wrong_shape_comes_before_an_in_place_change():
     def mutates_and_flat(params, prompt, u, tau):
         ids = _loop(params, prompt, u, tau)
