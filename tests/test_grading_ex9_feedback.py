@@ -252,7 +252,9 @@ def test_dropping_the_new_c_is_named(seed):
     assert "returns the new h AND the new c" in text, text
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5, 6, 7, 2024, 12345])
+# at seeds 42 and 100 "c reset at every generated step" and "c never updated" sample the same ids
+# once the prompt is read: only the first probe, passed by the first bug, tells them apart
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5, 6, 7, 42, 100, 2024, 12345])
 def test_each_lstm_bug_model_is_told_apart_from_the_others(seed):
     """Fed as the student's answer, every bug model is named alone: the probes tell them apart."""
     task = "ex9.generate_lstm"

@@ -402,6 +402,17 @@ def _evaluate_probe(spec, probe, inputs, obs, ref, rng):
     return ProbeResult(probe.name, _(probe.title), not problems, problems)
 
 
+def _reproduces(spec, outputs, bug_outputs):
+    """The bug model's outputs equal the student's (on a probe the student passed)."""
+    for name, a in bug_outputs.items():
+        s = outputs.get(name)
+        if s is None or s.dtype.kind not in "biuf" or s.shape != a.shape:
+            return False
+        if not _close(spec, s.astype(np.float64), a.astype(np.float64)):
+            return False
+    return True
+
+
 def _equals_bug(spec, outputs, bug_outputs, ref):
     """The student's outputs equal the bug model's, and the bug model differs from the reference."""
     differs = False
@@ -417,15 +428,22 @@ def _equals_bug(spec, outputs, bug_outputs, ref):
     return differs
 
 
-def _diagnosed_bugs(spec, failed, observations, inputs, refs):
-    """Bugs whose model reproduces the student's answer on EVERY failing probe that has an answer.
+def _diagnosed_bugs(spec, results, observations, inputs, refs):
+    """Bugs whose model reproduces the student's answer on EVERY probe that has an answer: it
+    gives the student's wrong outputs where the student fails, and the right ones where the
+    student passes.
 
     Requiring every probe keeps two bug models that agree on one probe (at T = 1, say) from both
-    being named: the probes where they differ decide."""
-    answered = [
-        r.probe for r in failed if observations[r.probe].failure is None and observations[r.probe].outputs
-    ]
-    if not answered:
+    being named: the probes where they differ decide, a passed one too (ex9: the LSTM whose c is
+    reset at every generated step and the one whose c is never updated sample alike once the
+    prompt is read; only the first character, right for one of them, tells them apart)."""
+
+    def answered(r):
+        return observations[r.probe].failure is None and observations[r.probe].outputs
+
+    failing = [r.probe for r in results if not r.passed and answered(r)]
+    passing = [r.probe for r in results if r.passed and answered(r)]
+    if not failing:
         return []
     named = []
     for bug in spec.bugs:
@@ -433,10 +451,15 @@ def _diagnosed_bugs(spec, failed, observations, inputs, refs):
         if message in named:
             continue
         ok = True
-        for p in answered:
+        for p in failing + passing:  # the failing ones first: most models are ruled out there
             out, _after, err = _driver.call(bug.impl, spec.args, spec.returns, inputs[p])
-            if err is not None or not _equals_bug(spec, observations[p].outputs, out, refs[p]):
+            if err is not None:
                 ok = False
+            elif p in failing:
+                ok = _equals_bug(spec, observations[p].outputs, out, refs[p])
+            else:
+                ok = _reproduces(spec, observations[p].outputs, out)
+            if not ok:
                 break
         if ok:
             named.append(message)
@@ -509,7 +532,7 @@ def judge(spec, inputs, observations, seed, flags=()):
             wrong_form = any(p.kind in _FORM for p in first.problems)
             if hint and wrong_value and not wrong_form and not (kinds & {"timeout", "died", "not-run"}):
                 diagnosis.append(_(hint))
-        diagnosis += _diagnosed_bugs(spec, failed, observations, inputs, refs)
+        diagnosis += _diagnosed_bugs(spec, results, observations, inputs, refs)
     flags = list(flags)
     points = spec.points if not failed and not flags else 0
     if flags and not failed:
