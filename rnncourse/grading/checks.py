@@ -39,7 +39,8 @@ def format_result(result, title=None):
     ]
     for r in result.probes:
         lines.append(f"  {_('[ok]') if r.passed else _('[FAIL]')} {r.title}")
-        shown = [p.message for p in r.problems if p.kind != "mutation"][:4]
+        # an exception's full text is in "What to look at", once (``verdict.judge``): here its type
+        shown = [_short(p) for p in r.problems if p.kind != "mutation"][:4]
         if any(p.kind == "mutation" for p in r.problems):
             shown.append(_("an argument was modified in place"))
         for m in shown:
@@ -51,6 +52,15 @@ def format_result(result, title=None):
     for f in result.flags:
         lines.append("  " + _("FLAG: {flag}").format(flag=f))
     return "\n".join(lines)
+
+
+def _short(problem):
+    """What a probe's line says about ``problem``: an exception only by its type."""
+    if problem.kind == "error":
+        if problem.origin:
+            return _("raised {error} (see below)").format(error=problem.origin[0])
+        return _("an error (see below)")
+    return problem.message
 
 
 def _strict():

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnncourse.grading import _driver
-from rnncourse.messages import N_, _
+from rnncourse.messages import N_, _, ngettext
 
 __all__ = [
     "Probe",
@@ -62,6 +62,8 @@ PROBLEM_KINDS = (
     "score",
 )
 _NO_ANSWER = {"not-implemented", "error", "timeout", "died", "not-run", "no-result"}
+#: the answer has the wrong form: no number in it can be judged yet
+_FORM = {"missing", "extra", "dtype", "shape"}
 _STRUCTURE = {
     "error",
     "timeout",
@@ -129,7 +131,9 @@ class Problem:
     message: str
     name: str | None = None  # the output or argument it is about
     pattern: str | None = None  # a recognised shape of error: "transposed", "sign", "factor",
-    # "zeros", "batch-mean", "not-summed", "entries"
+    # "zeros", "batch-mean", "not-summed", "per-row", "entries", "ids"
+    origin: tuple | None = None  # an error's (exception type, line that raised it): the same
+    # failure on several probes is shown once
 
     def __post_init__(self):
         if self.kind not in PROBLEM_KINDS:
@@ -164,7 +168,11 @@ class Observation:
                     msg += " " + _(
                         "(a weight matrix is probably transposed: check the shapes, e.g. Wx is (D, H))"
                     )
-                failure = Problem("error", msg)
+                # the driver ends its text with " (line: <source>)" when the source is known; the
+                # type and that line identify the failure (its message may differ by probe: sizes)
+                _head, sep, line = error.rpartition(" (line: ")
+                where = line[:-1] if sep and line.endswith(")") else None
+                failure = Problem("error", msg, origin=(etype, where))
         return cls(dict(outputs or {}), after, failure, seconds)
 
 
@@ -274,6 +282,26 @@ def _value_problem(spec, name, s64, r64, N):
     return Problem("value", msg, name)
 
 
+def _ids_problem(name, s, r):
+    """Integer outputs are categories (character ids): a "largest difference" between two ids means
+    nothing, so say how many differ and show the first one. Rows are the batch; a second axis is
+    the time step."""
+    wrong = np.argwhere(s != r)
+    first = tuple(int(i) for i in wrong[0])
+    if len(first) == 1:
+        where = _("row {row}").format(row=first[0])
+    elif len(first) == 2:
+        where = _("row {row}, step {step}").format(row=first[0], step=first[1])
+    else:
+        where = _("index {index}").format(index=first)
+    msg = ngettext(
+        "`{name}`: {wrong} of {total} values differs; the first at {where}: got {got}, expected {expected}",
+        "`{name}`: {wrong} of {total} values differ; the first at {where}: got {got}, expected {expected}",
+        len(wrong),
+    ).format(name=name, wrong=len(wrong), total=r.size, where=where, got=s[first], expected=r[first])
+    return Problem("value", msg, name, "ids")
+
+
 def _output_problems(spec, name, s, r, N):
     if s is None:
         return [
@@ -296,7 +324,14 @@ def _output_problems(spec, name, s, r, N):
             name=name, shape=s.shape, expected=r.shape
         )
         pattern = None
-        if N and s.shape == (N,) + r.shape:
+        if N and r.ndim == 0 and s.shape == (N,):
+            # one number per row: whether the rows are then summed or averaged is the task's
+            # business (a loss is a mean, a count a sum), so no reduction is suggested here
+            msg += _(": one value per row, but `{name}` must be ONE number for the whole batch").format(
+                name=name
+            )
+            pattern = "per-row"
+        elif N and s.shape == (N,) + r.shape:
             msg, pattern = msg + _(": it was not summed over the batch axis (axis 0)"), "not-summed"
         elif s.ndim == 2 and s.shape == r.shape[::-1]:
             msg, pattern = msg + _(": it is transposed"), "transposed"
@@ -319,6 +354,8 @@ def _output_problems(spec, name, s, r, N):
                 name,
             )
         ]
+    if r.dtype.kind in "iu":
+        return [] if np.array_equal(s, r) else [_ids_problem(name, s, r)]
     s64, r64 = s.astype(np.float64), r.astype(np.float64)
     if not np.all(np.isfinite(s64)):
         return [Problem("nan", _("`{name}` contains NaN or inf").format(name=name), name)]
@@ -365,12 +402,25 @@ def _evaluate_probe(spec, probe, inputs, obs, ref, rng):
     return ProbeResult(probe.name, _(probe.title), not problems, problems)
 
 
+def _reproduces(spec, outputs, bug_outputs):
+    """The bug model's outputs equal the student's (on a probe the student passed)."""
+    for name, a in bug_outputs.items():
+        s = outputs.get(name)
+        if s is None or s.dtype.kind not in "biuf" or s.shape != a.shape:
+            return False
+        if not _close(spec, s.astype(np.float64), a.astype(np.float64)):
+            return False
+    return True
+
+
 def _equals_bug(spec, outputs, bug_outputs, ref):
     """The student's outputs equal the bug model's, and the bug model differs from the reference."""
     differs = False
     for name, a in bug_outputs.items():
         s = outputs.get(name)
-        if s is None or s.shape != a.shape or not _close(spec, s.astype(np.float64), a.astype(np.float64)):
+        if s is None or s.dtype.kind not in "biuf" or s.shape != a.shape:
+            return False  # text (an array of characters) cannot even be compared as numbers
+        if not _close(spec, s.astype(np.float64), a.astype(np.float64)):
             return False
         r = ref.get(name)
         if r is None or r.shape != a.shape or not _close(spec, a.astype(np.float64), r.astype(np.float64)):
@@ -378,15 +428,22 @@ def _equals_bug(spec, outputs, bug_outputs, ref):
     return differs
 
 
-def _diagnosed_bugs(spec, failed, observations, inputs, refs):
-    """Bugs whose model reproduces the student's answer on EVERY failing probe that has an answer.
+def _diagnosed_bugs(spec, results, observations, inputs, refs):
+    """Bugs whose model reproduces the student's answer on EVERY probe that has an answer: it
+    gives the student's wrong outputs where the student fails, and the right ones where the
+    student passes.
 
     Requiring every probe keeps two bug models that agree on one probe (at T = 1, say) from both
-    being named: the probes where they differ decide."""
-    answered = [
-        r.probe for r in failed if observations[r.probe].failure is None and observations[r.probe].outputs
-    ]
-    if not answered:
+    being named: the probes where they differ decide, a passed one too (ex9: the LSTM whose c is
+    reset at every generated step and the one whose c is never updated sample alike once the
+    prompt is read; only the first character, right for one of them, tells them apart)."""
+
+    def answered(r):
+        return observations[r.probe].failure is None and observations[r.probe].outputs
+
+    failing = [r.probe for r in results if not r.passed and answered(r)]
+    passing = [r.probe for r in results if r.passed and answered(r)]
+    if not failing:
         return []
     named = []
     for bug in spec.bugs:
@@ -394,14 +451,40 @@ def _diagnosed_bugs(spec, failed, observations, inputs, refs):
         if message in named:
             continue
         ok = True
-        for p in answered:
+        for p in failing + passing:  # the failing ones first: most models are ruled out there
             out, _after, err = _driver.call(bug.impl, spec.args, spec.returns, inputs[p])
-            if err is not None or not _equals_bug(spec, observations[p].outputs, out, refs[p]):
+            if err is not None:
                 ok = False
+            elif p in failing:
+                ok = _equals_bug(spec, observations[p].outputs, out, refs[p])
+            else:
+                ok = _reproduces(spec, observations[p].outputs, out)
+            if not ok:
                 break
         if ok:
             named.append(message)
     return named
+
+
+def _error_lines(failed, n_probes):
+    """Each distinct exception once, with the probes it happened on (its text would otherwise
+    repeat on every probe). One failure is the same exception type raised by the same line; its
+    text is the first probe's (a size in it may differ from probe to probe)."""
+    groups = {}
+    for r in failed:
+        for p in r.problems:
+            if p.kind == "error":
+                key = p.origin if p.origin and p.origin[1] else p.message
+                groups.setdefault(key, (p, []))[1].append(r.title)
+    lines = []
+    for p, titles in groups.values():
+        if len(titles) == 1:
+            lines.append(_("{problem} ({probe})").format(problem=p.message, probe=titles[0]))
+        elif len(titles) == n_probes:
+            lines.append(_("{problem} (in all {n} tests above)").format(problem=p.message, n=n_probes))
+        else:
+            lines.append(_("{problem} (in: {probes})").format(problem=p.message, probes="; ".join(titles)))
+    return lines
 
 
 def judge(spec, inputs, observations, seed, flags=()):
@@ -430,20 +513,26 @@ def judge(spec, inputs, observations, seed, flags=()):
     kinds = {p.kind for r in failed for p in r.problems}
     if "not-implemented" in kinds:
         diagnosis.append(_("not implemented yet"))
+        diagnosis += _error_lines(failed, len(results))
     else:
-        diagnosis += sorted({p.message for r in failed for p in r.problems if p.kind == "mutation"})
         first = next((r for r in failed if any(p.kind != "mutation" for p in r.problems)), None)
         if first is not None:
-            for p in first.problems:
-                if p.kind in _STRUCTURE or (p.kind == "value" and p.pattern is not None):
+            # a wrong form (shape, dtype, ...) comes first: until it is fixed no number can be right
+            for p in sorted(first.problems, key=lambda p: p.kind not in _FORM):
+                if p.kind in _STRUCTURE - {"error"} or (p.kind == "value" and p.pattern is not None):
                     diagnosis.append(_("{problem} ({probe})").format(problem=p.message, probe=first.title))
+        diagnosis += _error_lines(failed, len(results))
+        diagnosis += sorted({p.message for r in failed for p in r.problems if p.kind == "mutation"})
+        if first is not None:
             hint = next((pr.hint for pr in spec.probes if pr.name == first.probe), "")
             # a probe's hint explains a wrong number; when the code raised, timed out or died the
-            # error itself is the diagnosis, and a hint about the maths would mislead
-            wrong_value = any(p.kind not in ("error", "no-result") for p in first.problems)
-            if hint and wrong_value and not (kinds & {"timeout", "died", "not-run"}):
+            # error itself is the diagnosis, and when the answer has the wrong form the hint would
+            # guess at a mistake in the maths that the numbers do not show
+            wrong_value = any(p.kind in ("value", "nan", "score") for p in first.problems)
+            wrong_form = any(p.kind in _FORM for p in first.problems)
+            if hint and wrong_value and not wrong_form and not (kinds & {"timeout", "died", "not-run"}):
                 diagnosis.append(_(hint))
-        diagnosis += _diagnosed_bugs(spec, failed, observations, inputs, refs)
+        diagnosis += _diagnosed_bugs(spec, results, observations, inputs, refs)
     flags = list(flags)
     points = spec.points if not failed and not flags else 0
     if flags and not failed:

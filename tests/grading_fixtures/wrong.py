@@ -374,6 +374,44 @@ def generate_lstm(params, prompt, u, tau):
 """,
         "carry c with h",
     ),
+    "lstm_c_dropped": (
+        "ex9.generate_lstm",
+        """
+from rnncourse.nn import softmax
+from rnncourse.nn.cells import final_state, sequence_forward
+def generate_lstm(params, prompt, u, tau):
+    def step(x, h, c):
+        hs, cache = sequence_forward("lstm", x[:, None], h, params, c)
+        return final_state("lstm", hs, cache)
+    N, H = prompt.shape[0], params["Wh"].shape[0]
+    h, c = np.zeros((N, H)), np.zeros((N, H))
+    for t in range(prompt.shape[1]):
+        h, _ = step(params["We"][prompt[:, t]], h, c)       # BUG: the new c is thrown away
+    out = []
+    for j in range(u.shape[1]):
+        cdf = np.cumsum(softmax((h @ params["Wy"] + params["by"]) / tau, axis=1), axis=1)
+        nxt = np.minimum((cdf <= u[:, j][:, None]).sum(axis=1), cdf.shape[1] - 1)
+        out.append(nxt)
+        h, _ = step(params["We"][nxt], h, c)                 # BUG: here too
+    return np.stack(out, axis=1)
+""",
+        "you kept c from the start",
+    ),
+    "bits_per_row": (
+        "ex9.heldout_bits",
+        """
+from rnncourse.nn import log_softmax
+from rnncourse.nn.cells import sequence_forward
+def heldout_bits(params, x, y, h0):
+    h, total = h0, np.zeros(x.shape[0])
+    for t in range(x.shape[1]):
+        h = sequence_forward("rnn", params["We"][x[:, t]][:, None], h, params)[0][:, 0]
+        logp = log_softmax(h @ params["Wy"] + params["by"], axis=1)
+        total -= logp[np.arange(x.shape[0]), y[:, t]]
+    return total / (x.shape[1] * np.log(2)), h       # BUG: one number per row, not one in all
+""",
+        "the mean over all N * T characters",
+    ),
     "bits_in_nats": (
         "ex9.heldout_bits",
         """

@@ -38,20 +38,25 @@ def _sample(scores, tau, u):
     return np.minimum((cdf <= u[:, None]).sum(axis=-1), scores.shape[-1] - 1).astype(np.int64)
 
 
-def _loop(params, prompt, u, tau, lstm=False, sample=_sample, warm=None, feed="sample", reset=None):
-    """The sampling loop with switches for the bug models (all off: the reference)."""
+def _loop(
+    params, prompt, u, tau, lstm=False, sample=_sample, warm=None, feed="sample", reset=None, drop_c=None
+):
+    """The sampling loop with switches for the bug models (all off: the reference). ``drop_c``:
+    where the new c of ``lstm_step`` is thrown away (``h, _ = lstm_step(...)``): "everywhere" or
+    "loop" (only while generating)."""
     We, Wy, by = params["We"], params["Wy"], params["by"]
     N, H = prompt.shape[0], params["Wh"].shape[0]
     h, c = np.zeros((N, H)), np.zeros((N, H))
 
-    def advance(ids, h, c):
+    def advance(ids, h, c, keep_c=True):
         if lstm:
-            return lstm_step(We[ids], h, c, params)
+            h_next, c_next = lstm_step(We[ids], h, c, params)
+            return h_next, (c_next if keep_c else c)
         return rnn_step(We[ids], h, params), c
 
     read = prompt if warm is None else warm(prompt)
     for t in range(read.shape[1]):
-        h, c = advance(read[:, t], h, c)
+        h, c = advance(read[:, t], h, c, drop_c != "everywhere")
     if reset == "c-after-prompt":
         c = np.zeros_like(c)
     out = []
@@ -63,7 +68,7 @@ def _loop(params, prompt, u, tau, lstm=False, sample=_sample, warm=None, feed="s
             h, c = np.zeros_like(h), np.zeros_like(c)
         if reset == "c":
             c = np.zeros_like(c)
-        h, c = advance(nxt, h, c)
+        h, c = advance(nxt, h, c, drop_c is None)
     return np.stack(out, axis=1)
 
 
@@ -181,8 +186,28 @@ def bug_lstm_c_after_prompt(params, prompt, u, tau):
     return _loop(params, prompt, u, tau, lstm=True, reset="c-after-prompt")
 
 
+def bug_lstm_c_dropped(params, prompt, u, tau):
+    """``h, _ = lstm_step(x, h, c, params)`` everywhere: c stays zero from start to end."""
+    return _loop(params, prompt, u, tau, lstm=True, drop_c="everywhere")
+
+
+def bug_lstm_c_dropped_in_loop(params, prompt, u, tau):
+    """``h, c =`` in the warm-up but ``h, _ =`` while generating: c stays what the prompt left."""
+    return _loop(params, prompt, u, tau, lstm=True, drop_c="loop")
+
+
 def bug_lstm_not_fed_back(params, prompt, u, tau):
     return _loop(params, prompt, u, tau, lstm=True, feed="prompt")
+
+
+def bug_bits_per_row(params, x, y, h0):
+    """The mean over the T steps of each row only: ``bits`` of shape ``(N,)``."""
+    h, total = h0, np.zeros(x.shape[0])
+    for t in range(x.shape[1]):
+        h = rnn_step(params["We"][x[:, t]], h, params)
+        logp = log_softmax(h @ params["Wy"] + params["by"], axis=-1)
+        total -= logp[np.arange(x.shape[0]), y[:, t]]
+    return total / (x.shape[1] * math.log(2.0)), h
 
 
 def bug_bits_in_nats(params, x, y, h0):
@@ -235,6 +260,14 @@ _C_RESET = N_(
 _C_PROMPT = N_(
     "Your cell state c starts from zero after the warm-up: the first generated step must use the c the "
     "prompt left, together with h."
+)
+_C_DROPPED = N_(
+    "Your cell state c is never updated: `lstm_step` returns the new h AND the new c; you kept c from "
+    "the start (zeros). Write `h, c = lstm_step(x, h, c, params)` at every step, in the warm-up too."
+)
+_C_DROPPED_LOOP = N_(
+    "Your cell state c stops changing after the warm-up: `lstm_step` returns the new h AND the new c; "
+    "in the generation loop you kept the c the prompt left. Write `h, c = lstm_step(x, h, c, params)`."
 )
 
 TASKS = [
@@ -307,6 +340,8 @@ TASKS = [
         bugs=(
             Bug(bug_lstm_c_reset, _C_RESET),
             Bug(bug_lstm_c_after_prompt, _C_PROMPT),
+            Bug(bug_lstm_c_dropped, _C_DROPPED),
+            Bug(bug_lstm_c_dropped_in_loop, _C_DROPPED_LOOP),
             Bug(bug_lstm_not_fed_back, _NOT_FED),
         ),
     ),
@@ -338,6 +373,13 @@ TASKS = [
             ),
         ),
         bugs=(
+            Bug(
+                bug_bits_per_row,
+                N_(
+                    "Your bits has one number per row (a mean over the T steps only): bits per character "
+                    "is ONE number, the mean over all N * T characters."
+                ),
+            ),
             Bug(bug_bits_in_nats, N_("Your loss is in nats: divide by ln 2 to get bits.")),
             Bug(
                 bug_bits_summed,
