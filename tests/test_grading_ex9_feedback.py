@@ -313,3 +313,16 @@ def test_the_new_messages_are_chinese_in_a_chinese_check():
     assert "抛出了 ValueError（见下文）" in error and "（上面 3 项测试都出现了这个错误）" in error, error
     for english in ("ONE number", "values differ", "you kept c from the start", "see below", "tests above"):
         assert english not in rows + ids + lstm + error, english
+
+
+@pytest.mark.parametrize("bug", ["bug_lstm_not_fed_back", "bug_lstm_c_dropped_in_loop"])
+def test_a_loop_that_does_not_feed_back_fails_at_every_seed_tried(bug):
+    """At grading seed 221 both probes of generate_lstm sampled the same few characters whatever the
+    loop fed back, so these two wrong loops scored full marks there; the 20-character probe at
+    tau = 1 tells them apart (a sweep of 600 seeds found no other miss)."""
+    from rnncourse.grading.exercises import ex9, get_task
+    from rnncourse.grading.verdict import run_in_process
+
+    spec = get_task("ex9.generate_lstm")
+    for seed in (221, 0, 1):
+        assert not run_in_process(spec, getattr(ex9, bug), seed).passed, seed

@@ -336,6 +336,15 @@ TASKS = [
                 gen_inputs(None, lstm=True),
                 N_("Carry both h and c from step to step, and feed back each sample."),
             ),
+            # at a temperature below 1 a small random network can sample the same few characters
+            # whatever it is fed, so a loop that does not feed back its samples passed both probes
+            # above at 1 grading seed of 300; 20 characters at tau = 1 tell it apart at every seed
+            Probe(
+                "long",
+                N_("20 characters at tau = 1"),
+                gen_inputs(1.0, n=20, lstm=True),
+                N_("Carry both h and c from step to step, and feed back each sample."),
+            ),
         ),
         bugs=(
             Bug(bug_lstm_c_reset, _C_RESET),
