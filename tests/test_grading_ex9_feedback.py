@@ -287,6 +287,8 @@ def test_an_error_on_every_probe_is_shown_once():
     (line,) = [d for d in r.diagnosis if "matmul" in d]
     assert line.endswith("(in all 3 tests above)"), text
     assert r.diagnosis == [line], text  # no hint about the maths
+    # the wrong matrix was used here (Wh for the input), not a transposed one: the hint asks both
+    assert "or the wrong one used?" in line and "probably transposed" not in line, line
 
 
 def test_an_error_on_some_probes_names_them():

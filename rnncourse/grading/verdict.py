@@ -166,7 +166,8 @@ class Observation:
                 msg = _("raised {error}").format(error=shown)
                 if "matmul" in error or "not aligned" in error:
                     msg += " " + _(
-                        "(a weight matrix is probably transposed: check the shapes, e.g. Wx is (D, H))"
+                        "(the sizes of a matrix product do not fit: is a weight matrix transposed, or "
+                        "the wrong one used? Check the shapes, e.g. Wx is (D, H))"
                     )
                 # the driver ends its text with " (line: <source>)" when the source is known; the
                 # type and that line identify the failure (its message may differ by probe: sizes)
