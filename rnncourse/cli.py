@@ -550,11 +550,17 @@ def _grade(args):
     except FileNotFoundError as exc:
         print(f"rnncourse grade: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt as exc:  # the graded part is written; run.json lists the rest
-        print(
-            f"rnncourse grade: {exc or 'interrupted'}; the gradebook holds what was graded", file=sys.stderr
-        )
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (GradingInterrupted)
+        signum = getattr(exc, "signum", None) or 2
+        if getattr(exc, "written", False):
+            print(
+                f"rnncourse grade: {exc}; {args.out} holds the gradebook of what was graded and its "
+                "run.json lists the rest",
+                file=sys.stderr,
+            )
+        else:
+            print("rnncourse grade: interrupted before grading began; nothing was written", file=sys.stderr)
+        return 128 + int(signum)
     return 0
 
 

@@ -993,7 +993,25 @@ _TEMP_RE = re.compile(r"^rnncourse-(?:views|grade)-(\d+)@([A-Za-z0-9._]+)-[A-Za-
 def _host():
     import socket
 
-    return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "localhost"
+    return (re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "localhost")[:24]
+
+
+# A kernel's sockets live in its scratch folder, ``<temporary folder>/rnncourse-grade-<pid>@<host>-
+# <random>/box/ipc/k-<n>``, and a Unix socket's path may hold at most 107 bytes: a long $TMPDIR (a
+# test's or a batch job's) made every kernel fail with "File name too long".
+_MAX_SOCKET_PATH = 100
+
+
+def _scratch_base():
+    """The folder for the grader's temporary folders: ``$TMPDIR`` (``tempfile.gettempdir()``), or
+    ``/tmp`` when that path is too long for the kernels' sockets."""
+    base = tempfile.gettempdir()
+    longest = len(
+        os.path.join(base, f"rnncourse-grade-{os.getpid()}@{_host()}-12345678", "box", "ipc", "k-99")
+    )
+    if longest > _MAX_SOCKET_PATH and os.path.isdir("/tmp") and os.access("/tmp", os.W_OK | os.X_OK):
+        return "/tmp"
+    return base
 
 
 def _temp_dir(kind):
@@ -1001,7 +1019,7 @@ def _temp_dir(kind):
     (``rnncourse-grade-<pid>@<host>-``), so that a later run can tell the folders of a grader that
     was killed from those in use (a temporary folder shared between the machines of a cluster
     holds other machines' folders too: those are never touched)."""
-    return tempfile.mkdtemp(prefix=f"rnncourse-{kind}-{os.getpid()}@{_host()}-")
+    return tempfile.mkdtemp(prefix=f"rnncourse-{kind}-{os.getpid()}@{_host()}-", dir=_scratch_base())
 
 
 def _alive(pid):
@@ -1022,8 +1040,10 @@ def remove_stale_temp(tmpdir=None):
     side by side. Returns how many were removed."""
     import stat
 
-    base = tmpdir or tempfile.gettempdir()
     host, removed = _host(), 0
+    if tmpdir is None:  # both places _temp_dir may have used
+        return sum(remove_stale_temp(b) for b in dict.fromkeys([tempfile.gettempdir(), _scratch_base()]))
+    base = tmpdir
     try:
         names = os.listdir(base)
     except OSError:
@@ -1370,6 +1390,84 @@ def _job(args):
     return grade_one(*args)
 
 
+class GradingInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a batch. ``signum`` says which; ``written`` whether the gradebook of
+    the notebooks graded so far was written (``run.json`` then lists the rest)."""
+
+    def __init__(self, message, signum=None, written=False):
+        super().__init__(message)
+        self.signum, self.written = signum, written
+
+
+def _worker_init():
+    """Each worker process: Ctrl-C at the terminal reaches the whole process group, but only the
+    grader's main process acts on it (it stops the workers itself, then writes the gradebook); a
+    worker interrupted on its own printed asyncio tracebacks and could outlive the grader. And a
+    worker dies with the grader even when the grader is killed outright (SIGKILL), which also ends
+    its kernel (bubblewrap's ``--die-with-parent``)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+class _stop_signals:
+    """Within the block, SIGTERM (what ``kill``, ``timeout`` and batch systems send first) stops
+    grading the way Ctrl-C does: as a ``GradingInterrupted`` in the main thread. ``ignore()`` then
+    shields the gradebook from a second Ctrl-C while it is written (a second Ctrl-C hung the grader
+    or left a half-written folder). The old handlers come back on the way out."""
+
+    def __init__(self):
+        import signal
+
+        self.signal, self.saved, self.got = signal, {}, None
+
+    def _raise(self, signum, frame):
+        self.got = signum
+        raise GradingInterrupted("interrupted", signum)
+
+    def __enter__(self):
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (self.signal.SIGINT, self.signal.SIGTERM):
+                self.saved[sig] = self.signal.signal(sig, self._raise)
+        return self
+
+    def ignore(self):
+        for sig in self.saved:
+            self.signal.signal(sig, self.signal.SIG_IGN)
+
+    def __exit__(self, *exc):
+        for sig, handler in self.saved.items():
+            self.signal.signal(sig, handler)
+        return False
+
+
+def _stop_workers(pool):
+    """End the worker processes now (each one's kernel ends with it) instead of waiting for the
+    notebooks they are grading."""
+    procs = list(getattr(pool, "_processes", {}).values())
+    for proc in procs:
+        try:
+            proc.kill()
+        except Exception:
+            pass
+    for proc in procs:
+        try:
+            proc.join(5)
+        except Exception:
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def grade(
     paths,
     out_dir,
@@ -1390,8 +1488,28 @@ def grade(
     to install it when it is missing) or "audit" (the audit hook only: ask for it explicitly).
     ``lang``: the language of every student's feedback (``"en"``, ``"zh"``); by default each
     notebook's own edition. ``grades.csv`` stays in English either way.
-    Returns the list of ``SubmissionResult``.
+    Returns the list of ``SubmissionResult``. Ctrl-C or SIGTERM stop the batch: the gradebook of
+    what was graded is written and ``GradingInterrupted`` raised.
     """
+    with _stop_signals() as stops:
+        return _grade_batch(
+            stops, paths, out_dir, templates_dir, jobs, seed, limits, shard, log, sandbox, lang
+        )
+
+
+def _grade_batch(
+    stops,
+    paths,
+    out_dir,
+    templates_dir=None,
+    jobs=2,
+    seed=None,
+    limits=DEFAULT_LIMITS,
+    shard=None,
+    log=None,
+    sandbox="bwrap",
+    lang=None,
+):
     from rnncourse.grading import gradebook
     from rnncourse.grading.sandbox import check_bwrap
 
@@ -1413,6 +1531,7 @@ def grade(
     removed = remove_stale_temp()
     if removed:
         log(f"removed {removed} temporary folder(s) left by an earlier grader that was killed")
+    interrupted = None
     views_tmp = _temp_dir("views")
     try:
         box = make_views(views_tmp) if sandbox == "bwrap" else Box("audit")
@@ -1429,10 +1548,11 @@ def grade(
         else:
             import multiprocessing
 
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(
+                max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
+            )
             futures = {pool.submit(_job, a): a for a in jobs_args}
             it = (_safe_result(f, futures[f]) for f in as_completed(futures))
-        interrupted = False
         try:
             for k, r in enumerate(it, 1):
                 results.append(r)
@@ -1445,18 +1565,27 @@ def grade(
                 log(
                     f"[{k}/{len(subs)}] {r.student} {r.exercise}: {r.points:g}/{mx} ({r.seconds:.1f} s){extra}"
                 )
-        except KeyboardInterrupt:
-            # Ctrl-C: keep what is graded (write its gradebook below), drop the rest, then stop
-            interrupted = True
+        except KeyboardInterrupt as exc:
+            # Ctrl-C or SIGTERM: keep what is graded (write its gradebook below), drop the rest, stop
+            stops.ignore()
+            import signal
+
+            interrupted = getattr(exc, "signum", None) or stops.got or signal.SIGINT
             log(
-                f"interrupted: writing the gradebook of the {len(results)} notebook(s) graded so far; "
+                f"interrupted ({signal.Signals(interrupted).name}): stopping the kernels, then writing the "
+                f"gradebook of the {len(results)} notebook(s) graded so far; "
                 f"{len(subs) - len(results)} not graded (listed in run.json)"
             )
         finally:
             if pool is not None:
-                pool.shutdown(wait=not interrupted, cancel_futures=interrupted)
+                if interrupted:
+                    _stop_workers(pool)
+                else:
+                    pool.shutdown(wait=True)
     finally:
         shutil.rmtree(views_tmp, ignore_errors=True)
+        if interrupted:
+            remove_stale_temp()  # the scratch folders of the workers just stopped
     results.sort(key=lambda r: (r.student, r.exercise, r.path))
     rows = [gradebook.row_of(r, sandbox) for r in results]
     if shard:
@@ -1486,7 +1615,9 @@ def grade(
         f"done: {len(results)} notebook(s) in {time.perf_counter() - t0:.1f} s -> {out} (seed {base}, in {name})"
     )
     if interrupted:
-        raise KeyboardInterrupt(f"grading interrupted after {len(results)} of {len(subs)} notebook(s)")
+        raise GradingInterrupted(
+            f"grading interrupted after {len(results)} of {len(subs)} notebook(s)", interrupted, written=True
+        )
     return results
 
 
