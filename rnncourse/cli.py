@@ -15,6 +15,7 @@ Instructors:
     rnncourse grade SUBMISSION... --out DIR [--jobs 2] [--shard I/N] [--seed S] [--timeout 30]
                                        [--sandbox bwrap|audit]
     rnncourse grade --merge SHARD_DIR... --out DIR
+    rnncourse grade --resume --out DIR     finish a run that Ctrl-C or SIGTERM stopped
 Maintainers (in a source checkout):
     rnncourse exercises                generate exercises/ from solutions/ (never overwrites edits)
     rnncourse exercises --check        exit 1 if exercises/ is out of date
@@ -520,11 +521,30 @@ def _grade(args):
     from rnncourse.grading.grader import Limits, grade, merge
 
     if args.merge:
-        rows, missing = merge(args.paths, args.out)
+        try:
+            rows, missing = merge(args.paths, args.out)
+        except FileNotFoundError as exc:
+            print(f"rnncourse grade: {exc}", file=sys.stderr)
+            return 2
         print(f"merged {len(rows)} graded notebook(s) into {Path(args.out) / 'grades.csv'}")
         if missing:
             print(f"WARNING: shards missing: {', '.join(missing)}", file=sys.stderr)
             return 1
+        return 0
+    if args.resume:
+        from rnncourse.grading.grader import resume
+
+        if args.paths:
+            print("--resume grades what OUT/run.json lists: give no paths", file=sys.stderr)
+            return 2
+        try:
+            resume(args.out, templates_dir=args.templates, jobs=args.jobs, lang=args.lang)
+        except FileNotFoundError as exc:
+            print(f"rnncourse grade: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt as exc:
+            print(f"rnncourse grade: {exc or 'interrupted'}; run --resume again to go on", file=sys.stderr)
+            return 128 + int(getattr(exc, "signum", None) or 2)
         return 0
     if not args.paths:
         print("give at least one notebook or folder to grade", file=sys.stderr)
@@ -634,7 +654,16 @@ def main(argv=None):
     p.add_argument("--out", required=True, help="folder for grades.csv and feedback/")
     p.add_argument("--jobs", type=int, default=2, help="kernels run side by side (default 2)")
     p.add_argument("--shard", type=_shard, help="grade only slice I of N (1-based), e.g. 3/10")
-    p.add_argument("--merge", action="store_true", help="merge shard outputs found in PATHS into --out")
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="merge shard outputs, or whole runs' gradebooks, found in PATHS into --out",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish a run that Ctrl-C or SIGTERM stopped: grade what OUT/run.json lists as not graded",
+    )
     p.add_argument("--seed", type=int, help="seed of the hidden inputs (default: drawn now; recorded)")
     p.add_argument(
         "--timeout",

@@ -664,3 +664,97 @@ def test_a_long_tmpdir_does_not_break_the_kernels(tmp_path, monkeypatch):
     write(make_notebook("ex1"), subs / "ex1_recurrence.ipynb")
     (r,) = grade([subs.parent], tmp_path / "out", jobs=1, seed=1, log=lambda m: None)
     assert r.points == 5, (r.issues, [t.diagnosis for t in r.tasks.values()])
+
+
+def _fake_class(tmp_path, names, monkeypatch, stop_at=None):
+    """Submissions of ``names`` and a fake ``_job`` (no kernel) that is interrupted at call
+    ``stop_at``; returns the folder."""
+    from rnncourse.grading import grader
+    from rnncourse.grading.grader import SubmissionResult, TaskResult
+
+    subs = tmp_path / f"subs-{'-'.join(names)}"
+    for name in names:
+        (subs / name).mkdir(parents=True)
+        (subs / name / "ex1_recurrence.ipynb").write_text("{}")
+    calls = []
+
+    def fake_job(args):
+        calls.append(args[0])
+        if stop_at is not None and len(calls) == stop_at:
+            raise KeyboardInterrupt
+        r = SubmissionResult(args[0], str(args[1]), "ex1", args[3])
+        r.tasks["ex1.rnn_step_forward"] = TaskResult("ex1.rnn_step_forward", 2, 2, [], [])
+        return r
+
+    monkeypatch.setattr(grader, "_job", fake_job)
+    monkeypatch.setattr(grader, "make_views", lambda *a, **k: grader.Box("audit"))
+    return subs, calls
+
+
+def test_an_interrupted_run_is_finished_with_resume(tmp_path, monkeypatch, capsys):
+    """The docs said "grade the rest with the same --seed", but nothing could put the two parts into
+    one gradebook (an outside instructor pulled the paths out of run.json by hand, and --merge of
+    the two folders wrote an empty gradebook with exit status 0). ``--resume`` grades what run.json
+    lists as not graded, with that run's seed, and rewrites the gradebook with both parts."""
+    from rnncourse.grading import grader
+
+    subs, calls = _fake_class(tmp_path, ["ann", "bob", "cem", "dan"], monkeypatch, stop_at=3)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        grader.grade([subs], out, jobs=1, sandbox="audit", seed=42)
+    first = json.loads((out / "run.json").read_text())
+    assert [r["student"] for r in first["not_graded"]] == ["cem", "dan"]
+    calls.clear()
+    code = main(["grade", "--resume", "--out", str(out), "--jobs", "1"])
+    assert code == 0, capsys.readouterr().err
+    assert calls == ["cem", "dan"]
+    rows = list(csv.DictReader(open(out / "grades.csv")))
+    assert sorted(r["student"] for r in rows) == ["ann", "bob", "cem", "dan"]
+    run = json.loads((out / "run.json").read_text())
+    assert run["seed"] == 42 and run["resumed"] == 1 and "interrupted" not in run, run
+    assert run["notebooks"] == 4
+    # nothing left to resume
+    assert main(["grade", "--resume", "--out", str(out)]) == 2
+    assert "not interrupted" in capsys.readouterr().err
+
+
+def test_merge_takes_whole_runs_and_refuses_a_folder_with_nothing_to_merge(tmp_path, monkeypatch, capsys):
+    """--merge reads whole runs' gradebooks (rows.jsonl) as well as shards, writes a run.json, and
+    a folder with nothing to merge is an error (it wrote an empty gradebook and exited 0)."""
+    from rnncourse.grading import grader
+
+    a, _ = _fake_class(tmp_path, ["ann", "bob"], monkeypatch)
+    grader.grade([a], tmp_path / "a", jobs=1, sandbox="audit", log=lambda m: None)
+    b, _ = _fake_class(tmp_path, ["cem"], monkeypatch)
+    grader.grade([b], tmp_path / "b", jobs=1, sandbox="audit", log=lambda m: None)
+    assert (
+        main(["grade", "--merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "m")])
+        == 0
+    )
+    rows = list(csv.DictReader(open(tmp_path / "m" / "grades.csv")))
+    assert sorted(r["student"] for r in rows) == ["ann", "bob", "cem"]
+    assert not any(r["flags"] for r in rows), rows
+    merged = json.loads((tmp_path / "m" / "run.json").read_text())
+    assert merged["notebooks"] == 3 and merged["missing_shards"] == []
+    (tmp_path / "empty").mkdir()
+    code = main(["grade", "--merge", str(tmp_path / "empty"), "--out", str(tmp_path / "m2")])
+    assert code == 2 and "nothing to merge" in capsys.readouterr().err
+    assert not (tmp_path / "m2" / "grades.csv").exists()
+
+
+def test_grading_again_into_the_same_folder_leaves_no_stale_feedback(tmp_path, monkeypatch):
+    """Grading again into the same --out replaced grades.csv but kept the earlier run's feedback and
+    Gradescope files of students not in the new run (an instructor would upload old results)."""
+    from rnncourse.grading import grader
+
+    out = tmp_path / "out"
+    (out / "notes").mkdir(parents=True)
+    (out / "notes" / "mine.txt").write_text("the instructor's own file")
+    a, _ = _fake_class(tmp_path, ["ann", "bob"], monkeypatch)
+    grader.grade([a], out, jobs=1, sandbox="audit", log=lambda m: None)
+    assert {f.name for f in (out / "feedback").iterdir()} == {"ann.txt", "bob.txt"}
+    b, _ = _fake_class(tmp_path, ["cem"], monkeypatch)
+    grader.grade([b], out, jobs=1, sandbox="audit", log=lambda m: None)
+    assert {f.name for f in (out / "feedback").iterdir()} == {"cem.txt"}
+    assert {f.name for f in (out / "exports" / "gradescope").iterdir()} == {"cem.json"}
+    assert (out / "notes" / "mine.txt").read_text() == "the instructor's own file"

@@ -236,10 +236,28 @@ def write_lms_csv(path, rows):
             w.writerow([neutralise(c) for c in [student, "", student, ""] + cells + ["; ".join(review)]])
 
 
+ROWS_FILE = "rows.jsonl"
+
+
+def _clear_earlier(out):
+    """Remove the feedback and export files an earlier run wrote into ``out``: grading again into
+    the same folder replaced grades.csv but kept the earlier run's files of students who are not
+    in this run, and an instructor uploading ``exports/gradescope/`` uploaded old results. Only
+    those generated files go; nothing else in ``out`` is touched."""
+    for folder, pattern in ((out / "feedback", "*.txt"), (out / "exports" / "gradescope", "*.json")):
+        if folder.is_dir() and not folder.is_symlink():
+            for f in folder.glob(pattern):
+                if f.is_file() or f.is_symlink():
+                    f.unlink()
+
+
 def write_all(out, rows, task_order):
-    """Every file of the gradebook from ``rows`` (see the module doc)."""
+    """Every file of the gradebook from ``rows`` (see the module doc), plus ``rows.jsonl`` (the rows
+    themselves, which ``merge`` and ``rnncourse grade --resume`` read back)."""
     out = Path(out)
+    write_shard(out / ROWS_FILE, rows)
     rows = _mark_duplicates(rows)
+    _clear_earlier(out)
     write_grades_csv(out / "grades.csv", rows, task_order)
     names = write_feedback(out / "feedback", rows)
     write_gradescope(out / "exports" / "gradescope", rows, names)
@@ -254,28 +272,40 @@ def write_shard(path, rows):
 
 
 def merge(shard_dirs, out_dir, task_order, log=None):
-    """Combine ``shard-*-of-N.jsonl`` files (from any folders) into one gradebook in ``out_dir``.
+    """Combine ``shard-*-of-N.jsonl`` files and whole runs' ``rows.jsonl`` (from any folders: an
+    interrupted run and the run that graded the rest, say) into one gradebook in ``out_dir``.
     A shard given twice with the same content (the same folder named twice, or a copy) is merged
-    once, and ``log`` is told; its notebooks are not flagged as duplicates.
+    once, and ``log`` is told; its notebooks are not flagged as duplicates. A folder with nothing
+    to merge is an error (``FileNotFoundError``), never an empty gradebook.
     Returns ``(rows, missing shards as "i/n")``."""
     import hashlib
 
     rows, seen, merged = [], {}, {}
     for d in map(Path, shard_dirs):
-        for f in sorted(d.glob("shard-*-of-*.jsonl")) if d.is_dir() else [d]:
+        if d.is_dir():
+            files = sorted(d.glob("shard-*-of-*.jsonl")) + (
+                [d / ROWS_FILE] if (d / ROWS_FILE).is_file() else []
+            )
+            if not files:
+                raise FileNotFoundError(
+                    f"nothing to merge in {d}: it has no shard-*-of-*.jsonl and no {ROWS_FILE}"
+                )
+        elif d.is_file():
+            files = [d]
+        else:
+            raise FileNotFoundError(f"no such shard file or folder: {d}")
+        for f in files:
             text = f.read_text(encoding="utf-8")
             m = re.match(r"shard-(\d+)-of-(\d+)\.jsonl$", f.name)
             if m:
                 seen.setdefault(int(m.group(2)), set()).add(int(m.group(1)))
-                key = (m.group(0), hashlib.sha256(text.encode("utf-8")).hexdigest())
-                if key in merged:
-                    if log:
-                        log(
-                            f"shard {m.group(1)}/{m.group(2)} merged twice ({merged[key]} and {f}): "
-                            "the second copy was ignored"
-                        )
-                    continue
-                merged[key] = f
+            key = (f.name, hashlib.sha256(text.encode("utf-8")).hexdigest())
+            if key in merged:
+                if log:
+                    what = f"shard {m.group(1)}/{m.group(2)}" if m else f"the run {f.parent}"
+                    log(f"{what} merged twice ({merged[key]} and {f}): the second copy was ignored")
+                continue
+            merged[key] = f
             rows += [json.loads(line) for line in text.splitlines() if line.strip()]
     missing = [f"{i}/{n}" for n, got in seen.items() for i in range(1, n + 1) if i not in got]
     Path(out_dir).mkdir(parents=True, exist_ok=True)

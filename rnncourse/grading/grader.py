@@ -1497,6 +1497,47 @@ def grade(
         )
 
 
+def resume(out_dir, templates_dir=None, jobs=2, log=None, lang=None):
+    """Finish a batch that Ctrl-C or SIGTERM stopped: grade the notebooks ``out_dir/run.json`` lists
+    as not graded, with that run's seed, sandbox and limits, and rewrite the gradebook in
+    ``out_dir`` with every notebook of both runs. Returns the newly graded ``SubmissionResult``."""
+    from rnncourse.grading import gradebook
+
+    out = Path(out_dir)
+    try:
+        run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise FileNotFoundError(f"no gradebook to resume in {out} (run.json: {exc})") from None
+    if not run.get("interrupted"):
+        raise FileNotFoundError(f"nothing to resume in {out}: that run was not interrupted")
+    if run.get("shard"):
+        raise FileNotFoundError(f"{out} holds a shard: resume it with --shard, then --merge")
+    try:
+        text = (out / gradebook.ROWS_FILE).read_text(encoding="utf-8")
+    except OSError:
+        raise FileNotFoundError(
+            f"{out} has no {gradebook.ROWS_FILE}: grade the notebooks in run.json again"
+        ) from None
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    subs = [(x["student"], x["path"]) for x in run.get("not_graded", [])]
+    limits = Limits(**run["limits"]) if isinstance(run.get("limits"), dict) else DEFAULT_LIMITS
+    with _stop_signals() as stops:
+        return _grade_batch(
+            stops,
+            [],
+            out,
+            templates_dir,
+            jobs,
+            run["seed"],
+            limits,
+            None,
+            log,
+            run.get("sandbox", "bwrap"),
+            lang,
+            resumed={"subs": subs, "rows": rows, "count": run.get("resumed", 0)},
+        )
+
+
 def _grade_batch(
     stops,
     paths,
@@ -1509,6 +1550,7 @@ def _grade_batch(
     log=None,
     sandbox="bwrap",
     lang=None,
+    resumed=None,
 ):
     from rnncourse.grading import gradebook
     from rnncourse.grading.sandbox import check_bwrap
@@ -1521,7 +1563,7 @@ def _grade_batch(
     load_templates(templates_dir)  # fail early on a wrong folder
     if sandbox == "bwrap":
         check_bwrap()
-    subs = find_submissions(paths)
+    subs = find_submissions(paths) if resumed is None else resumed["subs"]
     if shard:
         i, n = shard
         subs = subs[i - 1 :: n]
@@ -1588,6 +1630,8 @@ def _grade_batch(
             remove_stale_temp()  # the scratch folders of the workers just stopped
     results.sort(key=lambda r: (r.student, r.exercise, r.path))
     rows = [gradebook.row_of(r, sandbox) for r in results]
+    if resumed is not None:
+        rows = resumed["rows"] + rows
     if shard:
         gradebook.write_shard(out / f"shard-{shard[0]}-of-{shard[1]}.jsonl", rows)
         gradebook.write_feedback(out / "feedback", gradebook._mark_duplicates(rows))
@@ -1601,10 +1645,12 @@ def _grade_batch(
         "course_version": gradebook.course_version(),
         "spec_hash": gradebook.spec_hash(),
         "shard": list(shard) if shard else None,
-        "notebooks": len(results),
+        "notebooks": len(rows),
         "limits": dataclasses.asdict(limits),
         "regrade": f"rnncourse grade ... --seed {base}",
     }
+    if resumed is not None:
+        run["resumed"] = resumed.get("count", 0) + 1
     if interrupted:
         done = {(r.student, r.path) for r in results}
         run["interrupted"] = True
@@ -1642,6 +1688,24 @@ def merge(shard_dirs, out_dir):
     """Combine ``shard-*-of-N.jsonl`` files (from any folders) into ``out_dir/grades.csv``."""
     from rnncourse.grading import gradebook
 
-    return gradebook.merge(
+    rows, missing = gradebook.merge(
         shard_dirs, out_dir, list(TASKS), log=lambda m: print(f"WARNING: {m}", file=sys.stderr, flush=True)
     )
+    # what was merged, for the record (the merged folder had no run.json at all)
+    runs = []
+    for d in map(Path, shard_dirs):
+        for f in sorted(d.glob("run*.json")) if d.is_dir() else []:
+            try:
+                runs.append(json.loads(f.read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                continue
+    run = {
+        "merged_from": [str(d) for d in shard_dirs],
+        "missing_shards": missing,
+        "notebooks": len(rows),
+        "seeds": sorted({r.get("seed") for r in runs if r.get("seed") is not None}),
+        "course_version": gradebook.course_version(),
+        "spec_hash": gradebook.spec_hash(),
+    }
+    (Path(out_dir) / "run.json").write_text(json.dumps(run, indent=1) + "\n", encoding="utf-8")
+    return rows, missing
