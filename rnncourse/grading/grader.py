@@ -178,8 +178,8 @@ def _read_notebook(path):
     )
     if code > MAX_NOTEBOOK_BYTES:
         raise ValueError(
-            f"the notebook holds {code / 1e6:.0f} MB of code and text; the limit is "
-            f"{MAX_NOTEBOOK_BYTES / 1e6:.0f} MB"
+            f"the notebook holds {code / 2**20:.0f} MiB of code and text; the limit is "
+            f"{MAX_NOTEBOOK_BYTES / 2**20:.0f} MiB"
         )
     return nb, notes
 
@@ -1254,7 +1254,8 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
                 flags.append(
                     "the notebook replaced functions the grader's driver uses ("
                     + ", ".join(got["patched"])
-                    + "): an in-place change of an input may be hidden"
+                    + "): an in-place change of an input may be hidden; read the solution cell and check "
+                    "that it does not modify its arguments"
                 )
             # flags are a second opinion for the instructor: they never cost points on their own
             tr = _judge(s, inputs[s.id], got, [], int(seed))
