@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -758,3 +759,23 @@ def test_grading_again_into_the_same_folder_leaves_no_stale_feedback(tmp_path, m
     assert {f.name for f in (out / "feedback").iterdir()} == {"cem.txt"}
     assert {f.name for f in (out / "exports" / "gradescope").iterdir()} == {"cem.json"}
     assert (out / "notes" / "mine.txt").read_text() == "the instructor's own file"
+
+
+def test_a_syntax_error_is_shown_at_its_line_and_named_as_the_cause(tmp_path):
+    """After a syntax error in a solution cell, the note named IPython's file for the cell
+    ("3217171824.py, line 7") and every probe said "not defined (was its cell run? was it
+    renamed?)" (an outside instructor). Now the note quotes the line of the cell, and the task says
+    its cell's error is the cause."""
+    nb = make_notebook("ex1")
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "solution" in cell.metadata.get("tags", []):
+            cell.source = cell.source.replace("return", "retrun h_next,", 1)
+            break
+    write(nb, tmp_path / "subs" / "ann" / "ex1_recurrence.ipynb")
+    (r,) = grade([tmp_path / "subs"], tmp_path / "out", jobs=1, seed=3, log=lambda m: None)
+    text = (tmp_path / "out" / "feedback" / "ann.txt").read_text()
+    assert re.search(r"SyntaxError: invalid syntax \(line \d+ of the cell: retrun h_next", text), text
+    assert not re.search(r"\d+\.py, line", text), text
+    assert "not defined because its solution cell raised SyntaxError" in text, text
+    assert "was it renamed" not in text, text
+    assert r.points == 3, r.points

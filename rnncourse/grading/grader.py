@@ -667,6 +667,20 @@ def _stream(text):
     return new_output("stream", name="stderr", text=text)
 
 
+def _cell_error_text(error, source):
+    """A cell's error for the student: IPython's name for the cell ("3217171824.py, line 7", a
+    file the student never saw) becomes the line of the cell itself."""
+
+    def line_of(m):
+        n = int(m.group(1))
+        lines = source.splitlines()
+        if 1 <= n <= len(lines):
+            return _("(line {n} of the cell: {line})").format(n=n, line=lines[n - 1].strip()[:120])
+        return _("(line {n} of the cell)").format(n=n)
+
+    return re.sub(r"\(\d+\.py, line (\d+)\)", line_of, error)
+
+
 def _error_of(cell):
     for o in cell.get("outputs", []):
         if o.get("output_type") == "error":
@@ -1215,6 +1229,7 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
                 f"{len(strays)} process(es) started by the notebook were still running when its cells "
                 f"ended ({', '.join(names[:5])}); the sandbox ended them: check by hand"
             )
+        failed_cells = {}  # task id -> the error its solution cell raised
         for c in run:
             if c.get("task") and c["key"] in cell_errors:
                 if status.get(c["key"]) == "timeout":
@@ -1225,9 +1240,9 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
                         ).format(label=c["label"], s=c["timeout"])
                     )
                 else:
-                    res.issues.append(
-                        _("{label} raised {error}").format(label=c["label"], error=cell_errors[c["key"]])
-                    )
+                    err = _cell_error_text(cell_errors[c["key"]], c["source"])
+                    failed_cells[c["task"]] = err
+                    res.issues.append(_("{label} raised {error}").format(label=c["label"], error=err))
         if box.mode == "audit":
             log = _read_text("violations.log", root_fd, 4000)
             if log:
@@ -1259,6 +1274,14 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
                 )
             # flags are a second opinion for the instructor: they never cost points on their own
             tr = _judge(s, inputs[s.id], got, [], int(seed))
+            if s.id in failed_cells and not tr.passed:
+                # "not defined (was its cell run? was it renamed?)" after its cell failed misleads
+                undefined = _("the function is not defined (was its cell run? was it renamed?)")
+                because = _(
+                    "the function is not defined because its solution cell raised {error} (see the note "
+                    "above): fix that first"
+                ).format(error=failed_cells[s.id])
+                tr.diagnosis = [because if undefined in d else d for d in tr.diagnosis]
             if flags:
                 tr.flags = flags
                 tr.diagnosis.append(_("flagged for review: {flags}").format(flags="; ".join(flags)))
