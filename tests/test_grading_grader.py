@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from grading_fixtures.build import EXERCISE_FILES, make_notebook, solution_cell_id, write
+from grading_fixtures.procs import descendants as _descendants
 from grading_fixtures.wrong import WRONG
 from rnncourse.cli import main
 from rnncourse.grading.grader import grade
@@ -531,24 +532,6 @@ def test_a_mistyped_path_is_an_error_not_a_submission(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "no such notebook or folder" in err and "alcie" in err, err
     assert not (tmp_path / "out" / "grades.csv").exists()
-
-
-def _descendants(pid):
-    kids = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as fh:
-                    ppid = int(fh.read().rpartition(")")[2].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            kids.setdefault(ppid, []).append(int(name))
-    out, todo = [], [pid]
-    while todo:
-        for k in kids.get(todo.pop(), []):
-            out.append(k)
-            todo.append(k)
-    return out
 
 
 def _alive(pid):

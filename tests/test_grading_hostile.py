@@ -21,6 +21,7 @@ import pytest
 
 from grading_fixtures.build import EXERCISE_FILES, make_notebook, write
 from grading_fixtures.hostile import HOSTILE, attacks
+from grading_fixtures.procs import descendants as _descendants
 from rnncourse.grading.grader import Limits, grade
 
 ESCAPES = ["/tmp/rnncourse-escape-test.txt", "/tmp/rnncourse-escape-test-shell.txt"]
@@ -49,23 +50,6 @@ def _processes_with(text):
             if text in cmd:
                 hits.append((pid, cmd))
     return hits
-
-
-def _descendants(pid):
-    kids = {}
-    for p in os.listdir("/proc"):
-        if p.isdigit():
-            try:
-                ppid = int(open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            kids.setdefault(ppid, []).append(int(p))
-    out, todo = [], [pid]
-    while todo:
-        for k in kids.get(todo.pop(), []):
-            out.append(k)
-            todo.append(k)
-    return out
 
 
 @pytest.fixture(scope="module")
