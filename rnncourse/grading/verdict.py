@@ -79,10 +79,9 @@ _STRUCTURE = {
 }
 #: fixed explanations ``_driver`` (kept free of package imports: it runs in the grader's kernel) puts
 #: into its error texts; translated here, where the error is shown
-DRIVER_PHRASES = (
-    N_("the function is not defined (was its cell run? was it renamed?)"),
-    N_("returned None (is a `return` missing?)"),
-)
+DRIVER_PHRASES = (N_("the function is not defined (was its cell run? was it renamed?)"),)
+#: the driver's ``WrongReturn``: the student's code ran, but what it returned cannot be read
+WRONG_RETURN = "WrongReturn"
 _SCORE_STREAM = 7  # the third word of a probe's scoring stream (inputs use [seed, i])
 
 
@@ -159,6 +158,10 @@ class Observation:
             etype = error.split(":", 1)[0].strip()
             if etype == "NotImplementedError":
                 failure = Problem("not-implemented", _("not implemented yet"))
+            elif etype == WRONG_RETURN:
+                # the driver raised it, not the student's code: no "raised" and no line
+                text = _wrong_return(error.split(":", 1)[1].strip())
+                failure = Problem("error", text, origin=(WRONG_RETURN, None))
             else:
                 shown = error
                 for phrase in DRIVER_PHRASES:
@@ -175,6 +178,33 @@ class Observation:
                 where = line[:-1] if sep and line.endswith(")") else None
                 failure = Problem("error", msg, origin=(etype, where))
         return cls(dict(outputs or {}), after, failure, seconds)
+
+
+def _wrong_return(fields):
+    """The sentence for the driver's ``WrongReturn`` text ``what|name|got|order``."""
+    what, name, got, order = (fields.split("|") + ["", "", ""])[:4]
+    if what == "none":
+        return _("returned None (is a `return` missing?)")
+    head = _("returned the wrong kind of value")
+    if what == "array":
+        text = _("`{name}` must be a NumPy array, got {got}").format(name=name, got=got)
+    elif what == "object-array":
+        text = _("`{name}` must be an array of numbers, got an object array").format(name=name)
+    elif what == "tuple" and name.isdigit():
+        if got.startswith("tuple") and got[5:].isdigit():
+            got = _("a tuple of {n}").format(n=got[5:])
+        text = _("it must return a tuple of {n} values (`{order}`), got {got}").format(
+            n=name, order=order, got=got
+        )
+    elif what == "dict":
+        text = _("a dict of arrays is expected, got {got}").format(got=got)
+    elif what == "model":
+        text = _("a SequenceModel (with .params) is expected, got {got}").format(got=got)
+    else:
+        text = fields
+    if what in ("array", "dict", "model") and order:
+        text = _("{problem} (is the return order `{order}`?)").format(problem=text, order=order)
+    return _("{head}: {detail}").format(head=head, detail=text)
 
 
 @dataclass

@@ -427,4 +427,15 @@ def heldout_bits(params, x, y, h0):
 """,
         "divide by ln 2",
     ),
+    "return_order_swapped": (
+        "ex1.rnn_step_forward",
+        """
+def rnn_step_forward(x, h_prev, Wx, Wh, b):
+    h_next = np.tanh(x @ Wx + h_prev @ Wh + b)
+    return RNNStepCache(x, h_prev, Wx, Wh, h_next), h_next   # BUG: the two values swapped
+""",
+        # the grader's driver, not the student's code, raised: no "raised TypeError"
+        "returned the wrong kind of value: `h_next` must be a NumPy array, got RNNStepCache "
+        "(is the return order `h_next, cache`?)",
+    ),
 }
