@@ -83,6 +83,8 @@ DRIVER_PHRASES = (N_("the function is not defined (was its cell run? was it rena
 #: the driver's ``WrongReturn``: the student's code ran, but what it returned cannot be read
 WRONG_RETURN = "WrongReturn"
 _SCORE_STREAM = 7  # the third word of a probe's scoring stream (inputs use [seed, i])
+#: at most this many lines about the first failing probe under "What to look at"
+_MAX_FIRST_LINES = 3
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ class Problem:
     # "zeros", "batch-mean", "not-summed", "per-row", "entries", "ids"
     origin: tuple | None = None  # an error's (exception type, line that raised it): the same
     # failure on several probes is shown once
+    finding: str | None = None  # what a pattern says about the values (": it is all zeros"),
+    # without the output's name: the same finding about several outputs is shown once
 
     def __post_init__(self):
         if self.kind not in PROBLEM_KINDS:
@@ -271,32 +275,27 @@ def _close(spec, s, r):
 def _value_problem(spec, name, s64, r64, N):
     err = float(np.max(np.abs(s64 - r64)))
     msg = _("`{name}` is wrong (largest difference {err:.3g})").format(name=name, err=err)
+    finding, pattern = _value_finding(spec, s64, r64, N)
+    return Problem("value", msg + (finding or ""), name, pattern, finding=finding)
+
+
+def _value_finding(spec, s64, r64, N):
+    """What the wrong values look like, ``(text, pattern)``, or ``(None, None)``."""
     if s64.ndim == 2 and s64.shape[0] == s64.shape[1] and _close(spec, s64, r64.T):
-        return Problem("value", msg + _(": it equals the transpose of the right answer"), name, "transposed")
+        return _(": it equals the transpose of the right answer"), "transposed"
     if _close(spec, -s64, r64):
-        return Problem("value", msg + _(": it has the wrong sign"), name, "sign")
+        return _(": it has the wrong sign"), "sign"
     nz = np.abs(r64) > 1e-12
     if nz.any():
         if not np.any(s64):
-            return Problem("value", msg + _(": it is all zeros"), name, "zeros")
+            return _(": it is all zeros"), "zeros"
         ratio = s64[nz] / r64[nz]
         if np.allclose(ratio, ratio[0], rtol=1e-6) and _close(spec, s64, ratio[0] * r64):
             if N and abs(ratio[0] - 1.0 / N) < 1e-9:
-                return Problem(
-                    "value",
-                    msg
-                    + _(
-                        ": it is {ratio:.4g} times the right answer (a mean over the batch instead of a sum?)"
-                    ).format(ratio=ratio[0]),
-                    name,
-                    "batch-mean",
-                )
-            return Problem(
-                "value",
-                msg + _(": it is {ratio:.4g} times the right answer").format(ratio=ratio[0]),
-                name,
-                "factor",
-            )
+                return _(
+                    ": it is {ratio:.4g} times the right answer (a mean over the batch instead of a sum?)"
+                ).format(ratio=ratio[0]), "batch-mean"
+            return _(": it is {ratio:.4g} times the right answer").format(ratio=ratio[0]), "factor"
     if s64.ndim == 1 and s64.size <= 64:
         wrong = np.flatnonzero(
             ~np.isclose(s64, r64, rtol=spec.rtol, atol=spec.atol * max(1.0, np.max(np.abs(r64))))
@@ -304,13 +303,8 @@ def _value_problem(spec, name, s64, r64, N):
         right = [i for i in range(s64.size) if i not in set(wrong)]
         if right:
             shown = ", ".join(str(int(i)) for i in wrong[:6])
-            return Problem(
-                "value",
-                msg + _(": entries [{entries}] are wrong, the others are right").format(entries=shown),
-                name,
-                "entries",
-            )
-    return Problem("value", msg, name)
+            return _(": entries [{entries}] are wrong, the others are right").format(entries=shown), "entries"
+    return None, None
 
 
 def _ids_problem(name, s, r):
@@ -518,6 +512,31 @@ def _error_lines(failed, n_probes):
     return lines
 
 
+def _first_lines(problems, title):
+    """The problems of the first failing probe, one line each, where the same finding about
+    several outputs ("all zeros" for six gradients) is one line that names them all; at most
+    ``_MAX_FIRST_LINES`` lines."""
+    groups = {}
+    for p in sorted(problems, key=lambda p: p.kind not in _FORM):
+        if p.kind == "value" and p.finding is not None:
+            key = (p.kind, p.pattern, p.finding)
+        elif p.kind == "value" or p.name is None:
+            key = (p.kind, p.pattern, p.message)
+        else:  # a form message differs from output to output only by the name it quotes
+            key = (p.kind, p.pattern, p.message.replace(f"`{p.name}`", ""))
+        groups.setdefault(key, []).append(p)
+    lines = []
+    for same in list(groups.values())[:_MAX_FIRST_LINES]:
+        text = same[0].message
+        others = [p.name for p in same[1:] if p.name is not None]
+        if others:
+            text = _("{problem}; the same for {names}").format(
+                problem=text, names=", ".join(f"`{n}`" for n in others)
+            )
+        lines.append(_("{problem} ({probe})").format(problem=text, probe=title))
+    return lines
+
+
 def judge(spec, inputs, observations, seed, flags=()):
     """The verdict on one task.
 
@@ -547,23 +566,35 @@ def judge(spec, inputs, observations, seed, flags=()):
         diagnosis += _error_lines(failed, len(results))
     else:
         first = next((r for r in failed if any(p.kind != "mutation" for p in r.problems)), None)
+        bugs = _diagnosed_bugs(spec, results, observations, inputs, refs)
         if first is not None:
-            # a wrong form (shape, dtype, ...) comes first: until it is fixed no number can be right
-            for p in sorted(first.problems, key=lambda p: p.kind not in _FORM):
-                if p.kind in _STRUCTURE - {"error"} or (p.kind == "value" and p.pattern is not None):
-                    diagnosis.append(_("{problem} ({probe})").format(problem=p.message, probe=first.title))
+            shown = [
+                p
+                for p in first.problems
+                if p.kind in _STRUCTURE - {"error"} or (p.kind == "value" and p.pattern is not None)
+            ]
+            # a wrong form (shape, dtype, ...) stands alone: until it is fixed no number can be
+            # right, so what the numbers look like says nothing yet; and a named bug already says
+            # what the wrong values show
+            form = [p for p in shown if p.kind in _FORM]
+            if form:
+                shown = form
+            elif bugs:
+                shown = [p for p in shown if p.kind != "value"]
+            diagnosis += _first_lines(shown, first.title)
         diagnosis += _error_lines(failed, len(results))
         diagnosis += sorted({p.message for r in failed for p in r.problems if p.kind == "mutation"})
-        if first is not None:
+        if first is not None and not bugs:
             hint = next((pr.hint for pr in spec.probes if pr.name == first.probe), "")
             # a probe's hint explains a wrong number; when the code raised, timed out or died the
             # error itself is the diagnosis, and when the answer has the wrong form the hint would
-            # guess at a mistake in the maths that the numbers do not show
+            # guess at a mistake in the maths that the numbers do not show. A named bug is more
+            # precise than the hint, which only guesses from where the first failure happened.
             wrong_value = any(p.kind in ("value", "nan", "score") for p in first.problems)
             wrong_form = any(p.kind in _FORM for p in first.problems)
             if hint and wrong_value and not wrong_form and not (kinds & {"timeout", "died", "not-run"}):
                 diagnosis.append(_(hint))
-        diagnosis += _diagnosed_bugs(spec, results, observations, inputs, refs)
+        diagnosis += bugs
     flags = list(flags)
     points = spec.points if not failed and not flags else 0
     if flags and not failed:

@@ -51,7 +51,7 @@ def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
     h_next = z * n + (1 - z) * h_prev                # BUG: z and 1 - z swapped
     return h_next, GRUStepCache(x, h_prev, Wx, Wh, r, z, n, hn)
 """,
-        "swap z",
+        "equals z * n + (1 - z) * h_prev",  # the bug's message; the probe hint is then left out
     ),
     "tanh_derivative_of_preactivation": (
         "ex3.rnn_step_backward",
