@@ -11,6 +11,7 @@ import pytest
 from rnncourse import messages, nn
 from rnncourse.grading.checks import PUBLIC_SEED, format_result
 from rnncourse.grading.exercises import get_task
+from rnncourse.grading.exercises.ex3 import bug_overwritten
 from rnncourse.grading.exercises.ex5 import bug_step_no_dc_next
 from rnncourse.grading.verdict import run_in_process
 
@@ -74,6 +75,44 @@ def test_the_same_finding_about_several_outputs_is_one_line():
     assert len(zero_lines) == 1, text
     assert all(f"`{n}`" in zero_lines[0] for n in ("dx", "dh_prev", "dc_prev", "dWx", "dWh", "db")), text
     assert len(result.diagnosis) <= 3, text
+
+
+# ------------------------------------------------------------------------------ float32 and dtype
+
+
+def rnn_step_float32(x, h_prev, Wx, Wh, b):
+    h, cache = nn.rnn_step_forward(x, h_prev, Wx, Wh, b)
+    return h.astype(np.float32), cache
+
+
+def test_right_values_in_float32_pass_with_a_note():
+    result, text = _judge("ex1.rnn_step_forward", rnn_step_float32)
+    assert result.passed and result.points == 2, text
+    assert result.diagnosis == [], text
+    assert any("`h_next` came back as float32" in n for n in result.notes), text
+    assert "x @ Wx" not in text and "keep float64" not in text, text
+
+
+def test_float32_computed_throughout_passes_a_sequence_gradient():
+    """Rounding in every step of a float32 backward pass stays inside float32's tolerance."""
+
+    def rnn_backward_float32(dh, cache):
+        c32 = nn.RNNCache(*(np.asarray(v, dtype=np.float32) for v in cache))
+        return nn.rnn_backward(dh.astype(np.float32), c32)
+
+    result, text = _judge("ex3.rnn_backward", rnn_backward_float32)
+    assert result.passed, text
+    assert "`dx`, `dh0`, `dWx`, `dWh`, `db` came back as float32" in " ".join(result.notes), text
+
+
+def test_a_bug_in_float32_is_still_named():
+    def overwritten_float32(dh, cache):  # computed in float32 from the start, not just rounded
+        c32 = nn.RNNCache(*(np.asarray(v, dtype=np.float32) for v in cache))
+        return bug_overwritten(dh.astype(np.float32), c32)
+
+    result, text = _judge("ex3.rnn_backward", overwritten_float32)
+    assert result.points == 0, text
+    assert len(result.diagnosis) == 1 and "overwritten (=)" in result.diagnosis[0], text
 
 
 def test_a_wrong_dtype_stands_alone():
