@@ -27,6 +27,14 @@ SEED = 777
 # function swapped in (TaskSpec.helpers), so every bug costs exactly its own task's points.
 
 
+# right values in float32: judged to float32 precision, full points with a note
+FLOAT32_STEP = """
+def rnn_step_forward(x, h_prev, Wx, Wh, b):
+    h_next = np.tanh(x @ Wx + h_prev @ Wh + b).astype(np.float32)
+    return h_next, RNNStepCache(x, h_prev, Wx, Wh, h_next)
+"""
+
+
 def _digest(folder):
     return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).rglob("*.ipynb"))}
 
@@ -40,6 +48,8 @@ def graded(tmp_path_factory):
     for bug, (task, src, _) in WRONG.items():
         ex = task.split(".")[0]
         write(make_notebook(ex, {solution_cell_id(task): src}), subs / f"bug-{bug}" / EXERCISE_FILES[ex].name)
+    f32 = {solution_cell_id("ex1.rnn_step_forward"): FLOAT32_STEP}
+    write(make_notebook("ex1", f32), subs / "float32-ex1" / EXERCISE_FILES["ex1"].name)
     before = _digest(subs)
     out = tmp_path_factory.mktemp("out")
     results = grade([subs], out, jobs=2, seed=SEED, log=lambda m: None)
@@ -75,6 +85,15 @@ def test_each_classic_bug_loses_its_points_with_the_right_diagnosis(graded, bug)
         assert v.points == expected, (t, v.diagnosis)
     assert phrase in " ".join(r.tasks[task].diagnosis)
     assert phrase in (out / "feedback" / f"bug-{bug}.txt").read_text()
+
+
+def test_right_values_in_float32_earn_full_points_with_a_note(graded):
+    results, out, *_ = graded
+    r = results["float32-ex1"]
+    assert {t: v.points for t, v in r.tasks.items()} == {s.id: s.points for s in tasks_of("ex1")}, r.issues
+    text = (out / "feedback" / "float32-ex1.txt").read_text()
+    assert "`h_next` came back as float32; accepted" in text, text
+    assert "keep float64" not in text, text
 
 
 def test_gradebook_and_feedback_files(graded):

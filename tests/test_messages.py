@@ -413,7 +413,9 @@ def test_the_drivers_fixed_explanations_are_translated(capsys):
         check("ex1.rnn_step_forward", rnn_step_forward)
         check("ex1.rnn_step_forward", None)
     out = capsys.readouterr().out
-    assert "抛出了 TypeError: 返回了 None（是不是缺少 `return`？）" in out, out
+    # the driver, not the student's code, found the None: "raised TypeError" would be untrue
+    assert "* 返回了 None（是不是缺少 `return`？）（上面 4 项测试都出现了这个错误）" in out, out
+    assert "TypeError" not in out, out
     assert "抛出了 NameError: 函数没有定义（它所在的单元格运行了吗？函数名改过吗？）" in out, out
 
 

@@ -86,43 +86,66 @@ def build_args(args, inputs):
     return out
 
 
-def _as_array(name, value):
+class WrongReturn(TypeError):
+    """What the function returned cannot be read: the student's code raised nothing, the driver
+    did. Its text (after ``"WrongReturn: "``) is ``what|name|got|order``: ``what`` one of
+    ``array``, ``object-array``, ``tuple``, ``dict``, ``model``, ``none``; ``name`` the output (or
+    the number of values for ``tuple``); ``got`` the type returned; ``order`` the return slots,
+    ``, ``-separated. ``verdict.Observation.from_driver`` turns it into a sentence."""
+
+    def __init__(self, what, name="", got="", order=""):
+        # "|" separates the fields: a name from the student's dict keys must not add one
+        fields = (what, str(name), got, order)
+        super().__init__("|".join(f.replace("|", "/")[:80] for f in fields))
+
+
+def _order(returns):
+    """The return slots as the student writes them: ``h_next, cache`` (an ignored slot is the
+    student's own cache)."""
+    if not isinstance(returns, list):
+        return ""
+    return ", ".join(s if isinstance(s, str) else "cache" if s is None else s[1].rstrip(".") for s in returns)
+
+
+def _as_array(name, value, order=""):
     if isinstance(value, (float, int, np.floating, np.integer, np.ndarray, str, np.str_)):
         arr = np.asarray(value)
         if arr.dtype == object:
-            raise TypeError(f"{name} must be an array of numbers, got an object array")
+            raise WrongReturn("object-array", name, "", order)
         return arr
-    raise TypeError(f"{name} must be a NumPy array or a number, got {type(value).__name__}")
+    raise WrongReturn("array", name, type(value).__name__, order)
 
 
-def _flatten_slot(slot, value, out):
+def _flatten_slot(slot, value, out, order=""):
     if slot is None:
         return
     if isinstance(slot, str):
-        out[slot] = _as_array(slot, value)
+        out[slot] = _as_array(slot, value, order)
     elif slot[0] == "dict":
         if not isinstance(value, dict):
-            raise TypeError(f"expected a dict of arrays, got {type(value).__name__}")
+            raise WrongReturn("dict", "", type(value).__name__, order)
         for k, v in value.items():
             out[slot[1] + str(k)] = _as_array(str(k), v)
     elif slot[0] == "model":
         params = getattr(value, "params", None)
         if not isinstance(params, dict):
-            raise TypeError(f"expected a SequenceModel (with .params), got {type(value).__name__}")
+            raise WrongReturn("model", "", type(value).__name__, order)
         out[slot[1] + "cell"] = np.asarray(str(getattr(value, "cell", "")))
         for k, v in params.items():
             out[slot[1] + "params." + str(k)] = _as_array(str(k), v)
 
 
 def flatten(returns, value):
-    """What the function returned, as ``{name: ndarray}``; raises TypeError on a wrong structure."""
+    """What the function returned, as ``{name: ndarray}``; raises WrongReturn on a wrong structure."""
     out = {}
+    order = _order(returns)
     if isinstance(returns, list):
         if not isinstance(value, tuple) or len(value) != len(returns):
-            got = f"a tuple of {len(value)}" if isinstance(value, tuple) else type(value).__name__
-            raise TypeError(f"must return a tuple of {len(returns)} values, got {got}")
+            # a tuple of the wrong length is "tuple3": its type name alone would not say how long
+            got = f"tuple{len(value)}" if isinstance(value, tuple) else type(value).__name__
+            raise WrongReturn("tuple", len(returns), got, order)
         for slot, v in zip(returns, value):
-            _flatten_slot(slot, v, out)
+            _flatten_slot(slot, v, out, order if len(returns) > 1 else "")
     else:
         _flatten_slot(returns, value, out)
     return out
@@ -187,7 +210,7 @@ def call(func, args, returns, inputs, helpers=()):
         with course_helpers(func, helpers):
             value = func(*build_args(args, mine))
         if value is None:
-            raise TypeError("returned None (is a `return` missing?)")
+            raise WrongReturn("none")
         outputs = flatten(returns, value)
         error = None
     except BaseException as exc:  # the student's code may raise anything, even SystemExit

@@ -57,6 +57,8 @@ def format_result(result, title=None):
 def _short(problem):
     """What a probe's line says about ``problem``: an exception only by its type."""
     if problem.kind == "error":
+        if problem.origin and problem.origin[0] == "WrongReturn":  # see verdict.WRONG_RETURN
+            return _("returned the wrong kind of value (see below)")
         if problem.origin:
             return _("raised {error} (see below)").format(error=problem.origin[0])
         return _("an error (see below)")

@@ -20,7 +20,7 @@ mistakes, each with the diagnosis that names it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -79,11 +79,18 @@ _STRUCTURE = {
 }
 #: fixed explanations ``_driver`` (kept free of package imports: it runs in the grader's kernel) puts
 #: into its error texts; translated here, where the error is shown
-DRIVER_PHRASES = (
-    N_("the function is not defined (was its cell run? was it renamed?)"),
-    N_("returned None (is a `return` missing?)"),
-)
+DRIVER_PHRASES = (N_("the function is not defined (was its cell run? was it renamed?)"),)
+#: the driver's ``WrongReturn``: the student's code ran, but what it returned cannot be read
+WRONG_RETURN = "WrongReturn"
 _SCORE_STREAM = 7  # the third word of a probe's scoring stream (inputs use [seed, i])
+#: how closely a float32 answer must match (relative; absolute, times the largest reference value).
+#: The course's own functions run in float32 pass every task's probes on 40 seeds (they need an
+#: absolute 1.4e-7 at most; a relative 1e-5 was too tight for ex2's large scores). No bug model's
+#: points or diagnosis change in float32 (one ex7 probe, not the one that names the bug, is then
+#: passed: there its answer and the right one differ by 2e-7 on probabilities near 1)
+_F32_RTOL, _F32_ATOL = 1e-4, 1e-6
+#: at most this many lines about the first failing probe under "What to look at"
+_MAX_FIRST_LINES = 3
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,8 @@ class Problem:
     # "zeros", "batch-mean", "not-summed", "per-row", "entries", "ids"
     origin: tuple | None = None  # an error's (exception type, line that raised it): the same
     # failure on several probes is shown once
+    finding: str | None = None  # what a pattern says about the values (": it is all zeros"),
+    # without the output's name: the same finding about several outputs is shown once
 
     def __post_init__(self):
         if self.kind not in PROBLEM_KINDS:
@@ -159,6 +168,10 @@ class Observation:
             etype = error.split(":", 1)[0].strip()
             if etype == "NotImplementedError":
                 failure = Problem("not-implemented", _("not implemented yet"))
+            elif etype == WRONG_RETURN:
+                # the driver raised it, not the student's code: no "raised" and no line
+                text = _wrong_return(error.split(":", 1)[1].strip())
+                failure = Problem("error", text, origin=(WRONG_RETURN, None))
             else:
                 shown = error
                 for phrase in DRIVER_PHRASES:
@@ -175,6 +188,33 @@ class Observation:
                 where = line[:-1] if sep and line.endswith(")") else None
                 failure = Problem("error", msg, origin=(etype, where))
         return cls(dict(outputs or {}), after, failure, seconds)
+
+
+def _wrong_return(fields):
+    """The sentence for the driver's ``WrongReturn`` text ``what|name|got|order``."""
+    what, name, got, order = (fields.split("|") + ["", "", ""])[:4]
+    if what == "none":
+        return _("returned None (is a `return` missing?)")
+    head = _("returned the wrong kind of value")
+    if what == "array":
+        text = _("`{name}` must be a NumPy array, got {got}").format(name=name, got=got)
+    elif what == "object-array":
+        text = _("`{name}` must be an array of numbers, got an object array").format(name=name)
+    elif what == "tuple" and name.isdigit():
+        if got.startswith("tuple") and got[5:].isdigit():
+            got = _("a tuple of {n}").format(n=got[5:])
+        text = _("it must return a tuple of {n} values (`{order}`), got {got}").format(
+            n=name, order=order, got=got
+        )
+    elif what == "dict":
+        text = _("a dict of arrays is expected, got {got}").format(got=got)
+    elif what == "model":
+        text = _("a SequenceModel (with .params) is expected, got {got}").format(got=got)
+    else:
+        text = fields
+    if what in ("array", "dict", "model") and order:
+        text = _("{problem} (is the return order `{order}`?)").format(problem=text, order=order)
+    return _("{head}: {detail}").format(head=head, detail=text)
 
 
 @dataclass
@@ -238,35 +278,43 @@ def _close(spec, s, r):
     return np.allclose(s, r, rtol=spec.rtol, atol=spec.atol * scale)
 
 
+def _single(a):
+    return getattr(a, "dtype", None) == np.float32
+
+
+def _tolerance(spec, a):
+    """``spec``, or a copy with float32's tolerances when the answer ``a`` is float32: its values
+    can only be right to float32 precision (epsilon 1.2e-7; the rounding of a whole forward or
+    backward pass adds up to relative errors of about 1e-5)."""
+    if not _single(a):
+        return spec
+    return replace(spec, rtol=max(spec.rtol, _F32_RTOL), atol=max(spec.atol, _F32_ATOL))
+
+
 def _value_problem(spec, name, s64, r64, N):
     err = float(np.max(np.abs(s64 - r64)))
     msg = _("`{name}` is wrong (largest difference {err:.3g})").format(name=name, err=err)
+    finding, pattern = _value_finding(spec, s64, r64, N)
+    return Problem("value", msg + (finding or ""), name, pattern, finding=finding)
+
+
+def _value_finding(spec, s64, r64, N):
+    """What the wrong values look like, ``(text, pattern)``, or ``(None, None)``."""
     if s64.ndim == 2 and s64.shape[0] == s64.shape[1] and _close(spec, s64, r64.T):
-        return Problem("value", msg + _(": it equals the transpose of the right answer"), name, "transposed")
+        return _(": it equals the transpose of the right answer"), "transposed"
     if _close(spec, -s64, r64):
-        return Problem("value", msg + _(": it has the wrong sign"), name, "sign")
+        return _(": it has the wrong sign"), "sign"
     nz = np.abs(r64) > 1e-12
     if nz.any():
         if not np.any(s64):
-            return Problem("value", msg + _(": it is all zeros"), name, "zeros")
+            return _(": it is all zeros"), "zeros"
         ratio = s64[nz] / r64[nz]
         if np.allclose(ratio, ratio[0], rtol=1e-6) and _close(spec, s64, ratio[0] * r64):
             if N and abs(ratio[0] - 1.0 / N) < 1e-9:
-                return Problem(
-                    "value",
-                    msg
-                    + _(
-                        ": it is {ratio:.4g} times the right answer (a mean over the batch instead of a sum?)"
-                    ).format(ratio=ratio[0]),
-                    name,
-                    "batch-mean",
-                )
-            return Problem(
-                "value",
-                msg + _(": it is {ratio:.4g} times the right answer").format(ratio=ratio[0]),
-                name,
-                "factor",
-            )
+                return _(
+                    ": it is {ratio:.4g} times the right answer (a mean over the batch instead of a sum?)"
+                ).format(ratio=ratio[0]), "batch-mean"
+            return _(": it is {ratio:.4g} times the right answer").format(ratio=ratio[0]), "factor"
     if s64.ndim == 1 and s64.size <= 64:
         wrong = np.flatnonzero(
             ~np.isclose(s64, r64, rtol=spec.rtol, atol=spec.atol * max(1.0, np.max(np.abs(r64))))
@@ -274,13 +322,8 @@ def _value_problem(spec, name, s64, r64, N):
         right = [i for i in range(s64.size) if i not in set(wrong)]
         if right:
             shown = ", ".join(str(int(i)) for i in wrong[:6])
-            return Problem(
-                "value",
-                msg + _(": entries [{entries}] are wrong, the others are right").format(entries=shown),
-                name,
-                "entries",
-            )
-    return Problem("value", msg, name)
+            return _(": entries [{entries}] are wrong, the others are right").format(entries=shown), "entries"
+    return None, None
 
 
 def _ids_problem(name, s, r):
@@ -337,7 +380,9 @@ def _output_problems(spec, name, s, r, N):
         elif s.ndim == 2 and s.shape == r.shape[::-1]:
             msg, pattern = msg + _(": it is transposed"), "transposed"
         return [Problem("shape", msg, name, pattern)]
-    if r.dtype.kind == "f" and s.dtype != r.dtype:
+    # float32 is judged to float32 precision (``_tolerance``), with a note in ``judge``: the exercise
+    # text never asks for float64, and the values of a float32 answer can be right
+    if r.dtype.kind == "f" and s.dtype != r.dtype and not (r.dtype == np.float64 and _single(s)):
         return [
             Problem(
                 "dtype",
@@ -360,6 +405,7 @@ def _output_problems(spec, name, s, r, N):
     s64, r64 = s.astype(np.float64), r.astype(np.float64)
     if not np.all(np.isfinite(s64)):
         return [Problem("nan", _("`{name}` contains NaN or inf").format(name=name), name)]
+    spec = _tolerance(spec, s)
     if _close(spec, s64, r64):
         return []
     return [_value_problem(spec, name, s64, r64, N)]
@@ -409,7 +455,7 @@ def _reproduces(spec, outputs, bug_outputs):
         s = outputs.get(name)
         if s is None or s.dtype.kind not in "biuf" or s.shape != a.shape:
             return False
-        if not _close(spec, s.astype(np.float64), a.astype(np.float64)):
+        if not _close(_tolerance(spec, s), s.astype(np.float64), a.astype(np.float64)):
             return False
     return True
 
@@ -421,7 +467,7 @@ def _equals_bug(spec, outputs, bug_outputs, ref):
         s = outputs.get(name)
         if s is None or s.dtype.kind not in "biuf" or s.shape != a.shape:
             return False  # text (an array of characters) cannot even be compared as numbers
-        if not _close(spec, s.astype(np.float64), a.astype(np.float64)):
+        if not _close(_tolerance(spec, s), s.astype(np.float64), a.astype(np.float64)):
             return False
         r = ref.get(name)
         if r is None or r.shape != a.shape or not _close(spec, a.astype(np.float64), r.astype(np.float64)):
@@ -488,6 +534,50 @@ def _error_lines(failed, n_probes):
     return lines
 
 
+def _first_lines(problems, title):
+    """The problems of the first failing probe, one line each, where the same finding about
+    several outputs ("all zeros" for six gradients) is one line that names them all; at most
+    ``_MAX_FIRST_LINES`` lines."""
+    groups = {}
+    for p in sorted(problems, key=lambda p: p.kind not in _FORM):
+        if p.kind == "value" and p.finding is not None:
+            key = (p.kind, p.pattern, p.finding)
+        elif p.kind == "value" or p.name is None:
+            key = (p.kind, p.pattern, p.message)
+        else:  # a form message differs from output to output only by the name it quotes
+            key = (p.kind, p.pattern, p.message.replace(f"`{p.name}`", ""))
+        groups.setdefault(key, []).append(p)
+    lines = []
+    for same in list(groups.values())[:_MAX_FIRST_LINES]:
+        text = same[0].message
+        others = [p.name for p in same[1:] if p.name is not None]
+        if others:
+            text = _("{problem}; the same for {names}").format(
+                problem=text, names=", ".join(f"`{n}`" for n in others)
+            )
+        lines.append(_("{problem} ({probe})").format(problem=text, probe=title))
+    return lines
+
+
+def _single_notes(spec, observations, refs):
+    """A note for each output that came back as float32 where the course computes float64: it is
+    judged to float32 precision, so the student should know why it passed."""
+    names = []
+    for probe, ref in refs.items():
+        outputs = observations[probe].outputs
+        for name, r in ref.items():
+            if r.dtype == np.float64 and _single(outputs.get(name)) and name not in names:
+                names.append(name)
+    if not names:
+        return []
+    return [
+        _(
+            "note: {names} came back as float32; accepted, because the values match to float32 "
+            "precision (the course computes in float64, which keeps more digits)"
+        ).format(names=", ".join(f"`{n}`" for n in names))
+    ]
+
+
 def judge(spec, inputs, observations, seed, flags=()):
     """The verdict on one task.
 
@@ -517,23 +607,35 @@ def judge(spec, inputs, observations, seed, flags=()):
         diagnosis += _error_lines(failed, len(results))
     else:
         first = next((r for r in failed if any(p.kind != "mutation" for p in r.problems)), None)
+        bugs = _diagnosed_bugs(spec, results, observations, inputs, refs)
         if first is not None:
-            # a wrong form (shape, dtype, ...) comes first: until it is fixed no number can be right
-            for p in sorted(first.problems, key=lambda p: p.kind not in _FORM):
-                if p.kind in _STRUCTURE - {"error"} or (p.kind == "value" and p.pattern is not None):
-                    diagnosis.append(_("{problem} ({probe})").format(problem=p.message, probe=first.title))
+            shown = [
+                p
+                for p in first.problems
+                if p.kind in _STRUCTURE - {"error"} or (p.kind == "value" and p.pattern is not None)
+            ]
+            # a wrong form (shape, dtype, ...) stands alone: until it is fixed no number can be
+            # right, so what the numbers look like says nothing yet; and a named bug already says
+            # what the wrong values show
+            form = [p for p in shown if p.kind in _FORM]
+            if form:
+                shown = form
+            elif bugs:
+                shown = [p for p in shown if p.kind != "value"]
+            diagnosis += _first_lines(shown, first.title)
         diagnosis += _error_lines(failed, len(results))
         diagnosis += sorted({p.message for r in failed for p in r.problems if p.kind == "mutation"})
-        if first is not None:
+        if first is not None and not bugs:
             hint = next((pr.hint for pr in spec.probes if pr.name == first.probe), "")
             # a probe's hint explains a wrong number; when the code raised, timed out or died the
             # error itself is the diagnosis, and when the answer has the wrong form the hint would
-            # guess at a mistake in the maths that the numbers do not show
+            # guess at a mistake in the maths that the numbers do not show. A named bug is more
+            # precise than the hint, which only guesses from where the first failure happened.
             wrong_value = any(p.kind in ("value", "nan", "score") for p in first.problems)
             wrong_form = any(p.kind in _FORM for p in first.problems)
             if hint and wrong_value and not wrong_form and not (kinds & {"timeout", "died", "not-run"}):
                 diagnosis.append(_(hint))
-        diagnosis += _diagnosed_bugs(spec, results, observations, inputs, refs)
+        diagnosis += bugs
     flags = list(flags)
     points = spec.points if not failed and not flags else 0
     if flags and not failed:
@@ -542,7 +644,7 @@ def judge(spec, inputs, observations, seed, flags=()):
                 flags="; ".join(flags)
             )
         )
-    notes = []
+    notes = _single_notes(spec, observations, refs)
     if spec.report is not None:
         for probe in spec.probes:
             notes += spec.report(observations[probe.name])

@@ -51,7 +51,7 @@ def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
     h_next = z * n + (1 - z) * h_prev                # BUG: z and 1 - z swapped
     return h_next, GRUStepCache(x, h_prev, Wx, Wh, r, z, n, hn)
 """,
-        "swap z",
+        "equals z * n + (1 - z) * h_prev",  # the bug's message; the probe hint is then left out
     ),
     "tanh_derivative_of_preactivation": (
         "ex3.rnn_step_backward",
@@ -426,5 +426,16 @@ def heldout_bits(params, x, y, h0):
     return total / x.size, h                          # BUG: nats, not divided by ln 2
 """,
         "divide by ln 2",
+    ),
+    "return_order_swapped": (
+        "ex1.rnn_step_forward",
+        """
+def rnn_step_forward(x, h_prev, Wx, Wh, b):
+    h_next = np.tanh(x @ Wx + h_prev @ Wh + b)
+    return RNNStepCache(x, h_prev, Wx, Wh, h_next), h_next   # BUG: the two values swapped
+""",
+        # the grader's driver, not the student's code, raised: no "raised TypeError"
+        "returned the wrong kind of value: `h_next` must be a NumPy array, got RNNStepCache "
+        "(is the return order `h_next, cache`?)",
     ),
 }
