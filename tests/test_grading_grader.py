@@ -474,17 +474,19 @@ def test_folders_of_a_killed_grader_are_removed_by_the_next_run(tmp_path, monkey
     assert any("temporary folder(s) left by an earlier grader" in m for m in said), said
 
 
-def _short_tmp(tmp_path):
+@pytest.fixture
+def short_tmp(tmp_path):
     """A $TMPDIR short enough for the kernels' sockets (pytest's own folders are long: the grader
-    would move to /tmp, shared with the other tests); pytest removes it with ``tmp_path``."""
+    would move to /tmp, shared with the other tests); removed afterwards."""
+    import shutil
     import tempfile
 
     short = Path(tempfile.mkdtemp(prefix="rnct-", dir="/tmp"))
-    (tmp_path / "tmp").symlink_to(short)
-    return short
+    yield short
+    shutil.rmtree(short, ignore_errors=True)
 
 
-def test_a_killed_grader_leaves_only_folders_the_next_run_removes(tmp_path):
+def test_a_killed_grader_leaves_only_folders_the_next_run_removes(tmp_path, short_tmp):
     """The real thing: start ``rnncourse grade`` on a slow notebook, SIGKILL it while a kernel runs,
     then check what is left in its temporary folder and that the next grading run removes it."""
     import signal
@@ -494,7 +496,7 @@ def test_a_killed_grader_leaves_only_folders_the_next_run_removes(tmp_path):
 
     if not os.access("/usr/bin/bwrap", os.X_OK):
         pytest.skip("bubblewrap is not installed")
-    tmp = _short_tmp(tmp_path)
+    tmp = short_tmp
     subs = tmp_path / "subs" / "ann"
     subs.mkdir(parents=True)
     nb = make_notebook("ex1", {})
@@ -562,7 +564,7 @@ def _alive(pid):
 
 
 @pytest.mark.parametrize("how", ["sigterm", "double_ctrl_c"])
-def test_stopping_a_batch_keeps_the_graded_part_and_leaves_nothing_behind(tmp_path, how):
+def test_stopping_a_batch_keeps_the_graded_part_and_leaves_nothing_behind(tmp_path, how, short_tmp):
     """An outside instructor stopped a batch the ways people do: ``kill`` (SIGTERM, also what
     ``timeout`` and batch systems send) lost every finished grade and left the worker processes
     running; two quick Ctrl-C hung the grader. Now both write the gradebook of what was graded,
@@ -575,7 +577,7 @@ def test_stopping_a_batch_keeps_the_graded_part_and_leaves_nothing_behind(tmp_pa
 
     if not os.access("/usr/bin/bwrap", os.X_OK):
         pytest.skip("bubblewrap is not installed")
-    tmp = _short_tmp(tmp_path)
+    tmp = short_tmp
     subs = tmp_path / "subs"
     fast = make_notebook("ex1", {})
     slow = make_notebook("ex1", {})
