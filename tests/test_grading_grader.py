@@ -632,7 +632,7 @@ def test_stopping_a_batch_keeps_the_graded_part_and_leaves_nothing_behind(tmp_pa
             os.killpg(proc.pid, signal.SIGINT)
             time.sleep(0.3)
             os.killpg(proc.pid, signal.SIGINT)
-        code = proc.wait(30)
+        code = proc.wait(90)  # a hang is forever; a loaded machine may take a while
         took = time.monotonic() - t0
     finally:
         if proc.poll() is None:
@@ -640,7 +640,7 @@ def test_stopping_a_batch_keeps_the_graded_part_and_leaves_nothing_behind(tmp_pa
             proc.wait(10)
     text = log.read_text()
     assert code == (143 if how == "sigterm" else 130), (code, text)
-    assert took < 20, took
+    assert took < 60, took
     assert "holds the gradebook of what was graded" in text, text
     rows = list(csv.DictReader(open(out / "grades.csv")))
     assert sorted(r["student"] for r in rows) == ["ann", "bob"], rows
