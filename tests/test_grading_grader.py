@@ -543,6 +543,8 @@ def test_a_killed_grader_leaves_only_folders_the_next_run_removes(tmp_path, shor
     )
     assert "temporary folder(s) left by an earlier grader" in out.stderr, out.stderr
     assert not list(tmp.iterdir()), list(tmp.iterdir())
+    left = subprocess.run(["pgrep", "-f", f"bwrap .*{tmp}"], capture_output=True, text=True).stdout.split()
+    assert not left, f"sandboxes of the killed grader still run: {left}"
 
 
 def test_a_mistyped_path_is_an_error_not_a_submission(tmp_path, capsys):
@@ -783,3 +785,53 @@ def test_a_syntax_error_is_shown_at_its_line_and_named_as_the_cause(tmp_path):
     assert "not defined because its solution cell raised SyntaxError" in text, text
     assert "was it renamed" not in text, text
     assert r.points == 3, r.points
+
+
+def test_sandboxes_left_by_a_killed_grader_are_stopped_by_the_next_run(tmp_path):
+    """A grader killed while bubblewrap was still starting left that sandbox and its kernel running
+    for good (adopted by process 1: ``--die-with-parent`` was not yet in force); three such were
+    found after this file's own kill tests. The next run stops a sandbox whose grader is gone, and
+    never one whose grader still runs."""
+    import signal
+    import subprocess
+    import time
+
+    from rnncourse.grading import grader
+
+    if not os.access("/usr/bin/bwrap", os.X_OK):
+        pytest.skip("bubblewrap is not installed")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    host = grader._host()
+    tags = {}
+    for owner, tag in ((dead.pid, "999.25"), (os.getpid(), "999.75")):
+        box = tmp_path / f"rnncourse-grade-{owner}@{host}-abc123" / "box"
+        box.mkdir(parents=True)
+        # started from a shell that exits at once: the sandbox's parent becomes process 1
+        subprocess.run(
+            ["sh", "-c", f"/usr/bin/bwrap --unshare-pid --dev-bind / / --bind {box} {box} sleep {tag} &"],
+            check=True,
+            timeout=10,
+        )
+        tags[owner] = tag
+
+    def running(tag):
+        out = subprocess.run(["pgrep", "-f", f"sleep {tag}"], capture_output=True, text=True)
+        return [int(p) for p in out.stdout.split()]
+
+    try:
+        deadline = time.monotonic() + 10
+        while not (running(tags[dead.pid]) and running(tags[os.getpid()])) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert running(tags[dead.pid]) and running(tags[os.getpid()])
+        assert grader.kill_orphaned_sandboxes() >= 1
+        deadline = time.monotonic() + 10
+        while running(tags[dead.pid]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not running(tags[dead.pid]), "the orphaned sandbox still runs"
+        assert running(tags[os.getpid()]), "a sandbox of a live grader was stopped"
+    finally:
+        for tag in tags.values():
+            for pid in running(tag):
+                os.kill(pid, signal.SIGKILL)
+        subprocess.run(["pkill", "-KILL", "-f", "bwrap --unshare-pid --dev-bind / / --bind " + str(tmp_path)])

@@ -1046,6 +1046,43 @@ def _alive(pid):
     return True
 
 
+_SANDBOX_OF = re.compile(r"/rnncourse-grade-(\d+)@([A-Za-z0-9._]+)-[A-Za-z0-9_]+/box")
+
+
+def kill_orphaned_sandboxes():
+    """Stop the sandboxes of a grader that is gone. bubblewrap's ``--die-with-parent`` ends a sandbox
+    when the grader ends, but a grader killed while bubblewrap is still starting (before it has
+    asked the kernel for that) leaves the sandbox and its kernel running forever, adopted by the
+    init process. Such a sandbox is found by its parent (process 1) and by the grader's scratch
+    folder in its command line, named after a grader process that no longer runs on this
+    machine. Returns how many were stopped."""
+    import signal
+
+    host, stopped = _host(), 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                head, _sep, tail = fh.read().decode("utf-8", "replace").rpartition(")")
+            if head.partition("(")[2] != "bwrap" or int(tail.split()[1]) != 1:
+                continue
+            if os.stat(f"/proc/{name}").st_uid != os.getuid():
+                continue
+            with open(f"/proc/{name}/cmdline", "rb") as fh:
+                cmd = fh.read().decode("utf-8", "replace")
+        except (OSError, ValueError, IndexError):
+            continue
+        m = _SANDBOX_OF.search(cmd)
+        if m and m.group(2) == host and not _alive(int(m.group(1))):
+            try:
+                os.kill(int(name), signal.SIGKILL)
+                stopped += 1
+            except OSError:
+                pass
+    return stopped
+
+
 def remove_stale_temp(tmpdir=None):
     """Remove the grader's temporary folders whose process no longer runs (a grader killed with
     SIGKILL, or a machine that lost power, cannot clean up after itself; each left a copy of the
@@ -1594,6 +1631,9 @@ def _grade_batch(
     base = int(seed) if seed is not None else secrets.randbits(48)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    stopped = kill_orphaned_sandboxes()
+    if stopped:
+        log(f"stopped {stopped} sandbox(es) left running by an earlier grader that was killed")
     removed = remove_stale_temp()
     if removed:
         log(f"removed {removed} temporary folder(s) left by an earlier grader that was killed")
