@@ -833,5 +833,8 @@ def test_sandboxes_left_by_a_killed_grader_are_stopped_by_the_next_run(tmp_path)
     finally:
         for tag in tags.values():
             for pid in running(tag):
-                os.kill(pid, signal.SIGKILL)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:  # ended with the sandbox killed just before
+                    pass
         subprocess.run(["pkill", "-KILL", "-f", "bwrap --unshare-pid --dev-bind / / --bind " + str(tmp_path)])
