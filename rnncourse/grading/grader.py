@@ -1075,11 +1075,21 @@ def kill_orphaned_sandboxes():
             continue
         m = _SANDBOX_OF.search(cmd)
         if m and m.group(2) == host and not _alive(int(m.group(1))):
-            try:
-                os.kill(int(name), signal.SIGKILL)
-                stopped += 1
-            except OSError:
-                pass
+            # the whole tree: without --die-with-parent in force the processes below do not follow
+            tree, todo = [], [int(name)]
+            children = {}
+            for pid, (ppid, _comm) in _process_table().items():
+                children.setdefault(ppid, []).append(pid)
+            while todo and len(tree) < 10_000:
+                pid = todo.pop()
+                tree.append(pid)
+                todo += children.get(pid, [])
+            for pid in tree:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            stopped += 1
     return stopped
 
 
