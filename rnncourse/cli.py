@@ -518,69 +518,52 @@ def _shard(text):
 
 
 def _grade(args):
-    from rnncourse.grading.grader import Limits, grade, merge
+    # a path, shard or run.json that is not there raises FileNotFoundError: main() reports it
+    from rnncourse.grading.grader import Limits, grade, merge, resume
 
     if args.merge:
-        try:
-            rows, missing = merge(args.paths, args.out)
-        except FileNotFoundError as exc:
-            print(f"rnncourse grade: {exc}", file=sys.stderr)
-            return 2
+        rows, missing = merge(args.paths, args.out)
         print(f"merged {len(rows)} graded notebook(s) into {Path(args.out) / 'grades.csv'}")
         if missing:
             print(f"WARNING: shards missing: {', '.join(missing)}", file=sys.stderr)
             return 1
         return 0
-    if args.resume:
-        from rnncourse.grading.grader import resume
-
-        if args.paths:
-            print("--resume grades what OUT/run.json lists: give no paths", file=sys.stderr)
-            return 2
-        try:
-            resume(args.out, templates_dir=args.templates, jobs=args.jobs, lang=args.lang)
-        except FileNotFoundError as exc:
-            print(f"rnncourse grade: {exc}", file=sys.stderr)
-            return 2
-        except KeyboardInterrupt as exc:
-            print(f"rnncourse grade: {exc or 'interrupted'}; run --resume again to go on", file=sys.stderr)
-            return 128 + int(getattr(exc, "signum", None) or 2)
-        return 0
-    if not args.paths:
+    if args.resume and args.paths:
+        print("--resume grades what OUT/run.json lists: give no paths", file=sys.stderr)
+        return 2
+    if not args.resume and not args.paths:
         print("give at least one notebook or folder to grade", file=sys.stderr)
         return 2
     from rnncourse.grading.sandbox import SandboxUnavailable
 
-    limits = Limits(cell_timeout=args.timeout, mem_mb=args.mem_mb, cpu_s=args.cpu_s)
     try:
-        grade(
-            args.paths,
-            args.out,
-            templates_dir=args.templates,
-            jobs=args.jobs,
-            seed=args.seed,
-            limits=limits,
-            shard=args.shard,
-            sandbox=args.sandbox,
-            lang=args.lang,
-        )
+        if args.resume:
+            resume(args.out, templates_dir=args.templates, jobs=args.jobs, lang=args.lang)
+        else:
+            grade(
+                args.paths,
+                args.out,
+                templates_dir=args.templates,
+                jobs=args.jobs,
+                seed=args.seed,
+                limits=Limits(cell_timeout=args.timeout, mem_mb=args.mem_mb, cpu_s=args.cpu_s),
+                shard=args.shard,
+                sandbox=args.sandbox,
+                lang=args.lang,
+            )
     except SandboxUnavailable as exc:
         print(f"rnncourse grade: {exc}", file=sys.stderr)
         return 3
-    except FileNotFoundError as exc:
-        print(f"rnncourse grade: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (GradingInterrupted)
-        signum = getattr(exc, "signum", None) or 2
         if getattr(exc, "written", False):
             print(
                 f"rnncourse grade: {exc}; {args.out} holds the gradebook of what was graded and its "
-                "run.json lists the rest",
+                f"run.json lists the rest (`rnncourse grade --resume --out {args.out}` grades it)",
                 file=sys.stderr,
             )
         else:
             print("rnncourse grade: interrupted before grading began; nothing was written", file=sys.stderr)
-        return 128 + int(signum)
+        return 128 + int(getattr(exc, "signum", None) or 2)
     return 0
 
 

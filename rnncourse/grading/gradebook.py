@@ -271,6 +271,11 @@ def write_shard(path, rows):
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+def read_rows(text):
+    """The rows of a ``write_shard`` file's ``text`` (a shard, or a whole run's ``rows.jsonl``)."""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
 def merge(shard_dirs, out_dir, task_order, log=None):
     """Combine ``shard-*-of-N.jsonl`` files and whole runs' ``rows.jsonl`` (from any folders: an
     interrupted run and the run that graded the rest, say) into one gradebook in ``out_dir``.
@@ -306,7 +311,7 @@ def merge(shard_dirs, out_dir, task_order, log=None):
                     log(f"{what} merged twice ({merged[key]} and {f}): the second copy was ignored")
                 continue
             merged[key] = f
-            rows += [json.loads(line) for line in text.splitlines() if line.strip()]
+            rows += read_rows(text)
     missing = [f"{i}/{n}" for n, got in seen.items() for i in range(1, n + 1) if i not in got]
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     write_all(out_dir, rows, task_order)

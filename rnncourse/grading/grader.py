@@ -606,11 +606,23 @@ def _process_table():
         except OSError:
             continue
         head, _sep, tail = raw.rpartition(")")
-        comm = head.partition("(")[2]
         fields = tail.split()
         if len(fields) > 1:
-            table[int(name)] = (int(fields[1]), comm)
+            table[int(name)] = (int(fields[1]), head.partition("(")[2])
     return table
+
+
+def _subtree(table, root):
+    """``root`` and every process below it in ``table`` (``_process_table``), parents first."""
+    children = {}
+    for pid, (ppid, _comm) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    order, todo = [], [root]
+    while todo and len(order) < 10_000:
+        pid = todo.pop(0)
+        order.append(pid)
+        todo += sorted(children.get(pid, ()))
+    return order
 
 
 def _stray_processes(km):
@@ -626,16 +638,7 @@ def _stray_processes(km):
         table = _process_table()
     except OSError:
         return []
-    children = {}
-    for pid, (ppid, _comm) in table.items():
-        children.setdefault(ppid, []).append(pid)
-    order, todo = [], [proc.pid]
-    while todo and len(order) < 10_000:
-        pid = todo.pop(0)
-        order.append(pid)
-        todo += sorted(children.get(pid, ()))
-    tree = [pid for pid in order if pid in table]
-    ours = [pid for pid in tree if table[pid][1] != "bwrap"]
+    ours = [pid for pid in _subtree(table, proc.pid) if pid in table and table[pid][1] != "bwrap"]
     return [table[pid][1] for pid in ours[1:]]  # ours[0] is the kernel
 
 
@@ -1001,7 +1004,10 @@ def notebook_language(nb):
         return "en"
 
 
-_TEMP_RE = re.compile(r"^rnncourse-(?:views|grade)-(\d+)@([A-Za-z0-9._]+)-[A-Za-z0-9_]+$")
+# The grader's temporary folders, named after the process and the machine that made them.
+_TEMP_NAME = r"rnncourse-(?:views|grade)-(\d+)@([A-Za-z0-9._]+)-[A-Za-z0-9_]+"
+_TEMP_RE = re.compile(f"^{_TEMP_NAME}$")
+_SANDBOX_OF = re.compile(f"/{_TEMP_NAME}/box")  # a sandbox's command line binds its scratch folder
 
 
 def _host():
@@ -1036,6 +1042,11 @@ def _temp_dir(kind):
     return tempfile.mkdtemp(prefix=f"rnncourse-{kind}-{os.getpid()}@{_host()}-", dir=_scratch_base())
 
 
+def _gone(m):
+    """Whether the grader named in a match of ``_TEMP_NAME`` ran on this machine and has ended."""
+    return m.group(2) == _host() and not _alive(int(m.group(1)))
+
+
 def _alive(pid):
     try:
         os.kill(pid, 0)
@@ -1044,9 +1055,6 @@ def _alive(pid):
     except OSError:  # it exists but belongs to someone else
         return True
     return True
-
-
-_SANDBOX_OF = re.compile(r"/rnncourse-grade-(\d+)@([A-Za-z0-9._]+)-[A-Za-z0-9_]+/box")
 
 
 def kill_orphaned_sandboxes():
@@ -1058,35 +1066,23 @@ def kill_orphaned_sandboxes():
     machine. Returns how many were stopped."""
     import signal
 
-    host, stopped = _host(), 0
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
+    table = _process_table()
+    stopped = 0
+    for pid, (ppid, comm) in table.items():
+        if comm != "bwrap" or ppid != 1:
             continue
         try:
-            with open(f"/proc/{name}/stat", "rb") as fh:
-                head, _sep, tail = fh.read().decode("utf-8", "replace").rpartition(")")
-            if head.partition("(")[2] != "bwrap" or int(tail.split()[1]) != 1:
+            if os.stat(f"/proc/{pid}").st_uid != os.getuid():
                 continue
-            if os.stat(f"/proc/{name}").st_uid != os.getuid():
-                continue
-            with open(f"/proc/{name}/cmdline", "rb") as fh:
-                cmd = fh.read().decode("utf-8", "replace")
-        except (OSError, ValueError, IndexError):
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                m = _SANDBOX_OF.search(fh.read().decode("utf-8", "replace"))
+        except OSError:
             continue
-        m = _SANDBOX_OF.search(cmd)
-        if m and m.group(2) == host and not _alive(int(m.group(1))):
+        if m and _gone(m):
             # the whole tree: without --die-with-parent in force the processes below do not follow
-            tree, todo = [], [int(name)]
-            children = {}
-            for pid, (ppid, _comm) in _process_table().items():
-                children.setdefault(ppid, []).append(pid)
-            while todo and len(tree) < 10_000:
-                pid = todo.pop()
-                tree.append(pid)
-                todo += children.get(pid, [])
-            for pid in tree:
+            for p in _subtree(table, pid):
                 try:
-                    os.kill(pid, signal.SIGKILL)
+                    os.kill(p, signal.SIGKILL)
                 except OSError:
                     pass
             stopped += 1
@@ -1101,19 +1097,18 @@ def remove_stale_temp(tmpdir=None):
     side by side. Returns how many were removed."""
     import stat
 
-    host, removed = _host(), 0
     if tmpdir is None:  # both places _temp_dir may have used
         return sum(remove_stale_temp(b) for b in dict.fromkeys([tempfile.gettempdir(), _scratch_base()]))
-    base = tmpdir
+    removed = 0
     try:
-        names = os.listdir(base)
+        names = os.listdir(tmpdir)
     except OSError:
         return 0
     for name in names:
         m = _TEMP_RE.match(name)
-        if not m or m.group(2) != host or _alive(int(m.group(1))):
+        if not m or not _gone(m):
             continue
-        path = os.path.join(base, name)
+        path = os.path.join(tmpdir, name)
         try:
             st = os.lstat(path)
         except OSError:
@@ -1320,15 +1315,7 @@ def grade_one(student, path, templates_dir, seed, limits=DEFAULT_LIMITS, box=Non
                     "that it does not modify its arguments"
                 )
             # flags are a second opinion for the instructor: they never cost points on their own
-            tr = _judge(s, inputs[s.id], got, [], int(seed))
-            if s.id in failed_cells and not tr.passed:
-                # "not defined (was its cell run? was it renamed?)" after its cell failed misleads
-                undefined = _("the function is not defined (was its cell run? was it renamed?)")
-                because = _(
-                    "the function is not defined because its solution cell raised {error} (see the note "
-                    "above): fix that first"
-                ).format(error=failed_cells[s.id])
-                tr.diagnosis = [because if undefined in d else d for d in tr.diagnosis]
+            tr = _judge(s, inputs[s.id], got, [], int(seed), failed_cells.get(s.id))
             if flags:
                 tr.flags = flags
                 tr.diagnosis.append(_("flagged for review: {flags}").format(flags="; ".join(flags)))
@@ -1438,9 +1425,11 @@ def _collect(task_id, io_fd, name, st, cell_error=None):
     return out
 
 
-def _judge(spec, inputs, got, flags, seed):
+def _judge(spec, inputs, got, flags, seed, cell_error=None):
     """The shared verdict (``verdict.judge``) on what the kernel produced; probes without a result
-    get the reason the whole task has none (timeout, dead kernel, not run)."""
+    get the reason the whole task has none (timeout, dead kernel, not run). ``cell_error``: what
+    the task's solution cell raised; a probe that then found no function (the driver's NameError)
+    is told that error is the cause, not "was its cell run? was it renamed?"."""
     missing = {
         "timeout": Problem(
             "timeout", _("timed out (the limit is {s} s or the cell timeout)").format(s=spec.timeout)
@@ -1451,6 +1440,18 @@ def _judge(spec, inputs, got, flags, seed):
         "not run": Problem("not-run", _("was not run (an earlier cell broke the kernel)")),
     }.get(got["status"], Problem("no-result", _("produced no result (timed out or crashed)")))
     observations = {p.name: got["probes"].get(p.name) or Observation({}, None, missing) for p in spec.probes}
+    if cell_error is not None:
+        because = Problem(
+            "error",
+            _(
+                "the function is not defined because its solution cell raised {error} (see the note "
+                "above): fix that first"
+            ).format(error=cell_error),
+            origin=("NameError", None),
+        )
+        for name, obs in observations.items():
+            if obs.failure is not None and (obs.failure.origin or (None,))[0] == "NameError":
+                observations[name] = Observation(obs.outputs, obs.after, because, obs.seconds)
     return judge(spec, inputs, observations, seed, flags)
 
 
@@ -1498,10 +1499,9 @@ class _stop_signals:
     def __init__(self):
         import signal
 
-        self.signal, self.saved, self.got = signal, {}, None
+        self.signal, self.saved = signal, {}
 
     def _raise(self, signum, frame):
-        self.got = signum
         raise GradingInterrupted("interrupted", signum)
 
     def __enter__(self):
@@ -1589,7 +1589,7 @@ def resume(out_dir, templates_dir=None, jobs=2, log=None, lang=None):
         raise FileNotFoundError(
             f"{out} has no {gradebook.ROWS_FILE}: grade the notebooks in run.json again"
         ) from None
-    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    rows = gradebook.read_rows(text)
     subs = [(x["student"], x["path"]) for x in run.get("not_graded", [])]
     limits = Limits(**run["limits"]) if isinstance(run.get("limits"), dict) else DEFAULT_LIMITS
     with _stop_signals() as stops:
@@ -1610,19 +1610,10 @@ def resume(out_dir, templates_dir=None, jobs=2, log=None, lang=None):
 
 
 def _grade_batch(
-    stops,
-    paths,
-    out_dir,
-    templates_dir=None,
-    jobs=2,
-    seed=None,
-    limits=DEFAULT_LIMITS,
-    shard=None,
-    log=None,
-    sandbox="bwrap",
-    lang=None,
-    resumed=None,
+    stops, paths, out_dir, templates_dir, jobs, seed, limits, shard, log, sandbox, lang, resumed=None
 ):
+    """``grade`` within its signal handlers (``stops``); ``resumed``: the earlier rows and the
+    notebooks left (``resume``)."""
     from rnncourse.grading import gradebook
     from rnncourse.grading.sandbox import check_bwrap
 
@@ -1686,7 +1677,7 @@ def _grade_batch(
             stops.ignore()
             import signal
 
-            interrupted = getattr(exc, "signum", None) or stops.got or signal.SIGINT
+            interrupted = getattr(exc, "signum", None) or signal.SIGINT  # a bare KeyboardInterrupt: Ctrl-C
             log(
                 f"interrupted ({signal.Signals(interrupted).name}): stopping the kernels, then writing the "
                 f"gradebook of the {len(results)} notebook(s) graded so far; "

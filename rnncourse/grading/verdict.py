@@ -450,11 +450,11 @@ def _evaluate_probe(spec, probe, inputs, obs, ref, rng):
 
 
 def _reproduces(spec, outputs, bug_outputs):
-    """The bug model's outputs equal the student's (on a probe the student passed)."""
+    """The bug model's outputs equal the student's (on a probe the student passed, too)."""
     for name, a in bug_outputs.items():
         s = outputs.get(name)
         if s is None or s.dtype.kind not in "biuf" or s.shape != a.shape:
-            return False
+            return False  # text (an array of characters) cannot even be compared as numbers
         if not _close(_tolerance(spec, s), s.astype(np.float64), a.astype(np.float64)):
             return False
     return True
@@ -462,17 +462,13 @@ def _reproduces(spec, outputs, bug_outputs):
 
 def _equals_bug(spec, outputs, bug_outputs, ref):
     """The student's outputs equal the bug model's, and the bug model differs from the reference."""
-    differs = False
+    if not _reproduces(spec, outputs, bug_outputs):
+        return False
     for name, a in bug_outputs.items():
-        s = outputs.get(name)
-        if s is None or s.dtype.kind not in "biuf" or s.shape != a.shape:
-            return False  # text (an array of characters) cannot even be compared as numbers
-        if not _close(_tolerance(spec, s), s.astype(np.float64), a.astype(np.float64)):
-            return False
         r = ref.get(name)
         if r is None or r.shape != a.shape or not _close(spec, a.astype(np.float64), r.astype(np.float64)):
-            differs = True
-    return differs
+            return True
+    return False
 
 
 def _diagnosed_bugs(spec, results, observations, inputs, refs):
